@@ -1,0 +1,61 @@
+# Dispute Assistant: every set-up step lives here, so a fresh clone needs only `make run` / `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+
+.PHONY: run test unit seed chat bench fuzz package train evaluate clean lint bot
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Seed the embedded SQLite store with the deterministic demo data and serve the local assistant.
+run: $(STAMP)
+	$(PY) -m chalicelib.demo_data --reset
+	@echo "Open http://127.0.0.1:$(PORT)/chat  (web chat; one-time codes print here and at /dev/otp)"
+	$(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
+
+seed: $(STAMP)
+	$(PY) -m chalicelib.demo_data --reset
+
+chat: $(STAMP)
+	$(PY) -m chatbot chat
+
+## The whole suite, then the deployment package and its checks (issue 5).
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(MAKE) package
+	$(PY) -m pytest -q -p no:cacheprovider tests_package
+
+unit: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+bot: $(STAMP)
+	$(PY) -m chatbot build-bot --out build/lex-bot.json
+
+package: $(STAMP)
+	bash scripts/package.sh
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
+
+## Training needs torch + transformers: kept out of the test venv and the Lambda package.
+train:
+	bash scripts/train.sh
+
+evaluate: $(STAMP)
+	$(PY) -m nlp.evaluate
+
+clean:
+	rm -rf build .data .pytest_cache

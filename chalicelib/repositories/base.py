@@ -1,0 +1,111 @@
+"""The storage protocol every backend implements (see tests/contract/ for its contract)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.models import (
+    Card,
+    CaseState,
+    Customer,
+    DisputeCase,
+    FraudDecision,
+    Handoff,
+    Transaction,
+    VerificationState,
+)
+
+
+class RepositoryError(Exception):
+    """A storage operation failed (backend unavailable, corrupt record ...)."""
+
+
+class AlreadyExists(RepositoryError):
+    """A conditional create found the record already there (idempotency / uniqueness)."""
+
+
+class NotFound(RepositoryError):
+    pass
+
+
+class InvalidTransition(RepositoryError):
+    pass
+
+
+class CustomerRepo(Protocol):
+    def put(self, customer: Customer) -> None: ...
+    def get(self, customer_id: str) -> Customer | None: ...
+    def list_ids(self) -> list[str]: ...
+    def delete(self, customer_id: str) -> None: ...
+
+
+class CardRepo(Protocol):
+    def put(self, card: Card) -> None: ...
+    def list_for_customer(self, customer_id: str) -> list[Card]: ...
+    def find_by_last4(self, last4: str) -> list[Card]:
+        """All cards (of any customer) ending in last4: used only by step-up verification."""
+        ...
+
+
+class TransactionRepo(Protocol):
+    def put(self, txn: Transaction) -> None: ...
+    def put_many(self, txns: list[Transaction]) -> None: ...
+    def get(self, customer_id: str, txn_id: str) -> Transaction | None: ...
+    def list_for_customer(
+        self, customer_id: str, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Transaction]:
+        """Newest first; since/until bound occurred_at (inclusive)."""
+        ...
+
+
+class FraudDecisionRepo(Protocol):
+    def put(self, decision: FraudDecision) -> None: ...
+    def get_for_transaction(self, customer_id: str, txn_id: str) -> FraudDecision | None: ...
+    def list_for_customer(self, customer_id: str) -> list[FraudDecision]: ...
+
+
+class CaseRepo(Protocol):
+    def create(self, case: DisputeCase) -> DisputeCase:
+        """Create; raises AlreadyExists if the customer already has an open or any case on
+        this transaction (one transaction, one case, whatever the channel)."""
+        ...
+
+    def get(self, customer_id: str, case_id: str) -> DisputeCase | None: ...
+    def find_by_transaction(self, customer_id: str, txn_id: str) -> DisputeCase | None: ...
+    def list_for_customer(self, customer_id: str) -> list[DisputeCase]:
+        """Newest first."""
+        ...
+
+    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "") -> DisputeCase:
+        """Move along CASE_TRANSITIONS (raises InvalidTransition otherwise), appending history."""
+        ...
+
+
+class HandoffRepo(Protocol):
+    def create(self, handoff: Handoff) -> Handoff: ...
+    def get(self, handoff_id: str) -> Handoff | None: ...
+    def list_for_session(self, session_id: str) -> list[Handoff]: ...
+
+
+class VerificationRepo(Protocol):
+    def get(self, session_id: str) -> VerificationState | None: ...
+    def put(self, state: VerificationState) -> None: ...
+    def failures_for_customer(self, customer_id: str, since: datetime) -> int:
+        """Failed attempts against this customer across sessions (lockout is not per session)."""
+        ...
+
+    def record_customer_failure(self, customer_id: str, at: datetime) -> None: ...
+
+
+class Store(Protocol):
+    customers: CustomerRepo
+    cards: CardRepo
+    transactions: TransactionRepo
+    fraud: FraudDecisionRepo
+    cases: CaseRepo
+    handoffs: HandoffRepo
+    verifications: VerificationRepo
+
+    def create_schema(self) -> None:
+        """Create tables if missing (idempotent)."""
+        ...

@@ -1,0 +1,73 @@
+"""Settings, read once per container from the environment (prefix ``DA_``).
+
+Why one object: handlers must not each read os.environ with their own defaults, and tests need a
+single place to swap configuration (``get_settings.cache_clear()`` after changing the env).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class TableNames(BaseSettings):
+    """DynamoDB table names (one table per aggregate; see docs/storage.md for keys and GSIs)."""
+
+    model_config = SettingsConfigDict(env_prefix="DA_TABLE_", extra="ignore")
+
+    customers: str = "da-customers"
+    cards: str = "da-cards"
+    transactions: str = "da-transactions"
+    fraud_decisions: str = "da-fraud-decisions"
+    cases: str = "da-cases"
+    handoffs: str = "da-handoffs"
+    verifications: str = "da-verifications"
+    triage: str = "da-triage"
+    decisions: str = "da-decisions"
+    idempotency: str = "da-idempotency"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DA_", extra="ignore")
+
+    backend: Literal["sqlite", "dynamodb"] = "sqlite"
+    sqlite_path: Path = Field(default=REPO_ROOT / ".data" / "assistant.db")
+    region: str = "us-east-1"
+    tables: TableNames = Field(default_factory=TableNames)
+
+    # Identity tokens from authenticated channels (HMAC-SHA256). In AWS the key comes from
+    # Secrets Manager (identity_key_secret_id); locally a development key is used.
+    identity_key: SecretStr | None = None
+    identity_key_secret_id: str | None = None
+    identity_token_ttl_s: int = 900
+
+    # Step-up verification in chat.
+    otp_ttl_s: int = 300
+    max_verification_failures: int = 3
+    lockout_s: int = 1800
+
+    # Time budgets: Lex kills the code hook at 30 s; we answer far inside it.
+    turn_budget_s: float = 8.0
+    dependency_timeout_s: float = 2.0
+
+    # Where the local console shows out-of-band one-time codes (the "SMS" of the local world).
+    otp_outbox_path: Path = Field(default=REPO_ROOT / ".data" / "otp-outbox.log")
+
+    # Dispute rules.
+    dispute_window_days: int = 120
+
+    # Comprehend tier (issue 3) and model artifacts.
+    comprehend_enabled: bool = False
+    model_dir: Path = Field(default=REPO_ROOT / "nlp" / "artifacts")
+
+    log_level: str = "INFO"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

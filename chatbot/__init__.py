@@ -1,0 +1,1 @@
+"""Lex V2 protocol and dialog layer (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""One module per Lex intent: its spec (utterances, slots, prompts) beside its handler."""

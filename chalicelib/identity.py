@@ -615,6 +615,16 @@ class StepUpResult:
     # True when the dialog layer must hand over to a human (lockout, undeliverable code).
     escalate: bool = False
 
+    @property
+    def destination(self) -> str | None:
+        """Alias of ``masked_destination`` (the name the dialog layer reads)."""
+        return self.masked_destination
+
+    @property
+    def customer_id(self) -> str | None:
+        """Alias of ``verified_customer_id``: set only when the status is ``verified``."""
+        return self.verified_customer_id
+
 
 # Records for the per-customer lock live in the verifications table under a key no Lex session
 # can have ('#' is outside Lex V2's sessionId alphabet [0-9a-zA-Z._:-]).

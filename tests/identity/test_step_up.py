@@ -30,7 +30,8 @@ def test_success_sends_a_code_and_verifies(step_up, sender):
     verified as Alice."""
     r = step_up.begin("s1", "4242", ALICE_DOB)
     assert r.status == StepUpStatus.code_sent == "code_sent"
-    assert r.masked_destination == "***-0100"
+    assert r.masked_destination == r.destination == "***-0100"
+    assert r.customer_id is None  # not verified yet: the code has only been sent
     assert not r.escalate
     assert sender.sent[0][0] == "demo-alice"
     code = sender.last_code
@@ -38,7 +39,7 @@ def test_success_sends_a_code_and_verifies(step_up, sender):
 
     r = step_up.confirm("s1", code)
     assert r.status == StepUpStatus.verified
-    assert r.verified_customer_id == "demo-alice"
+    assert r.verified_customer_id == r.customer_id == "demo-alice"
     assert step_up.status("s1").verified_customer_id == "demo-alice"
     assert step_up.verified_customer("s1") == "demo-alice"
 

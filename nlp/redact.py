@@ -1,0 +1,95 @@
+"""PII redaction: runs before any model, store or log line sees customer text.
+
+Why typed tokens: downstream triage still needs to know *that* a card number, an IBAN or a phone
+number was mentioned (and the card's last 4, which PCI DSS 3.4 allows), never the value. Findings
+carry only the type and the character offsets in the input, so they can be logged safely.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from nlp.patterns import scrub_pans
+
+if TYPE_CHECKING:  # spaCy is imported only when the pipeline is first needed
+    from spacy.language import Language
+
+__all__ = ["PiiFinding", "Redaction", "redact", "mask_pan", "redact_mapping", "scrub_pans", "get_pipeline"]
+
+
+class PiiFinding(BaseModel):
+    type: str
+    start: int
+    end: int
+
+
+class Redaction(BaseModel):
+    text: str
+    pii_counts: dict[str, int]
+    findings: list[PiiFinding]
+
+
+@lru_cache(maxsize=1)
+def get_pipeline() -> "Language":
+    """One pipeline per process (Lambda container), built on first use from ``pipeline.cfg``."""
+    from nlp.spacy_components import build_pipeline
+
+    return build_pipeline()
+
+
+def _token(kind: str, last4: str) -> str:
+    return f"[CARD ****{last4}]" if kind == "CARD" else f"[{kind}]"
+
+
+def redact(text: str) -> Redaction:
+    """Replaces every detected PII span by a typed token; card tokens keep the last 4 only."""
+    if not text:
+        return Redaction(text="", pii_counts={}, findings=[])
+    doc = get_pipeline()(text)
+    spans = doc._.pii_spans or []
+    out: list[str] = []
+    counts: dict[str, int] = {}
+    findings: list[PiiFinding] = []
+    pos = 0
+    for sp in spans:
+        out.append(text[pos:sp.start])
+        out.append(_token(sp.type, sp.last4))
+        pos = sp.end
+        counts[sp.type] = counts.get(sp.type, 0) + 1
+        findings.append(PiiFinding(type=sp.type, start=sp.start, end=sp.end))
+    out.append(text[pos:])
+    redacted = "".join(out)
+    # Safety net: whatever the detectors and the resolver decided, no Luhn-valid run leaves.
+    redacted, extra = scrub_pans(redacted)
+    if extra:
+        counts["CARD"] = counts.get("CARD", 0) + extra
+    return Redaction(text=redacted, pii_counts=counts, findings=findings)
+
+
+def mask_pan(pan: str) -> str:
+    """Masks a card number for logs: at most the last 4 digits stay visible (PCI DSS 3.4)."""
+    digits = "".join(ch for ch in str(pan) if ch.isdigit())
+    if len(digits) < 8:  # too short to be a PAN: its "last 4" would be most of it
+        return "*" * len(digits) if digits else "****"
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def redact_mapping(value: Any) -> Any:
+    """Scrubs card numbers from every string inside a record or log payload (dicts, lists, tuples).
+
+    This is the last line of defence before a record is stored or a log line written: it runs only
+    the Luhn scrubber (cheap, no pipeline) so it can wrap every structured log call.
+    """
+    if isinstance(value, str):
+        return scrub_pans(value)[0]
+    if isinstance(value, dict):
+        return {k: redact_mapping(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_mapping(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(redact_mapping(v) for v in value)
+    if isinstance(value, BaseModel):
+        return redact_mapping(value.model_dump())
+    return value

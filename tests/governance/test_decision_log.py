@@ -140,6 +140,25 @@ def test_pan_guard_refuses_card_numbers(decision_log, policy, field, value):
     assert decision_log.head() is None
 
 
+def test_hex_ids_pass_but_a_card_number_as_id_does_not(decision_log):
+    """Given ids derived from hex digests (digit runs glued to letters) / Then recorded; given a PAN as an
+    id segment / Then refused."""
+    hex_id = "dec-a4111111111111111b"  # a Luhn-valid run inside a hex token
+    assert decision_log.record(action="route_message", outcome="allow", decision_id=hex_id).decision_id == hex_id
+    with pytest.raises(PiiRejected, match="decision_id"):
+        decision_log.record(action="route_message", outcome="allow", decision_id="dec-4111111111111111")
+    with pytest.raises(PiiRejected, match="subject.txn_id"):
+        decision_log.record(action="route_message", outcome="allow", subject={"txn_id": "4111-1111-1111-1111"})
+
+
+def test_derived_ids_are_stable_and_distinct():
+    """Given the same parts twice and different parts / Then the same id, then a different one."""
+    from chalicelib.decision_log import derive_decision_id
+
+    assert derive_decision_id("file_dispute", "c1", "t1") == derive_decision_id("file_dispute", "c1", "t1")
+    assert derive_decision_id("file_dispute", "c1", "t1") != derive_decision_id("file_dispute", "c1", "t2")
+
+
 def test_pan_detection_edges():
     """Given digit runs / Then only Luhn-valid 13-19 digit runs count, also beside other digits; amounts and dates pass."""
     assert contains_pan("4111111111111111")

@@ -21,7 +21,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
 	@echo "Open http://127.0.0.1:$(PORT)/chat  (web chat; one-time codes print here and at /dev/otp)"
-	$(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
+	DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
 
 seed: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset

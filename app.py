@@ -1,9 +1,25 @@
 """The switchboard: Chalice entry points only. Each parses, calls one service, serialises."""
 from __future__ import annotations
 
-from chalice import Chalice
+from chalice import BadRequestError, Chalice, NotFoundError, Response
 
 app = Chalice(app_name="dispute-assistant")
+
+_webchat = None
+
+
+def _local_channel():
+    """The local web chat, or 404 when this deployment is not local (see chatbot/webchat.py)."""
+    global _webchat
+    from chalicelib.settings import get_settings
+
+    if not get_settings().local_channel:
+        raise NotFoundError("not found")
+    if _webchat is None:
+        from chatbot.webchat import WebChat
+
+        _webchat = WebChat()
+    return _webchat
 
 
 @app.lambda_function(name="lex_hook")
@@ -12,3 +28,28 @@ def lex_hook(event, context):
     from chatbot.hook import handle_lex_event
 
     return handle_lex_event(event)
+
+
+@app.route("/chat", methods=["GET"])
+def chat_page():
+    return Response(body=_local_channel().page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@app.route("/api/chat", methods=["POST"], content_types=["application/json"])
+def chat_turn():
+    from chatbot.webchat import ChatError
+
+    chat = _local_channel()
+    try:
+        body = app.current_request.json_body
+    except BadRequestError:
+        raise BadRequestError("body must be valid JSON")
+    try:
+        return chat.turn(body)
+    except ChatError as exc:
+        return Response(body={"error": str(exc)}, status_code=exc.status)
+
+
+@app.route("/api/health", methods=["GET"])
+def health():
+    return {"status": "ok"}

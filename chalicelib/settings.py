@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     comprehend_enabled: bool = False
     model_dir: Path = Field(default=REPO_ROOT / "nlp" / "artifacts")
 
+    # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
+    local_channel: bool = False
+
     log_level: str = "INFO"
 
 

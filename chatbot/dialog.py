@@ -1,0 +1,115 @@
+"""Dialog primitives shared by every intent handler.
+
+Handlers receive a ``Turn`` (a read-only view of one Lex code-hook call, already parsed and with
+the caller's verified identity resolved) and return a ``Decision``: which slots to set, what the
+next dialog action is, and what to say. They never build Lex JSON or mutate the event; the hook
+turns a Decision into a Lex V2 response (chatbot/hook.py). This keeps handlers testable without
+Lex and makes it impossible for one to forget a required response field.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Literal
+
+from chalicelib.identity import Identity
+
+ActionType = Literal["ElicitSlot", "ConfirmIntent", "Delegate", "ElicitIntent", "Close"]
+IntentState = Literal["InProgress", "Fulfilled", "Failed", "ReadyForFulfillment"]
+
+# Session attribute keys (Lex session attributes are str -> str).
+ATTR_PENDING_INTENT = "pendingIntent"
+ATTR_LAST_TXN = "lastTxnId"
+ATTR_CANDIDATES = "candidates"
+ATTR_FALLBACKS = "fallbackCount"
+ATTR_NO_MATCH = "noMatchCount"
+ATTR_HISTORY = "intentHistory"
+ATTR_HANDOFF = "handoffRef"
+ATTR_ASKED = "asked"  # "Intent:Slot" the bot last asked for (Lex does not always echo it)
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str
+    buttons: tuple[Button, ...]
+    subtitle: str | None = None
+
+
+@dataclass
+class Decision:
+    action: ActionType
+    messages: list[str] = field(default_factory=list)
+    intent_name: str | None = None  # None: the turn's intent; set to switch intents
+    slot_to_elicit: str | None = None
+    slots: dict[str, str | None] = field(default_factory=dict)  # full slot values after this turn
+    intent_state: IntentState = "InProgress"
+    session: dict[str, str] = field(default_factory=dict)  # session attributes after this turn
+    card: Card | None = None
+    # Free-form facts for logs and tests (never sent to Lex): e.g. {"case_id": ..., "escalated": True}
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    session_id: str
+    intent_name: str
+    invocation_source: str  # DialogCodeHook | FulfillmentCodeHook
+    transcript: str
+    slots: dict[str, str | None]  # interpreted values (None when empty)
+    original_slots: dict[str, str | None]
+    confirmation_state: str  # Confirmed | Denied | None
+    session: dict[str, str]
+    request_attributes: dict[str, str]
+    identity: Identity
+    services: "Services"
+    input_mode: str = "Text"
+    now: datetime | None = None
+    slot_to_elicit: str | None = None  # what the bot last asked for (from the event's dialogAction)
+
+    def slot(self, name: str) -> str | None:
+        value = self.slots.get(name)
+        if value is None:
+            return None
+        value = str(value).strip()
+        return value or None
+
+    def with_(self, **changes) -> "Turn":
+        data = dict(self.__dict__)
+        data.update(changes)
+        return Turn(**data)
+
+
+@dataclass
+class Services:
+    """Everything a handler may touch, injected so tests can swap any of it."""
+
+    store: Any
+    step_up: Any  # chalicelib.identity.StepUpService
+    clock: Callable[[], datetime]
+    governance: Any = None  # intents._governance.Governance
+    triage: Any = None  # callable text -> triage result (nlp), optional
+
+
+def json_attr(session: dict[str, str], key: str, default: Any = None) -> Any:
+    """Read a JSON session attribute defensively: the client can send anything."""
+    raw = session.get(key)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return default
+
+
+def set_json_attr(session: dict[str, str], key: str, value: Any) -> None:
+    if value is None:
+        session.pop(key, None)
+    else:
+        session[key] = json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,159 @@
+"""The Lex V2 code hook: one event in, one valid Lex response out, always, within the budget.
+
+Order of work: parse (reject garbage with a logged, stable error code), resolve who is talking
+from signed sources only, run the intent handler under a time budget in a worker thread, then
+turn its Decision into a Lex response that fits Lex's size limits. Any failure past parsing
+still answers the customer (never a blank, never a traceback in the chat).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import logging
+import time
+from typing import Any
+
+from chatbot import lex
+from chatbot.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
+from chatbot.replies import render
+
+logger = logging.getLogger("dispute_assistant.hook")
+
+MAX_TRANSCRIPT_CHARS = 2000
+# Session attributes we own; anything else a client sends is dropped (Lex echoes whatever we
+# return, so unknown keys would otherwise grow forever and can carry injected junk).
+KNOWN_SESSION_KEYS = {
+    "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
+    "handoffRef", "identityToken", "asked",
+}
+MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
+
+_pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="lex-turn")
+
+
+def _settings():
+    from chalicelib.settings import get_settings
+
+    return get_settings()
+
+
+def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v)[:MAX_ATTR_VALUE] for k, v in (attrs or {}).items() if k in KNOWN_SESSION_KEYS and v is not None}
+
+
+def _error_response(key: str, session_attributes: dict[str, str] | None = None) -> dict:
+    resp = lex.elicit_intent(None, [render(key)], session_attributes=session_attributes or {})
+    return resp.fit().to_dict()
+
+
+def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | None = None) -> dict:
+    started = time.monotonic()
+    try:
+        event = lex.parse_event(raw)
+    except lex.LexEventError as exc:
+        logger.warning("rejected lex event", extra={"error_code": exc.code, "detail": str(exc)[:200]})
+        return _error_response("error_bad_event")
+
+    session = _clean_session(event.session_attributes)
+    transcript = event.input_transcript or ""
+    if len(transcript) > MAX_TRANSCRIPT_CHARS:
+        logger.info("transcript too long", extra={"chars": len(transcript), "session_id": event.session_id})
+        return _error_response("error_too_long", session)
+
+    if services is None or resolver is None:
+        from chatbot.services import get_services
+
+        services, resolver = get_services()
+    budget = budget_s if budget_s is not None else _settings().turn_budget_s
+
+    future = _pool.submit(_run_turn, event, session, services, resolver)
+    remaining = max(0.1, budget - (time.monotonic() - started))
+    try:
+        response = future.result(timeout=remaining)
+    except cf.TimeoutError:
+        logger.error("turn exceeded budget", extra={"session_id": event.session_id, "budget_s": budget,
+                                                    "intent": event.intent_name})
+        return _error_response("error_timeout", session)
+    except Exception:  # a bug or a dependency failure: the customer still gets an answer
+        logger.exception("turn failed", extra={"session_id": event.session_id, "intent": event.intent_name})
+        return _error_response("error_internal", session)
+    logger.info("turn", extra={"session_id": event.session_id, "intent": event.intent_name,
+                               "ms": round((time.monotonic() - started) * 1000, 1)})
+    return response
+
+
+def build_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> Turn:
+    identity = resolver.resolve(event.request_attributes or {}, session, event.session_id)
+    intent = event.intent
+    slots = {k: (v.interpreted if v is not None else None) for k, v in (intent.slots or {}).items()}
+    original = {k: (v.original if v is not None else None) for k, v in (intent.slots or {}).items()}
+    return Turn(
+        session_id=event.session_id,
+        intent_name=intent.name,
+        invocation_source=event.invocation_source,
+        transcript=event.input_transcript or "",
+        slots=slots,
+        original_slots=original,
+        confirmation_state=intent.confirmation_state or "None",
+        session=session,
+        request_attributes=dict(event.request_attributes or {}),
+        identity=identity,
+        services=services,
+        input_mode=event.input_mode or "Text",
+        now=services.clock(),
+        slot_to_elicit=event.slot_to_elicit or _asked(session, intent.name),
+    )
+
+
+def _asked(session: dict[str, str], intent_name: str) -> str | None:
+    intent, _, slot = session.get(ATTR_ASKED, "").partition(":")
+    return slot if intent == intent_name and slot else None
+
+
+def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> dict:
+    from intents.registry import handler_for
+
+    turn = build_turn(event, session, services, resolver)
+    history = json_attr(session, ATTR_HISTORY, [])
+    if not isinstance(history, list):
+        history = []
+    if not history or history[-1] != turn.intent_name:
+        history = (history + [turn.intent_name])[-10:]
+    turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
+    decision = handler_for(turn.intent_name)(turn)
+    return to_response(decision, event, turn).fit().to_dict()
+
+
+def to_response(decision: Decision, event: lex.LexEvent, turn: Turn) -> lex.LexResponse:
+    session = _clean_session(decision.session if decision.session else turn.session)
+    if ATTR_HISTORY not in session and ATTR_HISTORY in turn.session:
+        session[ATTR_HISTORY] = turn.session[ATTR_HISTORY]
+    messages: list[lex.Message] = [lex.text(m) for m in decision.messages if m]
+    if decision.card is not None:
+        messages.append(lex.card(decision.card.title, [(b.text, b.value) for b in decision.card.buttons],
+                                 subtitle=decision.card.subtitle))
+    name = decision.intent_name or event.intent_name
+    slots = decision.slots if decision.slots else (turn.slots if name == event.intent_name else {})
+    # Only Delegate hands the confirmation back to Lex; after any other action a carried
+    # "Denied"/"Confirmed" would be read again next turn as a fresh answer.
+    carried = turn.confirmation_state if decision.action == "Delegate" and name == event.intent_name else "None"
+    intent = lex.make_intent(name, slots=dict(slots), confirmation_state=carried)
+    action = decision.action
+    if action == "ElicitSlot" and decision.slot_to_elicit:
+        session[ATTR_ASKED] = f"{name}:{decision.slot_to_elicit}"
+    else:
+        session.pop(ATTR_ASKED, None)
+    if action == "ElicitSlot" and not decision.slot_to_elicit:
+        action = "ElicitIntent"  # a handler bug must not produce an invalid Lex response
+    if action == "ElicitSlot":
+        return lex.elicit_slot(intent, decision.slot_to_elicit or "", messages or None, session)
+    if action == "ConfirmIntent":
+        return lex.confirm_intent(intent, messages or None, session)
+    if action == "Delegate":
+        return lex.delegate(intent, session)
+    if action == "ElicitIntent":
+        return lex.elicit_intent(None, messages or [render("verify_what_next")], session)
+    state = decision.intent_state if decision.intent_state in ("Fulfilled", "Failed") else "Fulfilled"
+    return lex.close(intent, state, messages or None, session)
+
+

@@ -1,0 +1,69 @@
+"""The local web chat: a browser in front of the Lex emulator (make run).
+
+Only served when ``settings.local_channel`` is on, because choosing "signed in as demo-alice"
+mints a real identity token: that is the authenticated channel's job, never a public API's.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from chatbot.emulator import LexEmulator, local_emulator
+
+PAGE = Path(__file__).resolve().parent / "web" / "chat.html"
+MAX_SESSIONS = 500
+MAX_TEXT = 5000
+_SESSION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+class ChatError(ValueError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class WebChat:
+    def __init__(self, factory=local_emulator):
+        self._factory = factory
+        self._sessions: OrderedDict[str, tuple[str | None, LexEmulator]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def page(self) -> str:
+        return PAGE.read_text(encoding="utf-8")
+
+    def turn(self, body) -> dict:
+        if not isinstance(body, dict):
+            raise ChatError(400, "body must be a JSON object with 'text'")
+        text = body.get("text")
+        if not isinstance(text, str):
+            raise ChatError(400, "'text' must be a string")
+        if len(text) > MAX_TEXT:
+            raise ChatError(413, f"'text' is longer than {MAX_TEXT} characters")
+        customer = body.get("customer")
+        if customer is not None and (not isinstance(customer, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", customer)):
+            raise ChatError(400, "'customer' must be a customer id")
+        session_id = body.get("session_id")
+        if session_id is not None and (not isinstance(session_id, str) or not _SESSION_RE.match(session_id)):
+            raise ChatError(400, "'session_id' is not a valid session id")
+        with self._lock:
+            entry = self._sessions.get(session_id) if session_id else None
+            if entry is None or entry[0] != customer:
+                emulator = self._factory(customer)
+                session_id = emulator.session_id
+                self._sessions[session_id] = (customer, emulator)
+                while len(self._sessions) > MAX_SESSIONS:
+                    self._sessions.popitem(last=False)
+            else:
+                emulator = entry[1]
+                self._sessions.move_to_end(session_id)
+        result = emulator.send(text)
+        return {"session_id": session_id, "turn": result.as_json(), "otp": self._otp(emulator, result)}
+
+    @staticmethod
+    def _otp(emulator: LexEmulator, result) -> str | None:
+        from chatbot.emulator import _otp_note
+
+        note = _otp_note(emulator, result)
+        return note.rsplit(" ", 1)[-1] if note else None

@@ -1,0 +1,120 @@
+"""The handlers' door to the decision policy and the decision log.
+
+Every automated action with consequences (filing a dispute, releasing a hold) goes through
+``DecisionLog.decide``: the versioned policy evaluates the facts, the kill switch / shadow mode
+applies, and the decision is appended to the hash-chained log with its inputs (no raw PII:
+amounts, codes and ids only). The decision id is derived from what is being decided, so a
+retried Lex turn finds its earlier decision instead of logging a second one.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from chalicelib.models import DisputeReason, FraudDecision, Transaction
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # allow | escalate | deny
+    acted: bool  # False in shadow mode or when the capability is switched off
+    reasons: list[str] = field(default_factory=list)
+    decision_id: str | None = None
+    mode: str = "on"
+
+
+def _decision_id(*parts: str) -> str:
+    return "dec-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+class Governance:
+    def __init__(self, log, store, clock: Callable[[], datetime], policy_store=None, controls=None):
+        self.log = log
+        self.store = store
+        self.clock = clock
+        self._policy_store = policy_store
+        self.controls = controls
+
+    @classmethod
+    def from_settings(cls, settings, store, clock) -> "Governance":
+        from chalicelib.decision_log import build_decision_log
+
+        return cls(build_decision_log(settings), store, clock)
+
+    def _policy(self):
+        if self._policy_store is None:
+            from chalicelib.policy import get_policy_store
+
+            self._policy_store = get_policy_store()
+        return self._policy_store.current()
+
+    def _verdict(self, result) -> Verdict:
+        return Verdict(outcome=result.outcome, acted=result.acted, reasons=list(result.decision.reasons),
+                       decision_id=result.decision.decision_id, mode=result.mode)
+
+    def decide_dispute(self, turn, txn: Transaction, reason: DisputeReason, amount_minor: int, channel: str = "chat",
+                       extra_facts: dict | None = None) -> Verdict:
+        from chalicelib.policy import DecisionRequest
+
+        policy = self._policy()
+        now = self.clock()
+        window = policy.document.disputes.repeat.window_days
+        recent = [c for c in self.store.cases.list_for_customer(txn.customer_id)
+                  if c.created_at >= now - timedelta(days=window) and c.txn_id != txn.txn_id]
+        customer = self.store.customers.get(txn.customer_id)
+        posted = txn.posted_at or txn.occurred_at
+        facts = dict(
+            action="file_dispute",
+            channel=channel,
+            category=reason.value,
+            amount_minor=amount_minor,
+            currency=txn.currency,
+            customer_dispute_count_window=len(recent),
+            vulnerable=bool(customer and customer.vulnerable),
+            txn_age_days=max(0, (now - posted).days),
+            txn_status=txn.status.value,
+            already_disputed=self.store.cases.find_by_transaction(txn.customer_id, txn.txn_id) is not None,
+            step_up_verified=getattr(turn.identity, "method", None) == "step_up" if turn else False,
+            language="en",
+        )
+        facts.update(extra_facts or {})
+        result = self.log.decide(
+            DecisionRequest(**facts),
+            customer_id=txn.customer_id,
+            capability="auto_file_dispute",
+            controls=self.controls,
+            policy=policy,
+            subject={"txn_id": txn.txn_id},
+            decision_id=_decision_id("file_dispute", txn.customer_id, txn.txn_id, reason.value, str(amount_minor)),
+            tier="rules",
+        )
+        return self._verdict(result)
+
+    def decide_release(self, turn, txn: Transaction, fd: FraudDecision) -> Verdict:
+        from chalicelib.policy import DecisionRequest
+
+        req = DecisionRequest(
+            action="release_hold",
+            channel="chat",
+            amount_minor=txn.amount_minor,
+            currency=txn.currency,
+            risk_score=fd.risk_score,
+            reason_codes=tuple(fd.reason_codes),
+            step_up_verified=True,
+            language="en",
+            txn_status=txn.status.value,
+        )
+        result = self.log.decide(
+            req,
+            customer_id=txn.customer_id,
+            capability="auto_release_hold",
+            controls=self.controls,
+            policy=self._policy(),
+            subject={"txn_id": txn.txn_id, "fraud_decision_id": fd.decision_id},
+            models={"fraud_model": fd.model_version},
+            decision_id=_decision_id("release_hold", txn.customer_id, fd.decision_id),
+            tier="rules",
+        )
+        return self._verdict(result)

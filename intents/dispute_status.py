@@ -1,0 +1,89 @@
+"""DisputeStatus: the customer's cases, with status and next step."""
+from __future__ import annotations
+
+import re
+
+from chalicelib.disputes import NEXT_STEP
+from chalicelib.models import DisputeCase
+from chatbot.dialog import Button, Card, Decision, Turn
+from chatbot.replies import day, money, render
+from chatbot.spec import IntentSpec, SlotSpec
+from intents._common import require_identity
+
+SPEC = IntentSpec(
+    name="DisputeStatus",
+    description="Report the status of the customer's dispute cases.",
+    sample_utterances=[
+        "what's the status of my dispute",
+        "check my dispute",
+        "any update on my dispute",
+        "where is my chargeback",
+        "how is my claim going",
+        "status of case {CaseId}",
+        "what happened with dispute {CaseId}",
+        "track my dispute",
+        "is my dispute resolved",
+        "show my open disputes",
+        "list my cases",
+        "did I win my dispute",
+        "when will my dispute be decided",
+        "update on my complaint about a charge",
+        "have you got an answer on my dispute",
+        "check case {CaseId}",
+    ],
+    slots=[SlotSpec(name="CaseId", slot_type="AMAZON.AlphaNumeric", prompt="What's the case reference? It starts with DSP.", required=False)],
+)
+
+_CASE_RE = re.compile(r"\bDSP[\s-]?([A-Z0-9]{4,10})\b", re.I)
+
+
+def validate_case_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    m = _CASE_RE.search(value.upper())
+    return f"DSP-{m.group(1).upper()}" if m else None
+
+
+def _describe(case: DisputeCase, turn: Turn) -> str:
+    txn = turn.services.store.transactions.get(case.customer_id, case.txn_id)
+    merchant = txn.merchant_name if txn else "the merchant"
+    return render(
+        "status_case",
+        case_id=case.case_id,
+        amount=money(case.disputed_amount_minor, case.currency),
+        merchant=merchant,
+        state=case.state.value.replace("_", " "),
+        next_step=NEXT_STEP[case.state],
+        opened=day(case.created_at),
+        decide_by=day(case.decision_due) if case.decision_due and case.is_open else "",
+    )
+
+
+def handle(turn: Turn) -> Decision:
+    gate = require_identity(turn)
+    if gate:
+        return gate
+    store, cid = turn.services.store, turn.identity.customer_id
+    asked = validate_case_id(turn.slot("CaseId")) or validate_case_id(turn.transcript)
+    if turn.slot("CaseId") and not asked:
+        return Decision(action="ElicitSlot", slot_to_elicit="CaseId", slots={**turn.slots, "CaseId": None},
+                        session=dict(turn.session), messages=[render("status_bad_ref")])
+    if asked:
+        case = store.cases.get(cid, asked)  # scoped to this customer: another's id is simply not found
+        if case is None:
+            return Decision(action="Close", intent_state="Failed", session=dict(turn.session),
+                            messages=[render("status_not_found", case_id=asked)], facts={"case_id": asked, "found": False})
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[_describe(case, turn)],
+                        facts={"case_id": case.case_id})
+    cases = store.cases.list_for_customer(cid)
+    if not cases:
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("status_none")])
+    cases.sort(key=lambda c: (not c.is_open, -c.created_at.timestamp()))
+    shown = cases[:5]
+    msgs = [render("status_count", open=sum(c.is_open for c in cases), total=len(cases))]
+    msgs += [_describe(c, turn) for c in shown]
+    card = None
+    if len(shown) > 1:
+        card = Card(title="Case details", buttons=tuple(Button(c.case_id, f"status of case {c.case_id}") for c in shown))
+    return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=msgs, card=card,
+                    facts={"case_ids": [c.case_id for c in shown]})

@@ -1,0 +1,214 @@
+"""ExplainHold: why a payment was declined or held, what releases it, and releasing it.
+
+Explanations come from customer-safe templates per reason code (chatbot/templates/holds/): they
+never mention rules, thresholds or risk scores. Release is a governed decision: only after a
+fresh step-up verification in this chat, and only when the decision policy allows it.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.fraud_codes import REASON_CODES
+from chalicelib.models import FraudAction, FraudDecision, Transaction, TxnStatus
+from chatbot.dialog import ATTR_CANDIDATES, ATTR_PENDING_INTENT, Button, Card, Decision, Turn, json_attr, set_json_attr
+from chatbot.replies import money, render, render_hold
+from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from intents._common import (
+    choice_decision,
+    criteria_from_turn,
+    escalate,
+    find_transactions,
+    last_txn,
+    now_of,
+    remember_txn,
+    require_identity,
+    resolve_choice,
+)
+
+HOLD_LOOKBACK_DAYS = 30
+
+YES_NO = SlotTypeSpec(
+    name="YesNo",
+    description="A yes or no answer.",
+    values=[
+        SlotTypeValue(value="yes", synonyms=["yeah", "yep", "sure", "ok", "okay", "please do", "go ahead", "y", "correct", "I did"]),
+        SlotTypeValue(value="no", synonyms=["nope", "no thanks", "don't", "do not", "n", "not yet", "I didn't", "I haven't"]),
+    ],
+)
+
+SPEC = IntentSpec(
+    name="ExplainHold",
+    description="Explain a declined or held card payment and, where allowed, release it.",
+    sample_utterances=[
+        "why was my card declined",
+        "why was my payment declined",
+        "my card got declined",
+        "why is my payment on hold",
+        "why was my payment held",
+        "my payment is blocked",
+        "why did my card not work",
+        "my card was refused at {Merchant}",
+        "why was my {Merchant} payment declined",
+        "why was the {Amount} payment held",
+        "my transaction was blocked for fraud",
+        "you blocked my payment",
+        "can you release the hold on my payment",
+        "unblock my payment",
+        "my purchase didn't go through",
+        "why is there a hold on my card",
+        "the payment was declined but I have money",
+        "card declined online",
+        "release my payment",
+        "why was my transaction stopped",
+    ],
+    slot_types=[YES_NO],
+    slots=[
+        SlotSpec(name="Merchant", slot_type="MerchantName", prompt="Which payment was it? Tell me the merchant or amount.", required=False),
+        SlotSpec(name="Amount", slot_type="AMAZON.Number", prompt="How much was it?", required=False),
+        SlotSpec(name="HoldChoice", slot_type="AMAZON.AlphaNumeric", prompt="Which one is it? Say its number.", required=False),
+        SlotSpec(name="ReleaseHold", slot_type="YesNo", prompt="Would you like to confirm it's you so the payment can go through?", required=False),
+    ],
+)
+
+YES_NO_CARD = Card(title="Release the payment?", buttons=(Button("Yes, it was me", "yes"), Button("No", "no")))
+
+
+def yes_no(value: str | None) -> bool | None:
+    if not value:
+        return None
+    v = value.strip().lower().rstrip(".!")
+    for canonical in YES_NO.values:
+        if v == canonical.value or v in (s.lower() for s in canonical.synonyms):
+            return canonical.value == "yes"
+    if v.startswith(("yes", "yeah", "yep", "sure")):
+        return True
+    if v.startswith(("no", "nope", "don't", "do not")):
+        return False
+    return None
+
+
+def _active_holds(turn: Turn) -> list[tuple[Transaction, FraudDecision]]:
+    store, cid = turn.services.store, turn.identity.customer_id
+    since = now_of(turn) - timedelta(days=HOLD_LOOKBACK_DAYS)
+    out = []
+    for fd in store.fraud.list_for_customer(cid):
+        if fd.released or fd.created_at < since:
+            continue
+        txn = store.transactions.get(cid, fd.txn_id)
+        if txn:
+            out.append((txn, fd))
+    out.sort(key=lambda tf: tf[0].occurred_at, reverse=True)
+    return out
+
+
+def handle(turn: Turn) -> Decision:
+    gate = require_identity(turn)
+    if gate:
+        return gate
+    store, cid = turn.services.store, turn.identity.customer_id
+
+    target: Transaction | None = None
+    if turn.slot_to_elicit == "HoldChoice":
+        target = resolve_choice(turn, turn.slot("HoldChoice") or turn.transcript)
+        if target is None:
+            holds = _active_holds(turn)
+            return choice_decision(turn, "HoldChoice", [t for t, _ in holds], render("choose_again"))
+    if turn.slot("HoldChoice"):
+        turn = turn.with_(slots={**turn.slots, "HoldChoice": None})  # answered: don't re-read it next turn
+    if target is None:
+        crit = criteria_from_turn(turn)
+        if not crit.empty:
+            held_ids = {fd.txn_id for fd in store.fraud.list_for_customer(cid)}
+            matches = [t for t in find_transactions(turn, crit) if t.txn_id in held_ids]
+            if len(matches) == 1:
+                target = matches[0]
+            elif len(matches) > 1:
+                return choice_decision(turn, "HoldChoice", matches, render("hold_several"))
+            else:
+                others = find_transactions(turn, crit)
+                if len(others) == 1 and others[0].status in (TxnStatus.posted, TxnStatus.pending):
+                    return Decision(action="Close", intent_state="Fulfilled", session=remember_txn(turn.session, others[0]),
+                                    messages=[render("hold_not_held", merchant=others[0].merchant_name)])
+    if target is None:
+        remembered = last_txn(turn)
+        if remembered and store.fraud.get_for_transaction(cid, remembered.txn_id):
+            target = remembered
+    if target is None:
+        holds = _active_holds(turn)
+        if not holds:
+            return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("hold_none")])
+        if len(holds) > 1:
+            return choice_decision(turn, "HoldChoice", [t for t, _ in holds], render("hold_several"))
+        target = holds[0][0]
+
+    fd = store.fraud.get_for_transaction(cid, target.txn_id)
+    session = remember_txn(turn.session, target)
+    if fd is None:
+        return Decision(action="Close", intent_state="Fulfilled", session=session,
+                        messages=[render("hold_not_held", merchant=target.merchant_name)])
+    turn = turn.with_(session=session)
+    return _explain_or_release(turn, target, fd)
+
+
+def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
+    codes = [REASON_CODES[c] for c in fd.reason_codes if c in REASON_CODES]
+    releasable = bool(codes) and all(c.step_up_releasable for c in codes) and not fd.released
+    ctx = {"amount": money(txn.amount_minor, txn.currency), "merchant": txn.merchant_name, "releasable": releasable}
+    explanation = [render_hold(code, **ctx) for code in (fd.reason_codes or ["_generic"])]
+
+    if fd.released:
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("hold_already_released", merchant=txn.merchant_name)])
+
+    answer = yes_no(turn.slot("ReleaseHold")) if turn.slot("ReleaseHold") else None
+    if turn.slot("ReleaseHold") and answer is None:
+        return _ask_release(turn, [render("yes_no_again")])
+    if answer is False:
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("hold_kept")])
+    if answer is True and releasable:
+        return _release(turn, txn, fd)
+
+    if releasable:
+        return _ask_release(turn, explanation + [render("hold_offer_release")])
+    fraud_kind = any(c.kind == "fraud" for c in codes) or not codes
+    if fraud_kind:
+        return escalate(turn, "fraud_review", " ".join(explanation + [render("hold_escalated")]),
+                        {"txn_id": txn.txn_id, "fraud_decision_id": fd.decision_id, "reason_codes": fd.reason_codes})
+    return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=explanation + [render("anything_else")])
+
+
+def _ask_release(turn: Turn, messages: list[str]) -> Decision:
+    slots = dict(turn.slots)
+    slots["ReleaseHold"] = None
+    return Decision(action="ElicitSlot", slot_to_elicit="ReleaseHold", slots=slots, messages=messages,
+                    session=dict(turn.session), card=YES_NO_CARD)
+
+
+def _stepped_up(turn: Turn) -> bool:
+    state = turn.services.step_up.status(turn.session_id)
+    return bool(state and state.verified_customer_id and state.verified_customer_id == turn.identity.customer_id)
+
+
+def _release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
+    if not _stepped_up(turn):
+        # A login token proves the session, not the person holding the phone right now.
+        session = dict(turn.session)
+        set_json_attr(session, ATTR_PENDING_INTENT, {"name": "ExplainHold", "slots": {"ReleaseHold": "yes"}})
+        return Decision(action="ElicitSlot", intent_name="VerifyIdentity", slot_to_elicit="CardLast4",
+                        slots={"CardLast4": None, "DateOfBirth": None, "OneTimeCode": None}, session=session,
+                        messages=[render("release_needs_step_up"), render("verify_ask_last4")])
+    gov = turn.services.governance
+    verdict = gov.decide_release(turn, txn, fd)
+    if verdict.acted and verdict.outcome == "allow":
+        fd.released = True
+        turn.services.store.fraud.put(fd)
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("hold_released", merchant=txn.merchant_name,
+                                         declined=fd.action == FraudAction.decline)],
+                        facts={"released": True, "decision_id": verdict.decision_id})
+    if verdict.outcome == "deny":
+        return Decision(action="Close", intent_state="Failed", session=dict(turn.session),
+                        messages=[render("hold_release_denied")], facts={"decision_id": verdict.decision_id})
+    return escalate(turn, "policy_release_hold", render("hold_release_escalated"),
+                    {"txn_id": txn.txn_id, "fraud_decision_id": fd.decision_id, "policy_reasons": verdict.reasons,
+                     "decision_id": verdict.decision_id})

@@ -1,0 +1,338 @@
+"""FileDispute: collect the facts, check eligibility, confirm, and open the case."""
+from __future__ import annotations
+
+import re
+
+from chalicelib.disputes import eligibility, open_case, timeline
+from chalicelib.models import DisputeReason, Transaction
+from chalicelib.settings import get_settings
+from chatbot.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
+from chatbot.replies import day, money, render
+from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from intents._common import (
+    choice_decision,
+    criteria_from_turn,
+    escalate,
+    find_transactions,
+    last_txn,
+    now_of,
+    parse_amount_text,
+    remember_txn,
+    require_identity,
+    resolve_choice,
+)
+from intents.explain_hold import yes_no
+
+REASONS: dict[str, list[str]] = {
+    "unauthorised": ["unauthorized", "I don't recognise it", "I don't recognize it", "not me", "fraud", "I didn't make it",
+                     "stolen card", "someone used my card", "not recognised", "not recognized"],
+    "duplicate": ["charged twice", "double charge", "duplicate charge", "paid twice", "charged two times"],
+    "wrong_amount": ["wrong amount", "overcharged", "charged too much", "incorrect amount", "wrong exchange rate", "extra charge"],
+    "not_received": ["never arrived", "didn't receive it", "not received", "goods not received", "service not provided", "never got it"],
+    "not_as_described": ["not as described", "damaged", "faulty", "broken", "counterfeit", "different from what I ordered"],
+    "refund_not_processed": ["refund not received", "no refund", "returned it", "refund missing", "they promised a refund"],
+    "cancelled_subscription": ["cancelled subscription", "subscription", "cancelled membership", "still charging after cancelling",
+                               "recurring payment"],
+}
+REASON_LABELS = {
+    "unauthorised": "I didn't make it",
+    "duplicate": "Charged twice",
+    "wrong_amount": "Wrong amount",
+    "not_received": "Not received",
+    "not_as_described": "Not as described",
+    "refund_not_processed": "Refund not received",
+    "cancelled_subscription": "Cancelled subscription",
+}
+
+SPEC = IntentSpec(
+    name="FileDispute",
+    description="File a dispute (chargeback) on a card payment.",
+    sample_utterances=[
+        "I want to dispute a charge",
+        "dispute a transaction",
+        "I want to dispute this payment",
+        "I don't recognise this charge",
+        "I don't recognize a payment on my card",
+        "there's a charge I didn't make",
+        "someone used my card",
+        "I was charged twice",
+        "I was charged twice by {TransactionRef}",
+        "I want to dispute the {TransactionRef} payment",
+        "the merchant charged me the wrong amount",
+        "I never received my order",
+        "I returned the item but didn't get a refund",
+        "I cancelled my subscription but they still charged me",
+        "I want a chargeback",
+        "open a dispute",
+        "the item was not as described",
+        "report a fraudulent transaction",
+        "I want my money back for a payment",
+        "raise a dispute about {TransactionRef}",
+        "I want to dispute the {TransactionRef}",
+        "dispute the {TransactionRef}",
+    ],
+    slot_types=[
+        SlotTypeSpec(
+            name="PaymentDescription",
+            description="How a customer describes a payment (merchant, amount, date); resolved by the code hook.",
+            values=[SlotTypeValue(value=v) for v in ("the Amazon payment", "the Netflix charge", "the Uber payment",
+                                                     "the 42.99 payment", "yesterday's payment")],
+            resolution="ORIGINAL_VALUE",
+        ),
+        SlotTypeSpec(
+            name="DisputeReasonType",
+            description="Card-network dispute reason families.",
+            values=[SlotTypeValue(value=k, synonyms=v) for k, v in REASONS.items()],
+        ),
+        SlotTypeSpec(
+            name="DisputeChangeType",
+            description="Which detail of a dispute the customer wants to correct.",
+            values=[
+                SlotTypeValue(value="payment", synonyms=["transaction", "the payment", "wrong payment", "charge"]),
+                SlotTypeValue(value="reason", synonyms=["the reason", "what went wrong"]),
+                SlotTypeValue(value="amount", synonyms=["the amount", "how much", "disputed amount"]),
+                SlotTypeValue(value="description", synonyms=["the description", "what happened", "details"]),
+                SlotTypeValue(value="cancel", synonyms=["nothing", "stop", "never mind", "forget it", "don't file"]),
+            ],
+        ),
+    ],
+    slots=[
+        SlotSpec(name="TransactionRef", slot_type="PaymentDescription",
+                 prompt="Which payment do you want to dispute? Tell me the merchant, amount or date."),
+        SlotSpec(name="DisputeReason", slot_type="DisputeReasonType", prompt="What went wrong with this payment?"),
+        SlotSpec(name="DisputedAmount", slot_type="AMAZON.FreeFormInput", prompt="How much are you disputing?"),
+        SlotSpec(name="MerchantContacted", slot_type="YesNo", prompt="Have you contacted the merchant about it?"),
+        SlotSpec(name="Description", slot_type="AMAZON.FreeFormInput", prompt="Briefly, what happened?"),
+        SlotSpec(name="Change", slot_type="DisputeChangeType", required=False,
+                 prompt="What would you like to change: the payment, the reason, the amount or the description?"),
+    ],
+    confirmation_prompt="Shall I file this dispute?",
+    declination_response="OK, I haven't filed anything.",
+)
+
+REASON_CARD = Card(title="What went wrong?", buttons=tuple(Button(label, key) for key, label in list(REASON_LABELS.items())[:5]))
+YES_NO_CARD = Card(title="Merchant contacted?", buttons=(Button("Yes", "yes"), Button("No", "no")))
+MAX_DESCRIPTION = 1000
+
+
+def validate_dispute_reason(value: str | None) -> DisputeReason | None:
+    if not value:
+        return None
+    v = value.strip().lower()
+    for key, synonyms in REASONS.items():
+        if v == key or v == REASON_LABELS[key].lower() or any(v == s.lower() for s in synonyms):
+            return DisputeReason(key)
+    for key, synonyms in REASONS.items():
+        if any(s.lower() in v for s in synonyms):
+            return DisputeReason(key)
+    return None
+
+
+def validate_disputed_amount(value: str | None, txn: Transaction) -> int | None:
+    if not value:
+        return None
+    if re.search(r"\b(all|full|whole|everything|entire|total)\b", value, re.I):
+        return txn.amount_minor
+    amount = parse_amount_text(value)
+    if amount is None or amount <= 0 or amount > txn.amount_minor:
+        return None
+    return amount
+
+
+def infer_reason(text: str) -> DisputeReason | None:
+    t = text.lower()
+    if re.search(r"(don'?t|do not|didn'?t|never) (recogni[sz]e|make|authori[sz]e)|not me|someone (used|stole)|fraud", t):
+        return DisputeReason.unauthorised
+    if re.search(r"charged twice|double charg|duplicate|twice", t):
+        return DisputeReason.duplicate
+    return None
+
+
+def _ask(turn: Turn, slot: str, messages: list[str], slots: dict, card: Card | None = None) -> Decision:
+    slots = dict(slots)
+    slots[slot] = None
+    return Decision(action="ElicitSlot", slot_to_elicit=slot, slots=slots, messages=messages, session=dict(turn.session), card=card)
+
+
+def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
+    store, cid = turn.services.store, turn.identity.customer_id
+    ref = turn.slot("TransactionRef")
+    if ref:
+        direct = store.transactions.get(cid, ref[:64])
+        if direct:
+            return direct, None
+    if turn.slot_to_elicit == "TransactionRef" and turn.session.get("candidates"):
+        chosen = resolve_choice(turn, ref or turn.transcript)
+        if chosen:
+            return chosen, None
+    if ref:
+        txns = find_transactions(turn, criteria_from_turn(turn, text_slot="TransactionRef"))
+        if len(txns) == 1:
+            return txns[0], None
+        if len(txns) > 1:
+            return None, choice_decision(turn, "TransactionRef", txns, render("dispute_which_of"))
+        misses = int(turn.session.get(ATTR_NO_MATCH, "0") or 0) + 1
+        if misses >= 3:
+            return None, escalate(turn, "no_match", render("lookup_give_up"))
+        d = _ask(turn, "TransactionRef", [render("lookup_none", criteria=f"matching “{ref[:60]}”")], turn.slots)
+        d.session[ATTR_NO_MATCH] = str(misses)
+        return None, d
+    remembered = last_txn(turn)
+    if remembered:
+        return remembered, None
+    return None, _ask(turn, "TransactionRef", [render("dispute_ask_txn")], turn.slots)
+
+
+def handle(turn: Turn) -> Decision:
+    gate = require_identity(turn)
+    if gate:
+        return gate
+    if not turn.slot("DisputeReason"):
+        inferred = infer_reason(turn.transcript)
+        if inferred:  # "I don't recognise this charge" already says why: don't ask again
+            turn = turn.with_(slots={**turn.slots, "DisputeReason": inferred.value})
+    if turn.slot_to_elicit == "Change" or turn.slot("Change"):
+        corrected = _apply_change(turn)
+        if isinstance(corrected, Decision):
+            return corrected
+        turn = corrected
+    txn, decision = _resolve_txn(turn)
+    if decision:
+        return decision
+    assert txn is not None
+    settings = get_settings()
+    now = now_of(turn)
+    slots = dict(turn.slots)
+    slots["TransactionRef"] = txn.txn_id
+    turn = turn.with_(session=remember_txn(turn.session, txn), slots=slots)
+    turn.session.pop(ATTR_NO_MATCH, None)
+
+    elig = eligibility(turn.services.store, txn, now, settings.dispute_window_days)
+    if not elig.ok:
+        return _ineligible(turn, txn, elig)
+
+    reason = validate_dispute_reason(turn.slot("DisputeReason"))
+    if reason is None:
+        msgs = [render("dispute_about", txn=_txn_phrase(txn))] if not turn.slot("DisputeReason") else [render("dispute_bad_reason")]
+        return _ask(turn, "DisputeReason", msgs + [render("dispute_ask_reason")], slots, REASON_CARD)
+    slots["DisputeReason"] = reason.value
+
+    if reason in (DisputeReason.unauthorised, DisputeReason.duplicate):
+        amount = txn.amount_minor  # the whole payment is in dispute
+    else:
+        amount = validate_disputed_amount(turn.slot("DisputedAmount"), txn)
+        if amount is None:
+            key = "dispute_bad_amount" if turn.slot("DisputedAmount") else "dispute_ask_amount"
+            return _ask(turn, "DisputedAmount", [render(key, total=money(txn.amount_minor, txn.currency))], slots)
+    slots["DisputedAmount"] = f"{amount / 100:.2f}"
+
+    contacted: bool | None = None
+    if reason != DisputeReason.unauthorised:
+        contacted = yes_no(turn.slot("MerchantContacted"))
+        if contacted is None:
+            msgs = [render("yes_no_again")] if turn.slot("MerchantContacted") else []
+            return _ask(turn, "MerchantContacted", msgs + [render("dispute_ask_contacted", merchant=txn.merchant_name)], slots, YES_NO_CARD)
+        slots["MerchantContacted"] = "yes" if contacted else "no"
+
+    description = turn.slot("Description")
+    if description is None:
+        return _ask(turn, "Description", [render("dispute_ask_description")], slots)
+    from nlp.redact import redact
+
+    clean = redact(description[:MAX_DESCRIPTION]).text
+    if clean.strip().lower() in {"skip", "no", "none", "nothing", "n/a"}:
+        clean = ""
+
+    if turn.confirmation_state == "Denied":
+        slots["Change"] = None
+        return Decision(action="ElicitSlot", slot_to_elicit="Change", slots=slots, session=dict(turn.session),
+                        messages=[render("dispute_what_change")],
+                        card=Card(title="Change what?", buttons=(Button("The payment", "payment"), Button("The reason", "reason"),
+                                  Button("The amount", "amount"), Button("The description", "description"),
+                                  Button("Cancel", "cancel"))))
+    if turn.confirmation_state != "Confirmed":
+        summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_LABELS[reason.value].lower())
+        return Decision(action="ConfirmIntent", slots=slots, session=dict(turn.session), messages=[summary],
+                        card=Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no"))))
+
+    verdict = turn.services.governance.decide_dispute(turn, txn, reason, amount)
+    if verdict.outcome == "deny":
+        return Decision(action="Close", intent_state="Failed", session=dict(turn.session), slots=slots,
+                        messages=[render("dispute_denied_policy")], facts={"decision_id": verdict.decision_id})
+    if verdict.outcome != "allow" or not verdict.acted:
+        return escalate(turn, "policy_file_dispute", render("dispute_escalated"),
+                        {"txn_id": txn.txn_id, "reason": reason.value, "amount_minor": amount, "merchant_contacted": contacted,
+                         "description": clean, "policy_reasons": verdict.reasons, "decision_id": verdict.decision_id})
+    case, created = open_case(turn.services.store, txn, reason, amount, now, contacted, clean, channel="chat")
+    tl = timeline(case.created_at.date(), txn)
+    msg = render("dispute_filed" if created else "dispute_exists", case_id=case.case_id, amount=money(amount, txn.currency),
+                 merchant=txn.merchant_name, credit_by=day(tl.provisional_credit_due), decide_by=day(tl.decision_due),
+                 state=case.state.value.replace("_", " "))
+    msgs = [msg]
+    if created and reason == DisputeReason.unauthorised:
+        msgs.append(render("dispute_card_advice"))
+    return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), slots=slots, messages=msgs,
+                    facts={"case_id": case.case_id, "created": created, "decision_id": verdict.decision_id})
+
+
+_CHANGE_CLEARS = {
+    "payment": ("TransactionRef", "DisputeReason", "DisputedAmount", "MerchantContacted", "Description"),
+    "reason": ("DisputeReason", "DisputedAmount"),
+    "amount": ("DisputedAmount",),
+    "description": ("Description",),
+}
+
+
+def validate_change(value: str | None) -> str | None:
+    if not value:
+        return None
+    v = value.strip().lower()
+    for option in ("payment", "reason", "amount", "description", "cancel"):
+        if option in v:
+            return option
+    for option, words in (("payment", ("transaction", "charge")), ("cancel", ("nothing", "stop", "never mind", "forget"))):
+        if any(w in v for w in words):
+            return option
+    return None
+
+
+def _apply_change(turn: Turn) -> Turn | Decision:
+    """After "no" at the confirmation: clear the detail to correct, so the dialog re-asks it."""
+    choice = validate_change(turn.slot("Change") or turn.transcript)
+    if choice is None:
+        slots = {**turn.slots, "Change": None}
+        return Decision(action="ElicitSlot", slot_to_elicit="Change", slots=slots, session=dict(turn.session),
+                        messages=[render("dispute_what_change")])
+    if choice == "cancel":
+        return Decision(action="Close", intent_state="Failed", session=dict(turn.session), messages=[render("dispute_not_filed")])
+    slots = dict(turn.slots)
+    slots["Change"] = None
+    for name in _CHANGE_CLEARS[choice]:
+        slots[name] = None
+    session = dict(turn.session)
+    if choice == "payment":
+        session.pop("lastTxnId", None)
+        session.pop("candidates", None)
+    return turn.with_(slots=slots, session=session, confirmation_state="None", slot_to_elicit=None, transcript="")
+
+
+def _txn_phrase(txn: Transaction) -> str:
+    return f"the {money(txn.amount_minor, txn.currency)} payment to {txn.merchant_name} on {day(txn.occurred_at)}"
+
+
+def _ineligible(turn: Turn, txn: Transaction, elig) -> Decision:
+    phrase = _txn_phrase(txn)
+    if elig.reason == "already_disputed":
+        case = elig.existing_case
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("dispute_already", case_id=case.case_id, txn=phrase, state=case.state.value.replace("_", " "))],
+                        facts={"case_id": case.case_id, "ineligible": elig.reason})
+    if elig.reason == "out_of_window":
+        return Decision(action="Close", intent_state="Failed", session=dict(turn.session),
+                        card=Card(title="Anything else?", buttons=(Button("Talk to an agent", "Talk to an agent"),)),
+                        messages=[render("dispute_out_of_window", txn=phrase, days=get_settings().dispute_window_days)],
+                        facts={"ineligible": elig.reason})
+    key = {"pending": "dispute_pending", "declined": "dispute_declined", "reversed": "dispute_reversed",
+           "credit": "dispute_credit"}[elig.reason]
+    return Decision(action="Close", intent_state="Failed", session=dict(turn.session), messages=[render(key, txn=phrase)],
+                    facts={"ineligible": elig.reason})

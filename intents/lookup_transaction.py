@@ -1,0 +1,123 @@
+"""LookupTransaction: find a payment by merchant, amount, date or card and explain it."""
+from __future__ import annotations
+
+from chalicelib.models import TxnStatus
+from chatbot.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
+from chatbot.replies import render
+from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from intents._common import (
+    choice_decision,
+    criteria_from_turn,
+    escalate,
+    find_transactions,
+    remember_txn,
+    require_identity,
+    resolve_choice,
+    txn_detail,
+)
+
+MERCHANT_EXAMPLES = ["Amazon", "Netflix", "Uber", "Starbucks", "Shell", "Walmart", "Apple", "PayPal", "Best Buy", "Blue Bottle"]
+
+SPEC = IntentSpec(
+    name="LookupTransaction",
+    description="Find a card payment and explain what it is.",
+    sample_utterances=[
+        "find a transaction",
+        "look up a payment",
+        "what is this charge",
+        "what is this payment on my statement",
+        "I want to check a payment",
+        "can you find my payment to {Merchant}",
+        "show me the {Merchant} charge",
+        "what was the {Amount} charge",
+        "look up the payment from {TransactionDate}",
+        "find the {Merchant} payment from {TransactionDate}",
+        "what is {Merchant} on my statement",
+        "I see a charge I want to check",
+        "check my recent transactions",
+        "did my payment to {Merchant} go through",
+        "what did I pay {Merchant}",
+        "find the charge on my card ending {CardLast4}",
+        "there's a payment I want to look at",
+        "what's this transaction",
+        "search my transactions",
+        "show my card payment",
+    ],
+    slot_types=[
+        SlotTypeSpec(
+            name="MerchantName",
+            description="Merchant names; any value accepted (resolved by the code hook).",
+            values=[SlotTypeValue(value=m) for m in MERCHANT_EXAMPLES],
+            resolution="ORIGINAL_VALUE",
+        )
+    ],
+    slots=[
+        SlotSpec(name="Merchant", slot_type="MerchantName", prompt="Which payment are you looking for? Tell me the merchant, the amount or the date.",
+                 required=False, sample_utterances=["{Merchant}", "the one from {Merchant}", "it was {Merchant}"]),
+        SlotSpec(name="Amount", slot_type="AMAZON.Number", prompt="How much was it?", required=False),
+        SlotSpec(name="TransactionDate", slot_type="AMAZON.Date", prompt="When was it?", required=False),
+        SlotSpec(name="CardLast4", slot_type="AMAZON.AlphaNumeric", prompt="Which card, by its last four digits?", required=False),
+        SlotSpec(name="TransactionChoice", slot_type="AMAZON.AlphaNumeric", prompt="Which one is it? Say its number.", required=False),
+    ],
+)
+
+NEXT_STEPS = Card(
+    title="What would you like to do?",
+    buttons=(
+        Button(text="Dispute this payment", value="I want to dispute this payment"),
+        Button(text="Why was it held?", value="Why was my payment held"),
+        Button(text="Talk to an agent", value="Talk to an agent"),
+    ),
+)
+
+
+def handle(turn: Turn) -> Decision:
+    gate = require_identity(turn)
+    if gate:
+        return gate
+
+    if turn.slot_to_elicit == "TransactionChoice":
+        chosen = resolve_choice(turn, turn.slot("TransactionChoice") or turn.transcript)
+        if chosen:
+            return _found(turn, chosen)
+        return choice_decision(turn, "TransactionChoice", _candidates(turn), render("choose_again"))
+
+    crit = criteria_from_turn(turn)
+    if crit.empty:
+        return Decision(action="ElicitSlot", slot_to_elicit="Merchant", slots=dict(turn.slots),
+                        messages=[render("lookup_ask")], session=dict(turn.session))
+    txns = find_transactions(turn, crit)
+    if not txns:
+        misses = int(turn.session.get(ATTR_NO_MATCH, "0") or 0) + 1
+        if misses >= 3:
+            return escalate(turn, "no_match", render("lookup_give_up"), {"criteria": crit.describe()})
+        session = dict(turn.session)
+        session[ATTR_NO_MATCH] = str(misses)
+        cleared = {k: None for k in turn.slots}
+        return Decision(action="ElicitSlot", slot_to_elicit="Merchant", slots=cleared, session=session,
+                        messages=[render("lookup_none", criteria=crit.describe())])
+    if len(txns) == 1:
+        return _found(turn, txns[0])
+    return choice_decision(turn, "TransactionChoice", txns, render("lookup_several", n=min(len(txns), 5)))
+
+
+def _candidates(turn: Turn):
+    from chatbot.dialog import ATTR_CANDIDATES, json_attr
+
+    ids = json_attr(turn.session, ATTR_CANDIDATES, []) or []
+    store, cid = turn.services.store, turn.identity.customer_id
+    return [t for t in (store.transactions.get(cid, str(i)) for i in ids[:5]) if t]
+
+
+def _found(turn: Turn, txn) -> Decision:
+    session = remember_txn(turn.session, txn)
+    session.pop(ATTR_NO_MATCH, None)
+    messages = [txn_detail(txn)]
+    fraud = turn.services.store.fraud.get_for_transaction(turn.identity.customer_id, txn.txn_id)
+    if fraud and not fraud.released:
+        messages.append(render("lookup_held_hint"))
+    elif txn.status == TxnStatus.pending:
+        messages.append(render("lookup_pending_hint"))
+    messages.append(render("lookup_next"))
+    return Decision(action="Close", intent_state="Fulfilled", messages=messages, session=session, card=NEXT_STEPS,
+                    slots=dict(turn.slots), facts={"txn_id": txn.txn_id})

@@ -1,0 +1,35 @@
+"""TalkToAgent: hand over to a human with the whole conversation context."""
+from __future__ import annotations
+
+from chatbot.dialog import Decision, Turn
+from chatbot.replies import render
+from chatbot.spec import IntentSpec
+from intents._common import escalate
+
+SPEC = IntentSpec(
+    name="TalkToAgent",
+    description="Hand the conversation to a human agent.",
+    sample_utterances=[
+        "talk to an agent",
+        "speak to a human",
+        "I want to talk to a person",
+        "can I speak to someone",
+        "connect me to customer service",
+        "agent please",
+        "human please",
+        "get me a real person",
+        "I need help from a person",
+        "transfer me to an agent",
+        "speak to a representative",
+        "call me back",
+        "this isn't helping, I want a human",
+        "I want to make a complaint to a person",
+        "operator",
+        "let me talk to support",
+    ],
+    fulfillment_code_hook=True,
+)
+
+
+def handle(turn: Turn) -> Decision:
+    return escalate(turn, "customer_request", render("agent_handoff"))

@@ -1,0 +1,146 @@
+"""VerifyIdentity: step-up verification in chat (card last 4 + date of birth + one-time code).
+
+Entered only by redirection from an intent that needs account data; on success it resumes that
+intent with the slots the customer had already given.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from chatbot.dialog import ATTR_PENDING_INTENT, Decision, Identity, Turn, json_attr
+from chatbot.replies import render
+from chatbot.spec import IntentSpec, SlotSpec
+from intents._common import escalate, now_of, parse_date_text
+
+SPEC = IntentSpec(
+    name="VerifyIdentity",
+    description="Step-up identity verification before showing account data.",
+    sample_utterances=[
+        "verify me",
+        "I want to verify my identity",
+        "verify my identity",
+        "confirm it's me",
+        "I need to confirm my identity",
+        "check my identity",
+        "send me a code",
+        "send me a verification code",
+        "I want to log in",
+        "authenticate me",
+        "can you verify who I am",
+        "I'd like to prove it's me",
+        "security check",
+        "I have my card here to verify",
+        "let me verify",
+    ],
+    slots=[
+        SlotSpec(name="CardLast4", slot_type="AMAZON.AlphaNumeric", prompt="What are the last four digits of your card?",
+                 sample_utterances=["{CardLast4}", "it ends in {CardLast4}", "the last four are {CardLast4}"]),
+        SlotSpec(name="DateOfBirth", slot_type="AMAZON.Date", prompt="And your date of birth?",
+                 sample_utterances=["{DateOfBirth}", "I was born on {DateOfBirth}", "my birthday is {DateOfBirth}"]),
+        SlotSpec(name="OneTimeCode", slot_type="AMAZON.AlphaNumeric", prompt="Please enter the 6-digit code we just sent you.",
+                 sample_utterances=["{OneTimeCode}", "the code is {OneTimeCode}"]),
+    ],
+)
+
+
+def validate_card_last4(value: str | None) -> str | None:
+    digits = re.sub(r"\D", "", value or "")
+    return digits if len(digits) == 4 else None
+
+
+def validate_date_of_birth(value: str | None, today: date) -> date | None:
+    parsed = parse_date_text(value, today)
+    if parsed is None or parsed >= today or parsed.year < 1900:
+        return None
+    return parsed
+
+
+def validate_one_time_code(value: str | None) -> str | None:
+    digits = re.sub(r"\D", "", value or "")
+    return digits if len(digits) == 6 else None
+
+
+def _ask(turn: Turn, slot: str, *messages: str, slots: dict | None = None) -> Decision:
+    new_slots = dict(turn.slots if slots is None else slots)
+    new_slots[slot] = None
+    return Decision(action="ElicitSlot", slot_to_elicit=slot, slots=new_slots, messages=list(messages), session=dict(turn.session))
+
+
+def handle(turn: Turn) -> Decision:
+    step_up = turn.services.step_up
+    today = now_of(turn).date()
+    if turn.identity.locked:
+        return escalate(turn, "lockout", render("verify_locked"))
+
+    last4_raw, dob_raw, code_raw = turn.slot("CardLast4"), turn.slot("DateOfBirth"), turn.slot("OneTimeCode")
+    challenge = step_up.status(turn.session_id)
+    has_challenge = bool(challenge and challenge.otp_hash and not challenge.verified_customer_id)
+
+    if not has_challenge or not code_raw:
+        if not has_challenge:
+            last4 = validate_card_last4(last4_raw)
+            if last4 is None:
+                msgs = [render("verify_bad_last4")] if last4_raw else [render("verify_ask_last4")]
+                return _ask(turn, "CardLast4", *msgs)
+            dob = validate_date_of_birth(dob_raw, today)
+            if dob is None:
+                msgs = [render("verify_bad_dob")] if dob_raw else [render("verify_ask_dob")]
+                return _ask(turn, "DateOfBirth", *msgs, slots={**turn.slots, "CardLast4": last4})
+            result = step_up.begin(turn.session_id, last4, dob)
+            if result.status == "code_sent":
+                return _ask(turn, "OneTimeCode", render("verify_code_sent", destination=result.destination or "your phone"),
+                            slots={**turn.slots, "CardLast4": last4, "DateOfBirth": dob.isoformat()})
+            if result.status == "locked":
+                return escalate(turn.with_(identity=Identity(customer_id=None, method=None, locked=True)), "lockout", render("verify_locked"))
+            if result.status == "delivery_failed":
+                return escalate(turn, "otp_undeliverable", render("verify_code_undeliverable"))
+            # mismatch: never say which part was wrong, or whether the card exists
+            return _ask(turn, "CardLast4", render("verify_mismatch"), render("verify_ask_last4"),
+                        slots={"CardLast4": None, "DateOfBirth": None, "OneTimeCode": None})
+        return _ask(turn, "OneTimeCode", render("verify_ask_code"))
+
+    code = validate_one_time_code(code_raw)
+    if code is None:
+        return _ask(turn, "OneTimeCode", render("verify_bad_code_format"))
+    result = step_up.confirm(turn.session_id, code)
+    if result.status == "verified":
+        return _resume(turn, result.customer_id)
+    if result.status == "locked":
+        return escalate(turn.with_(identity=Identity(customer_id=None, method=None, locked=True)), "lockout", render("verify_locked"))
+    if result.status == "expired":
+        return _ask(turn, "CardLast4", render("verify_expired"), render("verify_ask_last4"),
+                    slots={"CardLast4": None, "DateOfBirth": None, "OneTimeCode": None})
+    if result.status == "no_challenge":
+        return _ask(turn, "CardLast4", render("verify_ask_last4"), slots={"CardLast4": None, "DateOfBirth": None, "OneTimeCode": None})
+    return _ask(turn, "OneTimeCode", render("verify_wrong_code"))
+
+
+def _resume(turn: Turn, customer_id: str) -> Decision:
+    """Hand the verified customer straight back to what they asked for, in the same turn."""
+    from intents.registry import handler_for
+
+    pending = json_attr(turn.session, ATTR_PENDING_INTENT, None)
+    session = dict(turn.session)
+    session.pop(ATTR_PENDING_INTENT, None)
+    identity = Identity(customer_id=customer_id, method="step_up")
+    thanks = render("verify_success")
+    if not isinstance(pending, dict) or pending.get("name") not in _resumable():
+        return Decision(action="ElicitIntent", messages=[thanks, render("verify_what_next")], session=session,
+                        intent_state="Fulfilled", facts={"verified": True})
+    slots = pending.get("slots") if isinstance(pending.get("slots"), dict) else {}
+    resumed = turn.with_(intent_name=pending["name"], slots={k: v for k, v in slots.items() if isinstance(k, str)},
+                         original_slots={}, identity=identity, session=session, confirmation_state="None",
+                         invocation_source="DialogCodeHook", slot_to_elicit=None)
+    decision = handler_for(pending["name"])(resumed)
+    if decision.intent_name is None:
+        decision.intent_name = pending["name"]
+    decision.messages.insert(0, thanks)
+    decision.facts["verified"] = True
+    return decision
+
+
+def _resumable() -> set[str]:
+    from intents._common import NEEDS_IDENTITY
+
+    return NEEDS_IDENTITY

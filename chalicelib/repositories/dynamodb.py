@@ -108,6 +108,80 @@ class _Table:
                 raise RepositoryError(f"dynamodb batch_write_item {self.name}: {len(pending)} items unprocessed")
 
 
+class _ResourceClientAdapter:
+    """Low-level calls through a ``boto3.resource("dynamodb")``'s client.
+
+    That client is wired to serialise plain Python values itself, so attribute-value maps
+    ({"S": ...}) must be turned into Python values on the way in and back on the way out. The
+    rest of the store then speaks one dialect, whichever object the caller handed in.
+    """
+
+    _MAPS = ("Item", "Key", "ExpressionAttributeValues", "ExclusiveStartKey")
+
+    def __init__(self, client: Any):
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._client = client
+        self._de = TypeDeserializer()
+        self._ser = TypeSerializer()
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _native(self, av_map: dict) -> dict:
+        return {k: self._de.deserialize(v) for k, v in av_map.items()}
+
+    def _wire(self, native_map: dict) -> dict:
+        return {k: self._ser.serialize(v) for k, v in native_map.items()}
+
+    def _in(self, params: dict) -> dict:
+        return {k: (self._native(v) if k in self._MAPS and isinstance(v, dict) else v) for k, v in params.items()}
+
+    def _requests(self, request_items: dict, convert) -> dict:
+        out = {}
+        for table, reqs in request_items.items():
+            out[table] = []
+            for r in reqs:
+                if "PutRequest" in r:
+                    out[table].append({"PutRequest": {"Item": convert(r["PutRequest"]["Item"])}})
+                else:
+                    out[table].append({"DeleteRequest": {"Key": convert(r["DeleteRequest"]["Key"])}})
+        return out
+
+    def _out(self, resp: dict) -> dict:
+        resp = dict(resp)
+        if "Item" in resp:
+            resp["Item"] = self._wire(resp["Item"])
+        if "Items" in resp:
+            resp["Items"] = [self._wire(i) for i in resp["Items"]]
+        if resp.get("LastEvaluatedKey"):
+            resp["LastEvaluatedKey"] = self._wire(resp["LastEvaluatedKey"])
+        return resp
+
+    def _single(op: str):  # noqa: N805 - a method factory used in the class body
+        def call(self, **params: Any) -> dict:
+            return self._out(getattr(self._client, op)(**self._in(params)))
+
+        return call
+
+    get_item = _single("get_item")
+    put_item = _single("put_item")
+    delete_item = _single("delete_item")
+    query = _single("query")
+    scan = _single("scan")
+
+    def batch_write_item(self, RequestItems: dict, **params: Any) -> dict:  # noqa: N803 - boto3 name
+        resp = dict(self._client.batch_write_item(RequestItems=self._requests(RequestItems, self._native), **params))
+        if resp.get("UnprocessedItems"):
+            resp["UnprocessedItems"] = self._requests(resp["UnprocessedItems"], self._wire)
+        return resp
+
+    def transact_write_items(self, TransactItems: list, **params: Any) -> dict:  # noqa: N803 - boto3 name
+        items = [{op: self._in(body) for op, body in it.items()} for it in TransactItems]
+        return self._client.transact_write_items(TransactItems=items, **params)
+
+
 def _load(model: type[M], item: dict | None) -> M | None:
     return model.model_validate_json(item["data"]["S"]) if item else None
 
@@ -475,7 +549,7 @@ class DynamoStore:
     def __init__(self, resource_or_client: Any, table_names: Any):
         client = resource_or_client
         if hasattr(client, "Table") and hasattr(client, "meta"):
-            client = client.meta.client
+            client = _ResourceClientAdapter(client.meta.client)
         self.client = client
         self.table_names = table_names
         self._defs = schema.table_definitions(table_names)

@@ -1,4 +1,6 @@
-"""One `store` fixture, two backends: every contract test runs on SQLite and on DynamoDB (moto)."""
+"""One `store` fixture, two backends: every contract test runs on SQLite and on DynamoDB (moto),
+the latter both through a low-level client and through a ``boto3.resource`` (callers may pass
+either)."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +8,7 @@ import pytest
 from chalicelib.settings import TableNames
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
 def store(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
         from chalicelib.repositories.sqlite import SqliteStore
@@ -32,7 +34,10 @@ def store(request, tmp_path, monkeypatch):
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        s = DynamoStore(client, TableNames())
+        if request.param == "dynamodb-resource":
+            handle = boto3.resource("dynamodb", region_name="us-east-1")
+        else:
+            handle = boto3.client("dynamodb", region_name="us-east-1")
+        s = DynamoStore(handle, TableNames())
         s.create_schema()
         yield s

@@ -49,6 +49,7 @@ class MerchantMention(BaseModel):
     end: int
     source: str  # "catalogue" (chalicelib.merchants), "list" (built-in), "heuristic"
     score: float
+    merchant_key: str | None = None  # chalicelib.merchants key when the ruler matched the directory
 
 
 class Entities(BaseModel):
@@ -327,17 +328,37 @@ _NOT_MERCHANT = {w.capitalize() for w in list(P.MONTHS) + list(_WEEKDAYS)} | {
 
 
 @lru_cache(maxsize=1)
-def _catalogue_scorer() -> Callable[..., Any] | None:
-    """``chalicelib.merchants.merchant_match_score`` when that module is deployed, else None."""
+def _catalogue() -> tuple[Callable[..., float], dict[str, tuple[Any, ...]]] | None:
+    """(merchant_match_score, index) from chalicelib.merchants when deployed, else None.
+
+    Scoring a mention against the whole directory costs ~50 ms; the index keyed by the first three
+    letters of each name/alias word keeps it to a handful of candidates.
+    """
     try:
         mod = importlib.import_module("chalicelib.merchants")
-    except ImportError:
+        score_fn, merchants = mod.merchant_match_score, tuple(mod.MERCHANTS)
+    except (ImportError, AttributeError):
         return None
-    return getattr(mod, "merchant_match_score", None)
+    index: dict[str, list[Any]] = {}
+    for m in merchants:
+        for phrase in (m.name, *m.aliases):
+            for word in re.findall(r"[a-z0-9]+", phrase.lower()):
+                if len(word) >= 3 and m not in index.setdefault(word[:3], []):
+                    index[word[:3]].append(m)
+    return score_fn, {k: tuple(v) for k, v in index.items()}
 
 
-def _merchants(text: str, ruler_ents: list[tuple[str, int, int]]) -> list[MerchantMention]:
-    out = [MerchantMention(name=t, start=s, end=e, source="list", score=1.0) for t, s, e in ruler_ents]
+def _catalogue_candidates(name: str, index: dict[str, tuple[Any, ...]]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for word in re.findall(r"[a-z0-9]+", name.lower()):
+        for m in index.get(word[:3], ()) if len(word) >= 3 else ():
+            seen.setdefault(m.key, m)
+    return list(seen.values())
+
+
+def _merchants(text: str, ruler_ents: list[tuple[str, int, int, str]]) -> list[MerchantMention]:
+    out = [MerchantMention(name=t, start=s, end=e, source="catalogue" if key else "list", score=1.0,
+                           merchant_key=key or None) for t, s, e, key in ruler_ents]
     for m in _HEURISTIC_MERCHANT_RE.finditer(text):
         name = m.group(1).rstrip(".")
         s = m.start(1)
@@ -354,16 +375,17 @@ def _merchants(text: str, ruler_ents: list[tuple[str, int, int]]) -> list[Mercha
         if any(o.start < e and s < o.end for o in out):
             continue
         out.append(MerchantMention(name=name, start=s, end=e, source="heuristic", score=0.5))
-    scorer = _catalogue_scorer()
-    if scorer is not None:
+    catalogue = _catalogue()
+    if catalogue is not None:
+        score_fn, index = catalogue
         rescored = []
         for mm in out:
-            try:
-                score = float(scorer(mm.name))
-            except Exception:  # the catalogue is optional: a bad lookup must not lose the mention
-                score = mm.score
-            rescored.append(mm.model_copy(update={"score": score, "source": "catalogue"})
-                            if score >= mm.score else mm)
+            if mm.source == "heuristic":
+                scored = [(score_fn(mm.name, m.name, m.name), m.key) for m in _catalogue_candidates(mm.name, index)]
+                best, key = max(scored, default=(0.0, None))
+                if best >= 0.6:  # the directory's own match threshold
+                    mm = mm.model_copy(update={"source": "catalogue", "score": round(best, 3), "merchant_key": key})
+            rescored.append(mm)
         out = rescored
     out.sort(key=lambda m: m.start)
     return out
@@ -381,7 +403,8 @@ def extract_entities(text: str, today: date | None = None) -> Entities:
 
     nlp = get_pipeline()
     doc = nlp(text, disable=[n for n in nlp.pipe_names if n != "merchant_ruler"])
-    ruler_ents = [(ent.text, ent.start_char, ent.end_char) for ent in doc.ents if ent.label_ == "MERCHANT"]
+    ruler_ents = [(ent.text, ent.start_char, ent.end_char, ent.ent_id_) for ent in doc.ents
+                  if ent.label_ == "MERCHANT"]
     last4: list[str] = []
     for rx in _LAST4_RES:
         last4 += [(m.start(1), m.group(1)) for m in rx.finditer(text)]  # type: ignore[misc]

@@ -195,5 +195,25 @@ def build_pipeline(config_path: Path = CONFIG_PATH) -> Language:
     config = spacy.util.load_config(config_path)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     ruler = nlp.get_pipe("merchant_ruler")
-    ruler.add_patterns([{"label": "MERCHANT", "pattern": m} for m in P.KNOWN_MERCHANTS])
+    patterns = [{"label": "MERCHANT", "pattern": m} for m in P.KNOWN_MERCHANTS]
+    patterns += [{"label": "MERCHANT", "pattern": phrase, "id": key} for key, phrase in catalogue_phrases()]
+    ruler.add_patterns(patterns)
     return nlp
+
+
+# Aliases that are ordinary words in a complaint ("prime", "shell") would tag every sentence.
+_AMBIGUOUS_ALIASES = {"prime", "shell", "target", "delta", "apple", "square", "cash", "store", "pay", "app"}
+
+
+def catalogue_phrases() -> list[tuple[str, str]]:
+    """(merchant key, phrase) from chalicelib.merchants when deployed; the module is optional."""
+    try:
+        from chalicelib.merchants import MERCHANTS
+    except ImportError:
+        return []
+    out: list[tuple[str, str]] = []
+    for m in MERCHANTS:
+        for phrase in (m.name, *m.aliases):
+            if len(phrase) >= 3 and phrase.lower() not in _AMBIGUOUS_ALIASES:
+                out.append((m.key, phrase))
+    return out

@@ -133,3 +133,14 @@ def test_empty_text_has_no_entities():
     Then an empty result comes back rather than an error."""
     ents = extract_entities("", TODAY)
     assert ents.amounts == [] and ents.dates == [] and ents.card_last4 == []
+
+
+def test_merchants_resolve_against_the_directory_when_present():
+    """Given chalicelib.merchants (the merchant directory) is deployed
+    When a message names a merchant by alias or with a typo
+    Then the mention carries the directory's merchant key."""
+    pytest.importorskip("chalicelib.merchants")
+    ents = extract_entities("charged by Starbuks Coffee and AMZN yesterday", TODAY)
+    keys = {m.name: m.merchant_key for m in ents.merchants}
+    assert keys["AMZN"] == "amazon_mktp"
+    assert keys["Starbuks Coffee"] == "starbucks"

@@ -1,51 +1,6 @@
-"""A seeded world for conversations: SQLite store with the demo data, a fixed clock, the real
-hook, and the emulator playing Lex. Each test gets its own database file."""
-from __future__ import annotations
-
-from datetime import date, datetime, timezone
-
 import pytest
 
-ANCHOR = date(2026, 11, 18)  # a Wednesday: "last Tuesday", "yesterday" are stable in transcripts
-NOW = datetime(2026, 11, 18, 15, 0, tzinfo=timezone.utc)
-TEST_KEY = "test-identity-key-0123456789abcdef0123456789abcdef"
-
-
-class World:
-    def __init__(self, tmp_path):
-        from chalicelib.demo_data import seed
-        from chalicelib.identity import REQUEST_ATTRIBUTE, LocalOutboxSender, TokenSigner, latest_local_code
-        from chalicelib.repositories.sqlite import SqliteStore
-        from chalicelib.settings import Settings
-        from chatbot.services import build_services
-
-        self.settings = Settings(sqlite_path=tmp_path / "world.db", identity_key=TEST_KEY,
-                                 otp_outbox_path=tmp_path / "outbox.log")
-        self.store = SqliteStore(self.settings.sqlite_path)
-        self.store.create_schema()
-        seed(self.store, anchor=ANCHOR)
-        self.now = NOW
-        self.services, self.resolver = build_services(self.settings, store=self.store, clock=lambda: self.now,
-                                                      otp_sender=LocalOutboxSender(self.settings.otp_outbox_path))
-        self._signer = TokenSigner.from_settings(self.settings)
-        self._attr = REQUEST_ATTRIBUTE
-        self._latest = latest_local_code
-
-    def hook(self, event: dict) -> dict:
-        from chatbot.hook import handle_lex_event
-
-        return handle_lex_event(event, self.services, self.resolver, budget_s=20)
-
-    def emulator(self, customer: str | None = None, session_id: str | None = None):
-        from chatbot.emulator import LexEmulator
-        from intents.registry import all_specs
-
-        attrs = {self._attr: self._signer.mint(customer, channel="test")} if customer else {}
-        return LexEmulator(self.hook, all_specs(), session_id=session_id, request_attributes=attrs,
-                           today=lambda: self.now, use_classifier=False)
-
-    def latest_code(self, customer_id: str) -> str | None:
-        return self._latest(self.settings.otp_outbox_path, customer_id)
+from tests.world import World
 
 
 @pytest.fixture

@@ -194,3 +194,39 @@ class VerificationState(_Model):
     locked_until: datetime | None = None
     verified_customer_id: str | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TriageStatus(str, Enum):
+    triaged = "triaged"  # routed to a work queue by the assistant
+    escalated = "escalated"  # a human must read it first (urgency, low confidence, policy)
+    rejected_too_large = "rejected_too_large"  # over the size cap: never parsed, a human decides
+    failed_parse = "failed_parse"  # the triage pipeline failed on it: a human reads the raw mail
+
+
+class TriageRecord(_Model):
+    """One inbound email after triage: what the assistant understood and decided, redacted.
+
+    The raw message stays in the encrypted, expiring S3 bucket (``s3_bucket``/``s3_key``); nothing
+    here may hold unredacted text: addresses are masked (domain kept, local part hidden), the
+    subject and ``triage.redacted_text`` are redacted, and no card number survives anywhere.
+    ``record_id`` is derived from the Message-ID (or the S3 object when there is none), so the
+    same mail delivered twice, or the same S3 event delivered twice, is one record.
+    """
+
+    record_id: str
+    message_id: str | None = None  # None when the mail had none (record_id then comes from S3)
+    s3_bucket: str
+    s3_key: str
+    received_at: datetime = Field(default_factory=utcnow)
+    size: int = 0
+    sender: str | None = None  # masked: "a***@example.com"
+    original_sender: str | None = None  # the customer of a forwarded complaint, masked
+    subject: str = ""  # redacted
+    triage: dict = Field(default_factory=dict)  # the TriageResult, redacted text only
+    matched_customer_id: str | None = None
+    matched_txn_id: str | None = None
+    matched_case_id: str | None = None
+    queue: str | None = None  # work queue it was routed to
+    status: TriageStatus
+    reasons: list[str] = Field(default_factory=list)
+    decision_id: str | None = None

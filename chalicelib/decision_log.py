@@ -651,7 +651,9 @@ class DecisionLog:
         vault: PseudonymVault,
         clock: Callable[[], datetime] = utcnow,
         max_retries: int = 200,
+        metrics=None,
     ):
+        self.metrics = metrics  # a chalicelib.metrics.GovernanceMetrics; None → the container's
         self.store = store
         self.vault = vault
         self.clock = clock
@@ -686,11 +688,22 @@ class DecisionLog:
         Retrying with the same decision_id returns the stored record: at-least-once callers
         cannot log a decision twice.
         """
+        stored, created = self._append(decision)
+        if created:
+            try:
+                from chalicelib.metrics import get_metrics
+
+                (self.metrics or get_metrics()).decision(stored)
+            except Exception:  # metrics must never cost a decision
+                log.exception("metrics emission failed")
+        return stored
+
+    def _append(self, decision: Decision) -> tuple[Decision, bool]:
         draft = decision.to_record()
         guard_no_pan(draft)
         existing = self.store.get(decision.decision_id)
         if existing is not None:
-            return Decision.model_validate_json(existing.doc)
+            return Decision.model_validate_json(existing.doc), False
         for attempt in range(self.max_retries):
             head = self.store.head()
             seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
@@ -699,11 +712,11 @@ class DecisionLog:
             doc = canonical_json(draft)
             try:
                 if self.store.try_append(seq, draft["decision_id"], _iso(draft["at"]), draft.get("customer_ref"), draft["hash"], doc):
-                    return Decision.model_validate(draft)
+                    return Decision.model_validate(draft), True
             except DuplicateDecisionId:
                 stored = self.store.get(decision.decision_id)
                 if stored is not None:
-                    return Decision.model_validate_json(stored.doc)
+                    return Decision.model_validate_json(stored.doc), False
                 raise
             time.sleep(min(0.05, 0.001 * (attempt + 1)) * random.random())
         raise ChainContention(f"could not append after {self.max_retries} attempts")

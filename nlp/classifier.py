@@ -1,0 +1,145 @@
+"""Run-time intent classifier: int8 ONNX MiniLM served with onnxruntime + ``tokenizers``.
+
+Why not torch/transformers here: they are ~1.1 GB unzipped and cannot fit a 250 MB Lambda; the
+quantised graph plus the tokenizers library answer a short message in a few milliseconds on one
+thread. Nothing heavy happens at import: onnxruntime and the model load on the first
+``get_classifier()`` (once per container, under a lock), so handlers that never classify pay
+nothing.
+
+Artifacts (``nlp/artifacts/``, written by ``nlp.export``): ``model.int8.onnx`` (inputs
+``input_ids``/``attention_mask``, output ``logits``), ``tokenizer.json``, ``labels.json`` and
+``calibration.json`` (softmax temperature and the abstention threshold chosen on the dev split).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from nlp.taxonomy import label_to_category, label_to_lex_intent
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import onnxruntime
+
+MODEL_FILE = "model.int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+LABELS_FILE = "labels.json"
+CALIBRATION_FILE = "calibration.json"
+MAX_LENGTH = 64
+
+
+class IntentPrediction(BaseModel):
+    """One classified message. ``unsure`` means: do not act on it automatically, ask or escalate."""
+
+    label: str
+    confidence: float
+    top3: list[tuple[str, float]]
+    unsure: bool
+    category: str
+    category_confidence: float
+    lex_intent: str | None
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits.astype(np.float64) / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class IntentClassifier:
+    def __init__(self, session: "onnxruntime.InferenceSession", tokenizer: Any, labels: list[str],
+                 temperature: float = 1.0, threshold: float = 0.0) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self.labels = list(labels)
+        self.temperature = float(temperature)
+        self.threshold = float(threshold)
+        self._categories = [label_to_category(lab) for lab in self.labels]
+        self._input_names = {i.name for i in session.get_inputs()}
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None, *, calibrated: bool = True) -> "IntentClassifier":
+        """Load the artifacts; ``calibrated=False`` ignores calibration.json (export uses it)."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        if model_dir is None:
+            from chalicelib.settings import get_settings
+
+            model_dir = get_settings().model_dir
+        model_dir = Path(model_dir)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(model_dir / MODEL_FILE), sess_options=opts,
+                                       providers=["CPUExecutionProvider"])
+        tokenizer = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        tokenizer.enable_truncation(max_length=MAX_LENGTH)
+        tokenizer.no_padding()
+        labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
+        temperature, threshold = 1.0, 0.0
+        if calibrated:
+            cal = json.loads((model_dir / CALIBRATION_FILE).read_text(encoding="utf-8"))
+            temperature, threshold = cal["temperature"], cal["threshold"]
+        return cls(session, tokenizer, labels, temperature, threshold)
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """Raw (uncalibrated) logits, one row per text.
+
+        Each text runs on its own, unpadded: dynamic int8 quantisation scales activations by the
+        min/max of the whole input tensor, so padding and neighbouring rows in a batch would shift
+        a message's scores (by a few points of probability). One message per call keeps a
+        prediction independent of what it was batched with, and costs little on one thread.
+        """
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        for r, enc in enumerate(self._tokenizer.encode_batch(list(texts))):
+            ids = np.asarray([enc.ids], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            if "token_type_ids" in self._input_names:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            out[r] = self._session.run(["logits"], feeds)[0][0]
+        return out
+
+    def _prediction(self, probs: np.ndarray) -> IntentPrediction:
+        order = np.argsort(-probs, kind="stable")
+        top = int(order[0])
+        label = self.labels[top]
+        category = self._categories[top]
+        category_conf = float(sum(p for p, c in zip(probs, self._categories) if c == category))
+        confidence = float(probs[top])
+        return IntentPrediction(
+            label=label,
+            confidence=confidence,
+            top3=[(self.labels[int(i)], float(probs[int(i)])) for i in order[:3]],
+            unsure=confidence < self.threshold,
+            category=category,
+            category_confidence=category_conf,
+            lex_intent=label_to_lex_intent(label),
+        )
+
+    def predict(self, text: str) -> IntentPrediction:
+        return self.predict_batch([text])[0]
+
+    def predict_batch(self, texts: list[str]) -> list[IntentPrediction]:
+        probs = softmax(self.logits(list(texts)), self.temperature)
+        return [self._prediction(p) for p in probs]
+
+
+_lock = threading.Lock()
+_instance: IntentClassifier | None = None
+
+
+def get_classifier() -> IntentClassifier:
+    """The process-wide classifier, loaded on first use (double-checked under a lock)."""
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = IntentClassifier.load()
+    return _instance

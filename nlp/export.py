@@ -1,0 +1,168 @@
+"""Export the fine-tuned classifier to int8 ONNX + tokenizer + calibration (``python -m nlp.export``).
+
+Steps: rebuild the torch model from ``.cache/intent-model`` (written by ``nlp.train``), export
+encoder + mean pooling + head as one ONNX graph (dynamic batch and sequence axes), quantise it
+with ``quantize_dynamic(per_channel=True)`` to int8, and check the int8 dev accuracy against the
+fp32 torch model: if quantisation costs more than 0.5 point, the head is re-quantised left in
+fp32. Then fit the softmax temperature on the dev logits of the int8 graph (what is served) and
+choose the abstention threshold there. Only int8 weights are committed (``nlp/artifacts/`` must
+stay under 30 MB); the fp32 graph stays in ``.cache/``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from nlp.classifier import (CALIBRATION_FILE, LABELS_FILE, MAX_LENGTH, MODEL_FILE, TOKENIZER_FILE,
+                            IntentClassifier, softmax)
+from nlp.evaluate import ROUTING_TARGET, choose_threshold, fit_temperature, routing_at
+from nlp.taxonomy import label_to_category
+from nlp.train import ARTIFACTS, DEFAULT_OUT, load_split, read_labels
+
+MAX_ARTIFACT_BYTES = 30 * 1024 * 1024
+MAX_QUANT_LOSS = 0.005
+
+
+def load_trained(model_dir: Path, n_labels: int):
+    import torch
+    from transformers import AutoTokenizer
+
+    from nlp.train import build_model
+
+    model = build_model(n_labels, model_dir / "encoder")
+    model.head.load_state_dict(torch.load(model_dir / "head.pt", map_location="cpu"))
+    model.eval()
+    tok = AutoTokenizer.from_pretrained(str(model_dir / "encoder"), local_files_only=True)
+    return model, tok
+
+
+def export_onnx(model, path: Path) -> None:
+    import torch
+
+    ids = torch.tensor([[101, 7592, 2026, 4003, 102, 0], [101, 2054, 2003, 1996, 3446, 102]])
+    mask = (ids != 0).long()
+    kwargs = dict(input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                  dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                                "attention_mask": {0: "batch", 1: "seq"},
+                                "logits": {0: "batch"}},
+                  opset_version=17)
+    try:
+        torch.onnx.export(model, (ids, mask), str(path), dynamo=False, **kwargs)
+    except TypeError:  # exporters without the dynamo switch
+        torch.onnx.export(model, (ids, mask), str(path), **kwargs)
+
+
+def head_nodes(path: Path) -> list[str]:
+    """Names of the graph nodes that multiply by the classifier head's weight."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    inits = {i.name for i in graph.initializer}
+    nodes = [n for n in graph.node if n.op_type in ("MatMul", "Gemm")]
+    head = [n.name for n in nodes if any("head" in i for i in n.input if i in inits)]
+    return head or [nodes[-1].name]
+
+
+def quantise(fp32: Path, int8: Path, exclude: list[str] | None = None) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
+                     nodes_to_exclude=exclude or [])
+
+
+def dev_logits(model_dir: Path, texts: list[str]) -> np.ndarray:
+    clf = IntentClassifier.load(model_dir, calibrated=False)
+    return np.concatenate([clf.logits(texts[s:s + 64]) for s in range(0, len(texts), 64)])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description="Export the intent classifier to int8 ONNX.")
+    p.add_argument("--model", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--artifacts", type=Path, default=ARTIFACTS)
+    args = p.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(2)
+    labels = read_labels()
+    model, tok = load_trained(args.model, len(labels))
+    out = args.artifacts
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = args.model / "model.fp32.onnx"
+    export_onnx(model, fp32)
+
+    # Tokenizer in the `tokenizers` format, truncating like training did.
+    tok_src = args.model / "encoder" / "tokenizer.json"
+    spec = json.loads(tok_src.read_text(encoding="utf-8"))
+    spec["truncation"] = {"direction": "Right", "max_length": MAX_LENGTH, "strategy": "LongestFirst",
+                          "stride": 0}
+    spec["padding"] = None
+    (out / TOKENIZER_FILE).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    (out / LABELS_FILE).write_text(json.dumps(labels, indent=1) + "\n", encoding="utf-8")
+
+    _, dev = load_split()
+    texts = [t for t, _ in dev]
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = np.array([index[lab] for _, lab in dev])
+    torch_logits = np.load(args.model / "dev_logits_torch.npy")
+    torch_acc = float((torch_logits.argmax(1) == y).mean())
+
+    # fp32 ONNX sanity check: same predictions as torch.
+    fp32_dir = args.model / "onnx-fp32"
+    fp32_dir.mkdir(exist_ok=True)
+    shutil.copy(fp32, fp32_dir / MODEL_FILE)
+    for name in (TOKENIZER_FILE, LABELS_FILE):
+        shutil.copy(out / name, fp32_dir / name)
+    fp32_acc = float((dev_logits(fp32_dir, texts).argmax(1) == y).mean())
+
+    quantise(fp32, out / MODEL_FILE)
+    logits = dev_logits(out, texts)
+    int8_acc = float((logits.argmax(1) == y).mean())
+    excluded: list[str] = []
+    if torch_acc - int8_acc > MAX_QUANT_LOSS:
+        excluded = head_nodes(fp32)
+        quantise(fp32, out / MODEL_FILE, exclude=excluded)
+        logits = dev_logits(out, texts)
+        int8_acc = float((logits.argmax(1) == y).mean())
+
+    temperature = fit_temperature(logits, y)
+    probs = softmax(logits, temperature)
+    pred = probs.argmax(1)
+    cats = np.array([label_to_category(lab) for lab in labels])
+    cat_correct = cats[pred] == cats[y]
+    threshold = choose_threshold(probs.max(1), cat_correct, ROUTING_TARGET)
+    routing = routing_at(probs.max(1), cat_correct, threshold)
+    calibration = {
+        "temperature": temperature,
+        "threshold": threshold,
+        "threshold_applies_to": "calibrated softmax probability of the top label",
+        "routing_target_precision": ROUTING_TARGET,
+        "fitted_on": "dev split (nlp/artifacts/split.json), int8 ONNX logits",
+        "dev_routing": routing,
+        "dev_accuracy": {"torch_fp32": torch_acc, "onnx_fp32": fp32_acc, "onnx_int8": int8_acc},
+        "quantisation": {"method": "onnxruntime quantize_dynamic, QInt8, per_channel",
+                         "nodes_left_fp32": excluded},
+        "max_length": MAX_LENGTH,
+    }
+    (out / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    summary = args.model / "train_summary.json"
+    if summary.exists():
+        info = json.loads(summary.read_text(encoding="utf-8"))
+        info.pop("labels", None)
+        (out / "train_summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    print(json.dumps({**calibration["dev_accuracy"], "temperature": round(temperature, 4),
+                      "threshold": round(threshold, 4), "routing": routing,
+                      "artifacts_mb": round(size / 2**20, 2)}, indent=1))
+    if size > MAX_ARTIFACT_BYTES:
+        raise SystemExit(f"artifacts are {size / 2**20:.1f} MB, over the 30 MB budget")
+    return calibration
+
+
+if __name__ == "__main__":
+    main()

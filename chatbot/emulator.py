@@ -264,21 +264,18 @@ def local_emulator(customer: str | None = None, session_id: str | None = None) -
 
 
 def _otp_note(emulator: LexEmulator, result: TurnResult) -> str | None:
+    """The local outbox's latest code for the customer being verified (the console's "SMS")."""
     if result.slot_to_elicit != "OneTimeCode":
         return None
     from chalicelib.identity import latest_local_code
-    from chalicelib.settings import get_settings
+    from chatbot.services import get_services
 
-    state = None
-    try:
-        from chatbot.services import get_services
-
-        state = get_services()[0].step_up.status(emulator.session_id)
-    except Exception:  # the note is a convenience; never break the chat for it
+    services = get_services()[0]
+    path = getattr(getattr(services, "otp_sender", None), "path", None)
+    state = services.step_up.status(emulator.session_id)
+    if path is None or not state or not state.candidate_customer_id:
         return None
-    if not state or not state.candidate_customer_id:
-        return None
-    code = latest_local_code(get_settings().otp_outbox_path, state.candidate_customer_id)
+    code = latest_local_code(path, state.candidate_customer_id)
     return f"[local SMS outbox] one-time code: {code}" if code else None
 
 

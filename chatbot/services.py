@@ -41,6 +41,7 @@ def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> 
     signer = TokenSigner.from_settings(settings, secrets_client_factory=secrets_client)
     services = Services(store=store, step_up=step_up, clock=clock, governance=Governance.from_settings(settings, store, clock))
     services.signer = signer  # type: ignore[attr-defined]
+    services.otp_sender = otp_sender  # type: ignore[attr-defined]
     return services, IdentityResolver(signer, step_up)
 
 

@@ -1,0 +1,91 @@
+"""The local web chat served by `make run` (Chalice routes, through Chalice's test client)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from chalice.test import Client
+
+from tests.world import World
+
+
+@pytest.fixture
+def client(tmp_path, monkeypatch):
+    import app as app_module
+    from chalicelib.settings import get_settings
+    from chatbot import services
+    from chatbot.emulator import LexEmulator
+    from chatbot.webchat import WebChat
+    from intents.registry import all_specs
+
+    world = World(tmp_path)
+
+    def factory(customer):
+        return LexEmulator(world.hook, all_specs(), request_attributes=world.token(customer) if customer else {},
+                           today=lambda: world.now, use_classifier=False)
+
+    monkeypatch.setenv("DA_LOCAL_CHANNEL", "1")
+    get_settings.cache_clear()
+    monkeypatch.setattr(app_module, "_webchat", WebChat(factory=factory))
+    monkeypatch.setattr(services, "get_services", lambda: (world.services, world.resolver))
+    with Client(app_module.app) as c:
+        yield c
+    get_settings.cache_clear()
+
+
+def _post(client, body):
+    return client.http.post("/api/chat", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+
+
+def test_page_is_served(client):
+    """Given local mode, When the chat page is requested, Then HTML with the chat form comes back."""
+    resp = client.http.get("/chat")
+    assert resp.status_code == 200
+    assert b"<form" in resp.body and b"api/chat" in resp.body
+
+
+def test_conversation_keeps_its_session(client):
+    """Given a signed-in demo customer, When two messages are posted with the returned session id,
+    Then the second continues the first conversation."""
+    first = json.loads(_post(client, {"text": "show me the blue bottle charge", "customer": "demo-bob"}).body)
+    assert first["turn"]["slot_to_elicit"] == "TransactionChoice"
+    second = json.loads(_post(client, {"text": "1", "customer": "demo-bob", "session_id": first["session_id"]}).body)
+    assert second["session_id"] == first["session_id"]
+    assert "Blue Bottle" in " ".join(second["turn"]["bot"])
+
+
+def test_step_up_shows_the_local_code(client):
+    """Given an anonymous visitor, When step-up sends a code, Then the response carries the local
+    out-of-band code for the console panel."""
+    sid = None
+    for text in ["check my dispute", "4242", "12 April 1988"]:
+        body = json.loads(_post(client, {"text": text, "session_id": sid}).body)
+        sid = body["session_id"]
+    assert body["otp"] and len(body["otp"]) == 6
+    done = json.loads(_post(client, {"text": body["otp"], "session_id": sid}).body)
+    assert "DSP-ALICE1" in " ".join(done["turn"]["bot"])
+
+
+@pytest.mark.parametrize("body,status", [
+    ({"text": 5}, 400), ({}, 400), ({"text": "x" * 6000}, 413), ({"text": "hi", "customer": "../etc"}, 400),
+    ({"text": "hi", "session_id": "bad id!"}, 400), (["not", "an", "object"], 400),
+])
+def test_bad_requests_get_clear_errors(client, body, status):
+    """Given malformed chat requests, When posted, Then a 4xx with a clear error comes back."""
+    resp = _post(client, body)
+    assert resp.status_code == status
+    assert "error" in json.loads(resp.body) or "Message" in json.loads(resp.body)
+
+
+def test_chat_is_not_served_outside_local_mode(tmp_path, monkeypatch):
+    """Given a deployment without the local channel, When /chat or /api/chat is called, Then 404:
+    nobody can mint an identity through the demo page in AWS."""
+    import app as app_module
+    from chalicelib.settings import get_settings
+
+    monkeypatch.delenv("DA_LOCAL_CHANNEL", raising=False)
+    get_settings.cache_clear()
+    with Client(app_module.app) as c:
+        assert c.http.get("/chat").status_code == 404
+        assert _post(c, {"text": "hi", "customer": "demo-alice"}).status_code == 404
+    get_settings.cache_clear()

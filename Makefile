@@ -44,7 +44,13 @@ bot: $(STAMP)
 package: $(STAMP)
 	bash scripts/package.sh
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(PIP) install -q -r requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
+## Benchmarks (not timed tests): prints tables and writes bench/results.json.
+bench: $(BENCH_STAMP)
 	$(PY) -m bench
 
 fuzz: $(STAMP)

@@ -1,0 +1,380 @@
+"""One triage pipeline for chat messages and complaint emails.
+
+Order matters and is the point of this module: the text is **redacted first**, and only the
+redacted text reaches the language guesser, the entity rules, the intent classifier, the sentiment
+model, the urgency rules, Comprehend and any log line. Everything after redaction is local and
+cheap (a few milliseconds); Comprehend is asked only when the local answer is unsure, the text is
+not English or the stakes are high, under a budget, and its failure never changes the outcome
+beyond ``tier_used`` saying why the local result stands.
+
+Category: the classifier's BANKING77 distribution is folded into the dispute taxonomy
+(``nlp.taxonomy``), and the category's confidence is the probability mass of all its labels. Rules
+override it where the text is explicit ("charged twice", "never arrived", "cancelled my
+subscription but they still charge me"), including the categories BANKING77 has no label for
+(``not_received``, ``not_as_described``, ``cancelled_recurring``), and send text that is clearly
+about another product (mortgage, credit report, student loan, debt collection …) to
+``out_of_scope``. When the classifier artifacts are missing the pipeline still answers: intent
+``unsure``, category from the rules or ``out_of_scope`` with confidence 0.
+
+The classifier is English-only: text confidently detected as another language gets intent
+``unsure`` (the decision policy escalates unsupported languages) while the rest of the result
+(entities, urgency, Comprehend sentiment) is still produced.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from nlp import language as _language
+from nlp import sentiment as _sentiment
+from nlp import urgency as _urgency
+from nlp.entities import Entities, extract_entities
+from nlp.redact import redact, redact_mapping
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from nlp.comprehend import ComprehendTier
+
+__all__ = ["TriageResult", "EmailTriageResult", "triage_text", "triage_email", "email_text",
+           "rule_category", "MAX_TRIAGE_CHARS", "RULE_CONFIDENCE"]
+
+log = logging.getLogger(__name__)
+
+MAX_TRIAGE_CHARS = 20_000  # longer text is cut before triage (emails: subject + new text + forward)
+RULE_CONFIDENCE = 0.9  # floor of category_confidence when an explicit rule decides the category
+FOREIGN_LANGUAGE_CONFIDENCE = 0.5  # above this, a non-English guess makes the English classifier unsure
+TIER_DISABLED = "local:comprehend_disabled"
+
+_NLP_DIR = Path(__file__).resolve().parent
+
+
+class TriageResult(BaseModel):
+    id: str | None = None
+    channel: str = "chat"
+    language: str
+    language_confidence: float
+    redacted_text: str
+    pii: dict[str, int] = Field(default_factory=dict)  # types and counts, never values
+    entities: dict[str, Any] = Field(default_factory=dict)
+    intent: str  # a BANKING77 label or "unsure"
+    intent_confidence: float
+    intent_top3: list[tuple[str, float]] = Field(default_factory=list)
+    category: str  # a nlp.taxonomy category (incl. "out_of_scope")
+    category_confidence: float
+    category_source: str = "classifier"  # "classifier" | "rule:<name>" | "none"
+    lex_intent: str | None = None
+    sentiment: str
+    sentiment_scores: dict[str, float] = Field(default_factory=dict)
+    urgency: float
+    urgency_reasons: list[str] = Field(default_factory=list)
+    escalation_reasons: list[str] = Field(default_factory=list)  # why Comprehend was (to be) asked
+    tier_used: str
+    cost_usd: float = 0.0
+    model_versions: dict[str, str] = Field(default_factory=dict)
+
+
+class EmailTriageResult(TriageResult):
+    # from, original_from, subject (redacted), message_id, attachments, malformed, defects
+    email: dict[str, Any] = Field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------
+# Category rules
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+_GOODS = r"(?:order|item|goods|package|parcel|product|purchase|delivery|shipment|tickets?|furniture|laptop|phone case)s?"
+_NEG = r"(?:never|not|hasn['’]?t|haven['’]?t|didn['’]?t|did\s+not|has\s+not|have\s+not|still\s+(?:not|hasn['’]?t|haven['’]?t))"
+
+# (rule name, category, pattern), checked in order; the first match wins.
+_DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
+    ("charged_twice", "duplicate_charge", _rx(
+        r"\b(?:charged|billed|debited|taken)\s+(?:me\s+)?(?:twice|two\s+times|double)\b|\bdouble[-\s]?(?:charged|billed|charge)\b"
+        r"|\bduplicate(?:d)?\s+(?:charge|transaction|payment|debit)s?\b|\bpaid\s+twice\b"
+        r"|\b(?:same|one)\s+(?:charge|transaction|payment|purchase)\s+(?:\w+\s+){0,3}twice\b")),
+    ("charged_after_cancelling", "cancelled_recurring", _rx(
+        r"\b(?:cancel(?:l)?ed|unsubscribed(?:\s+from)?|terminated)\s+(?:my\s+|the\s+|our\s+)?(?:\w+\s+)?(?:subscription|membership|trial|recurring|plan|gym)\b"
+        r"[^.!?\n]{0,80}\b(?:still|again|charg|bill|debit|taking|took)"
+        r"|\b(?:still|keeps?|continue[sd]?\s+to)\s+(?:being\s+)?(?:charg|bill|debit|tak)\w*[^.!?\n]{0,60}\b(?:after|since|even\s+though|although|despite)\b[^.!?\n]{0,20}\bcancel"
+        r"|\bfree\s+trial\b[^.!?\n]{0,60}\b(?:charged|billed|debited)\b"
+        r"|\brecurring\s+(?:charge|payment|debit)s?\b[^.!?\n]{0,60}\b(?:after|despite|even\s+though)\b[^.!?\n]{0,20}\bcancel")),
+    ("not_as_described", "not_as_described", _rx(
+        r"\bnot\s+as\s+(?:described|advertised|pictured)\b|\b(?:arrived|was|were|came|is|are)\s+(?:damaged|broken|defective|faulty|counterfeit)\b"
+        r"|\bcounterfeit\b|\b(?:fake|knock-?off)\s+(?:item|product|goods|bag|watch|shoes)\b|\bwrong\s+(?:item|size|colou?r|product|model)\b"
+        r"|\bcompletely\s+different\s+(?:from|to|than)\b")),
+    ("not_received", "not_received", _rx(
+        rf"\b{_GOODS}\b[^.!?\n]{{0,40}}\b{_NEG}\s+(?:yet\s+)?(?:been\s+)?(?:arrived?|delivered|received|come|shipped|turned\s+up)\b"
+        rf"|\b{_NEG}\s+(?:yet\s+)?(?:receive[d]?|get|got|gotten)\s+(?:the|my|our|any)\s+(?:\w+\s+)?{_GOODS}\b"
+        r"|\bservice\s+(?:was\s+)?(?:never|not)\s+(?:provided|rendered|delivered)\b|\bnever\s+(?:shipped|delivered)\b")),
+    ("lost_or_stolen", "lost_or_stolen", _rx(
+        r"\b(?:lost|stolen)\s+(?:my\s+)?(?:\w+\s+)?(?:card|wallet|purse|phone)\b|\b(?:card|wallet|purse)\s+(?:was|has\s+been|got|is)\s+(?:lost|stolen|missing)\b"
+        r"|\b(?:someone|somebody|thief|they)\s+stole\s+my\s+(?:card|wallet|purse|bag|phone)\b|\bpick-?pocketed\b")),
+]
+
+# Products that are clearly not a card payment (CFPB products outside scope). A narrative is
+# out of scope when these outnumber the card-payment words.
+_OOS_RX = _rx(
+    r"\bmortgages?\b|\bmortgage\s+servicer\b|\bescrow\b|\bforeclos\w*|\bloan\s+modification\b|\bcredit\s+reports?\b|\bcredit\s+reporting\b"
+    r"|\bcredit\s+(?:bureaus?|file|score|history)\b|\bequifax\b|\bexperian\b|\btrans\s?union\b|\bFCRA\b|\bFDCPA\b"
+    r"|\bstudent\s+loans?\b|\bnavient\b|\bsallie\s+mae\b|\bnelnet\b|\bfedloan\b|\bdebt\s+collect\w*|\bcollection\s+agency\b"
+    r"|\bcollections?\s+account\b|\bauto\s+loan\b|\bcar\s+loan\b|\bvehicle\s+loan\b|\bpayday\s+loans?\b|\btitle\s+loan\b"
+    r"|\bpersonal\s+loan\b|\bhard\s+inquir(?:y|ies)\b|\bdispute\s+letter\s+to\s+the\s+bureaus?\b|\bcredit\s+repair\b|\brepossess\w*")
+_CARD_RX = _rx(
+    r"\b(?:debit|credit)\s+card\b|\bcard\s+(?:payment|transaction|purchase|charge)s?\b|\bmerchant\b|\bcharged?\b|\bATM\b"
+    r"|\bchargeback\b|\brefund(?:ed)?\b|\bpurchases?\b|\btransactions?\b|\bwithdrawal\b|\bstatement\b")
+
+
+def rule_category(text: str) -> tuple[str, str] | None:
+    """(category, rule name) when the (redacted) text is explicit about it, else None."""
+    oos = len(_OOS_RX.findall(text))
+    if oos:
+        card = len(_CARD_RX.findall(text))
+        if oos >= card or (oos >= 2 and oos * 2 >= card):
+            return "out_of_scope", "other_product"
+    for name, category, rx in _DISPUTE_RULES:
+        if rx.search(text):
+            return category, name
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Classifier access (lazy, optional)
+
+class _Classifier(Protocol):
+    labels: list[str]
+    temperature: float
+    threshold: float
+
+    def logits(self, texts: list[str]) -> Any: ...
+
+
+_clf_lock = threading.Lock()
+_clf_state: dict[str, Any] = {}
+
+
+def _get_classifier() -> _Classifier | None:
+    """The shared classifier, or None (remembered) when its artifacts are missing or broken."""
+    if "clf" not in _clf_state:
+        with _clf_lock:
+            if "clf" not in _clf_state:
+                try:
+                    from nlp.classifier import get_classifier
+
+                    _clf_state["clf"] = get_classifier()
+                except Exception as exc:  # missing artifacts: still triage, intent "unsure"
+                    log.warning("intent classifier unavailable: %s", type(exc).__name__)
+                    _clf_state["clf"] = None
+    return _clf_state["clf"]
+
+
+def _file_digest(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        try:
+            h.update(p.read_bytes())
+        except OSError:
+            h.update(b"-")
+    return h.hexdigest()[:12]
+
+
+_versions_cache: dict[str, str] = {}
+
+
+def _model_versions(clf: _Classifier | None) -> dict[str, str]:
+    if not _versions_cache:
+        _versions_cache.update({
+            "redaction": "rules-" + _file_digest(_NLP_DIR / "pipeline.cfg", _NLP_DIR / "patterns.py"),
+            "taxonomy": "table-" + _file_digest(_NLP_DIR / "taxonomy.py"),
+            "language": _language.VERSION,
+            "sentiment": _sentiment.VERSION,
+            "urgency": _urgency.VERSION,
+            "category_rules": "rules-1",
+        })
+    out = dict(_versions_cache)
+    if clf is None:
+        out["intent"] = "unavailable"
+    else:
+        if "intent" not in _versions_cache:
+            model_dir = getattr(clf, "model_dir", None)
+            if model_dir is None:
+                from chalicelib.settings import get_settings
+
+                model_dir = get_settings().model_dir
+            md = Path(model_dir)
+            size = (md / "model.int8.onnx").stat().st_size if (md / "model.int8.onnx").exists() else 0
+            _versions_cache["intent"] = f"minilm-int8-{_file_digest(md / 'calibration.json', md / 'labels.json')}-{size}"
+        out["intent"] = _versions_cache["intent"]
+    return out
+
+
+def _classify(clf: _Classifier, text: str) -> tuple[str, float, list[tuple[str, float]], bool, dict[str, float]]:
+    """(label, confidence, top3, unsure, mass per category) from the calibrated distribution."""
+    import numpy as np
+
+    from nlp.classifier import softmax
+    from nlp.taxonomy import label_to_category
+
+    probs = softmax(np.asarray(clf.logits([text])), clf.temperature)[0]
+    order = np.argsort(-probs, kind="stable")
+    labels = clf.labels
+    top3 = [(labels[int(i)], round(float(probs[int(i)]), 6)) for i in order[:3]]
+    mass: dict[str, float] = {}
+    for lab, p in zip(labels, probs):
+        cat = label_to_category(lab)
+        mass[cat] = mass.get(cat, 0.0) + float(p)
+    label, conf = top3[0]
+    return label, float(probs[int(order[0])]), top3, conf < clf.threshold, mass
+
+
+# ------------------------------------------------------------------------------------------------
+# Pipeline
+
+def _entities_dict(ents: Entities) -> dict[str, Any]:
+    return {
+        "amounts": [{"text": a.text, "minor": a.minor, "currency": a.currency} for a in ents.amounts],
+        "dates": [{"text": d.text, "date": d.date.isoformat() if d.date else None,
+                   "date_from": d.date_from.isoformat(), "date_to": d.date_to.isoformat(),
+                   "relative": d.relative} for d in ents.dates],
+        "merchants": [m.name for m in ents.merchants],
+        "card_last4": list(ents.card_last4),
+        "transaction_ids": list(ents.transaction_ids),
+        "case_ids": list(ents.case_ids),
+        "handoff_ids": list(ents.handoff_ids),
+    }
+
+
+def _decision_id(id: str | None, redacted: str) -> str:
+    return id or "triage-" + hashlib.sha256(redacted.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
+                comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
+                classifier: _Classifier | None = None) -> TriageResult:
+    """Triage one message. ``classifier`` overrides the shared one (tests, evaluation)."""
+    text = (text or "")[:MAX_TRIAGE_CHARS]
+    red = redact(text)
+    redacted = red.text
+
+    lang = _language.detect_language(redacted)
+    ents = extract_entities(redacted, today)
+
+    clf = classifier if classifier is not None else _get_classifier()
+    intent, intent_conf, top3, lex_intent = "unsure", 0.0, [], None
+    category, category_conf, category_source = "out_of_scope", 0.0, "none"
+    mass: dict[str, float] = {}
+    if clf is not None and redacted.strip():
+        from nlp.taxonomy import label_to_category, label_to_lex_intent
+
+        label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
+        foreign = lang.language not in ("en", "und") and lang.confidence >= FOREIGN_LANGUAGE_CONFIDENCE
+        if not unsure and not foreign:
+            intent, lex_intent = label, label_to_lex_intent(label)
+        category = label_to_category(label)
+        category_conf, category_source = mass.get(category, 0.0), "classifier"
+    rule = rule_category(redacted)
+    if rule is not None and rule[0] != category:
+        category, category_source = rule[0], f"rule:{rule[1]}"
+        category_conf = max(mass.get(category, 0.0), RULE_CONFIDENCE)
+    elif rule is not None:
+        category_conf = max(category_conf, RULE_CONFIDENCE)
+
+    senti = _sentiment.analyse_sentiment(redacted)
+    urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+
+    sentiment, sentiment_scores = senti.label, dict(senti.scores)
+    language, language_conf = lang.language, lang.confidence
+    tier, cost, escalate = TIER_DISABLED, 0.0, []
+    if comprehend is not None:
+        escalate = comprehend.escalation_reasons(
+            unsure=intent == "unsure", language=language, language_confidence=language_conf,
+            urgency_reasons=urg.reasons)
+        outcome = comprehend.analyse(redacted, escalation=escalate, language=language,
+                                     language_confidence=language_conf,
+                                     decision_id=_decision_id(id, redacted))
+        tier, cost = outcome.tier_used, outcome.cost_usd
+        if outcome.sentiment is not None:
+            sentiment, sentiment_scores = outcome.sentiment, dict(outcome.sentiment_scores)
+        if outcome.language is not None:
+            language, language_conf = outcome.language, outcome.language_confidence
+    versions = _model_versions(clf)
+    if comprehend is not None:
+        versions["comprehend"] = "2017-11-27"
+
+    result = TriageResult(
+        id=id, channel=channel, language=language, language_confidence=round(language_conf, 4),
+        redacted_text=redacted, pii=dict(red.pii_counts), entities=_entities_dict(ents),
+        intent=intent, intent_confidence=round(intent_conf, 6), intent_top3=top3,
+        category=category, category_confidence=round(min(1.0, category_conf), 6), category_source=category_source,
+        lex_intent=lex_intent, sentiment=sentiment, sentiment_scores=sentiment_scores,
+        urgency=urg.score, urgency_reasons=list(urg.reasons), escalation_reasons=list(escalate),
+        tier_used=tier, cost_usd=round(cost, 6), model_versions=versions,
+    )
+    log.debug("triaged id=%s intent=%s category=%s tier=%s", id, intent, category, tier)
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Email
+
+_SUBJECT_PREFIX_RE = re.compile(r"^\s*(?:(?:re|fwd?|fw|aw|wg|sv|tr|rv|antw)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+
+
+def email_text(parsed: Any) -> str:
+    """What the pipeline reads from an email: subject (reply/forward prefixes dropped), the
+    author's new text, then the forwarded customer's text (a support agent's "see below" says
+    little; the complaint is in the forward)."""
+    subject = _SUBJECT_PREFIX_RE.sub("", parsed.subject or "").strip()
+    parts = [subject, (parsed.body or "").strip()]
+    forwarded = (parsed.forwarded_body or "").strip()
+    if forwarded and forwarded not in parts[1]:
+        parts.append(forwarded)
+    return "\n\n".join(p for p in parts if p)
+
+
+def _address(a: Any) -> str | None:
+    return a.address if a is not None and getattr(a, "address", "") else None
+
+
+def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None,
+                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
+                 classifier: _Classifier | None = None) -> EmailTriageResult:
+    """Parse and triage one raw MIME message; raises only ``EmailTooLarge`` (from the parser)."""
+    from nlp.email_parse import parse_email
+
+    parsed = parse_email(raw)
+    if today is None and parsed.date is not None:
+        today = parsed.date.date()  # "yesterday" in an email means the day before it was sent
+    base = triage_text(email_text(parsed), id=id or parsed.message_id, channel="email", today=today,
+                       comprehend=comprehend, repeat_contact=repeat_contact, classifier=classifier)
+    subject = redact(parsed.subject).text if parsed.subject else ""
+    meta = {
+        "from": _address(parsed.from_),
+        "original_from": _address(parsed.original_from),
+        "subject": subject,
+        "message_id": parsed.message_id,
+        "message_id_synthesised": parsed.message_id_synthesised,
+        "date": parsed.date.isoformat() if parsed.date else None,
+        "forwarded": parsed.forwarded,
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                        for a in parsed.attachments],
+        "charsets": list(parsed.charsets),
+        "malformed": parsed.malformed,
+        "defects": list(parsed.defects),
+    }
+    # Headers and attachment names are customer-controlled too: no card number leaves in them.
+    meta = redact_mapping(meta)
+    return EmailTriageResult(**base.model_dump(), email=meta)
+
+
+def scrub_output(record: dict[str, Any]) -> dict[str, Any]:
+    """Last line of defence for any serialised result: Luhn-valid digit runs are masked."""
+    return redact_mapping(record)
+

@@ -12,6 +12,7 @@ from chalicelib.models import (
     FraudDecision,
     Handoff,
     Transaction,
+    TriageRecord,
     VerificationState,
 )
 
@@ -37,6 +38,10 @@ class CustomerRepo(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...
     def list_ids(self) -> list[str]: ...
     def delete(self, customer_id: str) -> None: ...
+    def find_by_email(self, email: str) -> list[Customer]:
+        """Customers whose email on file equals ``email`` (case-insensitive, trimmed). A list, not
+        one: email ingestion links a sender to a customer only when exactly one matches."""
+        ...
 
 
 class CardRepo(Protocol):
@@ -97,6 +102,22 @@ class VerificationRepo(Protocol):
     def record_customer_failure(self, customer_id: str, at: datetime) -> None: ...
 
 
+class TriageRepo(Protocol):
+    def create(self, record: TriageRecord) -> TriageRecord:
+        """Store a new record; raises AlreadyExists if ``record_id`` is taken (the same mail
+        delivered twice), so concurrent duplicates cannot both write."""
+        ...
+
+    def get(self, record_id: str) -> TriageRecord | None: ...
+    def find_by_s3_object(self, bucket: str, key: str) -> TriageRecord | None:
+        """The record created from this S3 object (None when it came from another object)."""
+        ...
+
+    def list_for_customer(self, customer_id: str) -> list[TriageRecord]:
+        """Records matched to the customer, newest first."""
+        ...
+
+
 class Store(Protocol):
     customers: CustomerRepo
     cards: CardRepo
@@ -105,6 +126,7 @@ class Store(Protocol):
     cases: CaseRepo
     handoffs: HandoffRepo
     verifications: VerificationRepo
+    triage: TriageRepo
 
     def create_schema(self) -> None:
         """Create tables if missing (idempotent)."""

@@ -12,13 +12,17 @@ CARDS_BY_LAST4 = "by_last4"
 TXNS_BY_OCCURRED = "by_occurred"
 FRAUD_BY_TXN = "by_txn"
 HANDOFFS_BY_SESSION = "by_session"
+CUSTOMERS_BY_EMAIL = "by_email"
+TRIAGE_BY_S3_OBJECT = "by_s3_object"
+TRIAGE_BY_CUSTOMER = "by_customer"
 
 # Only the verification table expires items by itself (sessions and failure records are
 # short-lived; nothing else may silently disappear).
-TTL_ATTRIBUTES: dict[str, str] = {"verifications": "expires_at"}
+# Triage records expire after the complaint-record retention period (see dynamodb._TRIAGE_TTL).
+TTL_ATTRIBUTES: dict[str, str] = {"verifications": "expires_at", "triage": "expires_at"}
 
 # The aggregates this module defines tables for (TableNames also names tables owned elsewhere).
-AGGREGATES = ("customers", "cards", "transactions", "fraud_decisions", "cases", "handoffs", "verifications")
+AGGREGATES = ("customers", "cards", "transactions", "fraud_decisions", "cases", "handoffs", "verifications", "triage")
 
 
 def _s(*names: str) -> list[dict[str, str]]:
@@ -51,8 +55,10 @@ def table_definitions(table_names: Any) -> dict[str, dict[str, Any]]:
     defs: dict[str, dict[str, Any]] = {
         "customers": {
             "TableName": n("customers"),
-            "AttributeDefinitions": _s("customer_id"),
+            "AttributeDefinitions": _s("customer_id", "email_lc"),
             "KeySchema": _key("customer_id"),
+            # Sender -> customer for email ingestion (email_lc: the address trimmed, lower-cased).
+            "GlobalSecondaryIndexes": [_all(CUSTOMERS_BY_EMAIL, "email_lc", "customer_id")],
         },
         "cards": {
             "TableName": n("cards"),
@@ -91,6 +97,17 @@ def table_definitions(table_names: Any) -> dict[str, dict[str, Any]]:
             "TableName": n("verifications"),
             "AttributeDefinitions": _s("pk", "sk"),
             "KeySchema": _key("pk", "sk"),
+        },
+        "triage": {
+            # pk = record_id (from the Message-ID or the S3 object), sk = "RECORD". The indexes are
+            # for look-ups only; duplicates are stopped by the conditional put on pk.
+            "TableName": n("triage"),
+            "AttributeDefinitions": _s("pk", "sk", "s3_object", "customer_id", "received_sk"),
+            "KeySchema": _key("pk", "sk"),
+            "GlobalSecondaryIndexes": [
+                _all(TRIAGE_BY_S3_OBJECT, "s3_object"),
+                _all(TRIAGE_BY_CUSTOMER, "customer_id", "received_sk"),
+            ],
         },
     }
     for d in defs.values():

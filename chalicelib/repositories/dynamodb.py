@@ -26,6 +26,7 @@ from chalicelib.models import (
     FraudDecision,
     Handoff,
     Transaction,
+    TriageRecord,
     VerificationState,
 )
 from chalicelib.repositories import dynamo_schema as schema
@@ -38,6 +39,9 @@ _BATCH = 25  # BatchWriteItem limit
 _TRANSITION_ATTEMPTS = 3
 # Verification records outlive any lockout window, then DynamoDB TTL removes them.
 _VERIFICATION_TTL = timedelta(days=7)
+# Triage records are complaint records: kept three years (Reg E keeps two, FCA DISP three), then
+# DynamoDB TTL removes them. The raw mail they came from expires from S3 much sooner.
+_TRIAGE_TTL = timedelta(days=1096)
 
 
 def _s(value: str) -> dict[str, str]:
@@ -195,7 +199,11 @@ class DynamoCustomerRepo:
         self._t = table
 
     def put(self, customer: Customer) -> None:
-        self._t.call("put_item", Item={"customer_id": _s(customer.customer_id), "data": _s(customer.model_dump_json())})
+        item = {"customer_id": _s(customer.customer_id), "data": _s(customer.model_dump_json())}
+        email_lc = customer.email.strip().lower()
+        if email_lc:  # an empty string cannot be an index key
+            item["email_lc"] = _s(email_lc)
+        self._t.call("put_item", Item=item)
 
     def get(self, customer_id: str) -> Customer | None:
         return _load(Customer, self._t.get({"customer_id": _s(customer_id)}))
@@ -206,6 +214,20 @@ class DynamoCustomerRepo:
 
     def delete(self, customer_id: str) -> None:
         self._t.call("delete_item", Key={"customer_id": _s(customer_id)})
+
+    def find_by_email(self, email: str) -> list[Customer]:
+        email_lc = email.strip().lower()
+        if not email_lc:
+            return []
+        found = _load_all(
+            Customer,
+            self._t.query(
+                IndexName=schema.CUSTOMERS_BY_EMAIL,
+                KeyConditionExpression="email_lc = :e",
+                ExpressionAttributeValues={":e": _s(email_lc)},
+            ),
+        )
+        return sorted(found, key=lambda c: c.customer_id)
 
 
 class DynamoCardRepo:
@@ -539,6 +561,56 @@ class DynamoVerificationRepo:
         )
 
 
+class DynamoTriageRepo:
+    def __init__(self, table: _Table):
+        self._t = table
+
+    @staticmethod
+    def _key(record_id: str) -> dict:
+        return {"pk": _s(record_id), "sk": _s("RECORD")}
+
+    def create(self, record: TriageRecord) -> TriageRecord:
+        item = {
+            **self._key(record.record_id),
+            "s3_object": _s(f"{record.s3_bucket}/{record.s3_key}"),
+            "received_sk": _s(f"{time_key(record.received_at)}#{record.record_id}"),
+            "data": _s(record.model_dump_json()),
+            "expires_at": {"N": str(int((record.received_at + _TRIAGE_TTL).timestamp()))},
+        }
+        if record.matched_customer_id:
+            item["customer_id"] = _s(record.matched_customer_id)
+        try:
+            self._t.call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:  # only ConditionalCheckFailed reaches here
+            raise AlreadyExists(f"triage record {record.record_id} already exists") from exc
+        return record.model_copy(deep=True)
+
+    def get(self, record_id: str) -> TriageRecord | None:
+        return _load(TriageRecord, self._t.get(self._key(record_id)))
+
+    def find_by_s3_object(self, bucket: str, key: str) -> TriageRecord | None:
+        found = _load_all(
+            TriageRecord,
+            self._t.query(
+                IndexName=schema.TRIAGE_BY_S3_OBJECT,
+                KeyConditionExpression="s3_object = :o",
+                ExpressionAttributeValues={":o": _s(f"{bucket}/{key}")},
+            ),
+        )
+        return min(found, key=lambda r: r.record_id) if found else None
+
+    def list_for_customer(self, customer_id: str) -> list[TriageRecord]:
+        return _load_all(
+            TriageRecord,
+            self._t.query(
+                IndexName=schema.TRIAGE_BY_CUSTOMER,
+                KeyConditionExpression="customer_id = :c",
+                ExpressionAttributeValues={":c": _s(customer_id)},
+                ScanIndexForward=False,
+            ),
+        )
+
+
 class DynamoStore:
     """The Store protocol on DynamoDB.
 
@@ -561,6 +633,7 @@ class DynamoStore:
         self.cases = DynamoCaseRepo(t["cases"])
         self.handoffs = DynamoHandoffRepo(t["handoffs"])
         self.verifications = DynamoVerificationRepo(t["verifications"])
+        self.triage = DynamoTriageRepo(t["triage"])
 
     def create_schema(self) -> None:
         """Create missing tables (PAY_PER_REQUEST, with their indexes and TTL). Deployed stacks

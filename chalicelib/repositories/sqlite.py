@@ -27,6 +27,7 @@ from chalicelib.models import (
     FraudDecision,
     Handoff,
     Transaction,
+    TriageRecord,
     VerificationState,
 )
 from chalicelib.repositories.base import AlreadyExists, NotFound, RepositoryError
@@ -92,6 +93,16 @@ CREATE TABLE IF NOT EXISTS verification_failures (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT
 );
 CREATE INDEX IF NOT EXISTS verification_failures_by_customer ON verification_failures (customer_id, at_key);
+CREATE INDEX IF NOT EXISTS customers_by_email ON customers (lower(trim(json_extract(data, '$.email'))));
+CREATE TABLE IF NOT EXISTS triage_records (
+    record_id    TEXT PRIMARY KEY,
+    s3_object    TEXT NOT NULL,
+    customer_id  TEXT,
+    received_key TEXT NOT NULL,
+    data         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS triage_by_s3_object ON triage_records (s3_object);
+CREATE INDEX IF NOT EXISTS triage_by_customer ON triage_records (customer_id, received_key);
 """
 
 _TABLES = (
@@ -103,6 +114,7 @@ _TABLES = (
     "handoffs",
     "verifications",
     "verification_failures",
+    "triage_records",
 )
 
 
@@ -174,6 +186,15 @@ class SqliteCustomerRepo:
     def delete(self, customer_id: str) -> None:
         with self._db.tx() as c:
             c.execute("DELETE FROM customers WHERE customer_id = ?", (customer_id,))
+
+    def find_by_email(self, email: str) -> list[Customer]:
+        return _load(
+            Customer,
+            self._db.read(
+                "SELECT data FROM customers WHERE lower(trim(json_extract(data, '$.email'))) = ? ORDER BY customer_id",
+                (email.strip().lower(),),
+            ),
+        )
 
 
 class SqliteCardRepo:
@@ -409,6 +430,56 @@ class SqliteVerificationRepo:
             )
 
 
+def _s3_ref(bucket: str, key: str) -> str:
+    return f"{bucket}/{key}"
+
+
+class SqliteTriageRepo:
+    def __init__(self, db: _Db):
+        self._db = db
+
+    def create(self, record: TriageRecord) -> TriageRecord:
+        try:
+            with self._db.tx() as c:
+                c.execute(
+                    "INSERT INTO triage_records (record_id, s3_object, customer_id, received_key, data)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.record_id,
+                        _s3_ref(record.s3_bucket, record.s3_key),
+                        record.matched_customer_id,
+                        time_key(record.received_at),
+                        record.model_dump_json(),
+                    ),
+                )
+        except RepositoryError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise AlreadyExists(f"triage record {record.record_id} already exists") from exc
+            raise
+        return record.model_copy(deep=True)
+
+    def get(self, record_id: str) -> TriageRecord | None:
+        return _one(TriageRecord, self._db.read("SELECT data FROM triage_records WHERE record_id = ?", (record_id,)))
+
+    def find_by_s3_object(self, bucket: str, key: str) -> TriageRecord | None:
+        return _one(
+            TriageRecord,
+            self._db.read(
+                "SELECT data FROM triage_records WHERE s3_object = ? ORDER BY record_id LIMIT 1",
+                (_s3_ref(bucket, key),),
+            ),
+        )
+
+    def list_for_customer(self, customer_id: str) -> list[TriageRecord]:
+        return _load(
+            TriageRecord,
+            self._db.read(
+                "SELECT data FROM triage_records WHERE customer_id = ? ORDER BY received_key DESC, record_id DESC",
+                (customer_id,),
+            ),
+        )
+
+
 class SqliteStore:
     """The Store protocol on one SQLite file (``:memory:`` works too, for throwaway use)."""
 
@@ -422,6 +493,7 @@ class SqliteStore:
         self.cases = SqliteCaseRepo(self._db)
         self.handoffs = SqliteHandoffRepo(self._db)
         self.verifications = SqliteVerificationRepo(self._db)
+        self.triage = SqliteTriageRepo(self._db)
 
     def create_schema(self) -> None:
         with self._db.lock:

@@ -65,6 +65,23 @@ class Settings(BaseSettings):
     comprehend_enabled: bool = False
     model_dir: Path = Field(default=REPO_ROOT / "nlp" / "artifacts")
 
+    # Email ingestion (SES -> S3 -> SQS -> email_ingest). The queue name is read when app.py is
+    # imported (Chalice needs it at package time); it must be one of the names infra/functions.yaml
+    # maps to EmailQueue. Events naming any bucket but raw_mail_bucket are refused.
+    raw_mail_bucket: str = "da-raw-mail"
+    email_queue_name: str = "da-email"
+    email_batch_size: int = Field(default=5, ge=1, le=10)
+    # true only when the event source mapping has FunctionResponseTypes [ReportBatchItemFailures]:
+    # then failed records are returned in batchItemFailures (and reach the DLQ after maxReceiveCount)
+    # instead of failing the whole invocation.
+    email_partial_batch_response: bool = False
+    email_max_bytes: int = 10 * 1024 * 1024
+    email_escalate_urgency: float = Field(default=0.7, ge=0, le=1)
+    s3_read_timeout_s: float = 10.0
+    # The triage and redaction functions, as "module:function" (chalicelib does not import nlp).
+    email_triage_fn: str = "nlp.triage:triage_email"
+    email_redact_fn: str = "nlp.redact:redact"
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

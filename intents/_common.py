@@ -116,7 +116,7 @@ def parse_amount_text(text: str | None) -> int | None:
         return None
     from nlp.entities import parse_amount
 
-    found = parse_amount(text)
+    found = parse_amount(text, default_currency="USD")
     if found:
         return found[0]
     try:
@@ -140,6 +140,23 @@ def parse_date_text(text: str | None, today: date) -> date | None:
     return parse_date_phrase(str(text), today)
 
 
+def _amount_in_phrase(text: str) -> int | None:
+    """An amount in a free phrase: "$42.99", "42.99 dollars", or a bare "899" / "the 58.20 one".
+
+    Four-digit bare numbers are left alone (card endings, years); dates are stripped first."""
+    from nlp.entities import parse_amount
+
+    found = parse_amount(text)
+    if found:
+        return found[0]
+    cleaned = re.sub(r"\b\d{1,4}[/-]\d{1,2}(?:[/-]\d{2,4})?\b", " ", text)
+    m = re.search(r"(?<![\w.])(\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|\d{1,3}\.\d{1,2})(?![\w.])", cleaned)
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", ""))
+    return int(round(value * 100)) if value > 0 else None
+
+
 def criteria_from_turn(turn: Turn, text_slot: str = "Merchant") -> Criteria:
     """Combine the structured slots with whatever the free-text slot also says.
 
@@ -155,11 +172,7 @@ def criteria_from_turn(turn: Turn, text_slot: str = "Merchant") -> Criteria:
     )
     if text:
         if crit.amount_minor is None and re.search(r"\d", text):
-            from nlp.entities import parse_amount
-
-            found = parse_amount(text)
-            if found:
-                crit.amount_minor = found[0]
+            crit.amount_minor = _amount_in_phrase(_LAST4.sub(" ", text))
         if crit.on is None:
             from nlp.entities import parse_date_phrase
 
@@ -340,6 +353,8 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
             if not isinstance(exc, AlreadyExists):
                 raise
             handoff = store.handoffs.get(handoff.handoff_id) or handoff
+    gov = turn.services.governance
+    decision_id = gov.record_handoff(turn, handoff) if gov is not None else None
     session = dict(turn.session)
     session[ATTR_HANDOFF] = handoff.handoff_id
     session.pop(ATTR_PENDING_INTENT, None)
@@ -348,7 +363,7 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
         intent_state=state,  # type: ignore[arg-type]
         messages=[message, render("handoff_reference", ref=handoff.handoff_id)],
         session=session,
-        facts={"escalated": True, "handoff_id": handoff.handoff_id, "reason": reason},
+        facts={"escalated": True, "handoff_id": handoff.handoff_id, "reason": reason, "decision_id": decision_id},
     )
 
 

@@ -25,6 +25,18 @@ class Verdict:
     mode: str = "on"
 
 
+HANDOFF_WHY = {
+    "customer_request": "you asked to speak to a person",
+    "lockout": "we could not verify your identity in chat",
+    "otp_undeliverable": "we could not send you a verification code",
+    "repeated_fallback": "we could not understand the request after several tries",
+    "no_match": "we could not find the payment you described",
+    "fraud_review": "the payment needs a review by our fraud team",
+    "policy_file_dispute": "the dispute needs a specialist's review under our policy",
+    "policy_release_hold": "releasing the payment needs a specialist's review under our policy",
+}
+
+
 def _decision_id(*parts: str) -> str:
     return "dec-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
@@ -118,3 +130,22 @@ class Governance:
             tier="rules",
         )
         return self._verdict(result)
+
+    def record_handoff(self, turn, handoff) -> str:
+        """Escalating to a human is itself a decision: log why, so containment and time-to-human
+        can be audited and replayed alongside the automated ones."""
+        decision = self.log.record(
+            action="handoff",
+            outcome="escalate",
+            channel="chat",
+            customer_id=handoff.customer_id,
+            reasons=[handoff.reason],
+            subject={"handoff_id": handoff.handoff_id, "session_id": handoff.session_id},
+            decision_id=_decision_id("handoff", handoff.handoff_id),
+            tier="rules",
+            at=handoff.created_at,
+            explanation=f"We passed the conversation to a member of our team because "
+                        f"{HANDOFF_WHY.get(handoff.reason, 'it needed a person')}. Reference {handoff.handoff_id}.",
+        )
+        return decision.decision_id
+

@@ -44,6 +44,16 @@ REASON_LABELS = {
     "cancelled_subscription": "Cancelled subscription",
 }
 
+REASON_PHRASES = {
+    "unauthorised": "you didn't make it",
+    "duplicate": "you were charged twice",
+    "wrong_amount": "the amount is wrong",
+    "not_received": "it never arrived",
+    "not_as_described": "it wasn't as described",
+    "refund_not_processed": "your refund hasn't arrived",
+    "cancelled_subscription": "you'd cancelled the subscription",
+}
+
 SPEC = IntentSpec(
     name="FileDispute",
     description="File a dispute (chargeback) on a card payment.",
@@ -166,7 +176,10 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
         if chosen:
             return chosen, None
     if ref:
-        txns = find_transactions(turn, criteria_from_turn(turn, text_slot="TransactionRef"))
+        crit = criteria_from_turn(turn, text_slot="TransactionRef")
+        if crit.empty:
+            return None, _ask(turn, "TransactionRef", [render("dispute_ask_txn")], turn.slots)
+        txns = find_transactions(turn, crit)
         if len(txns) == 1:
             return txns[0], None
         if len(txns) > 1:
@@ -251,7 +264,7 @@ def handle(turn: Turn) -> Decision:
                                   Button("The amount", "amount"), Button("The description", "description"),
                                   Button("Cancel", "cancel"))))
     if turn.confirmation_state != "Confirmed":
-        summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_LABELS[reason.value].lower())
+        summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_PHRASES[reason.value])
         return Decision(action="ConfirmIntent", slots=slots, session=dict(turn.session), messages=[summary],
                         card=Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no"))))
 

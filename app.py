@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from chalice import BadRequestError, Chalice, NotFoundError, Response
 
+from chalicelib.settings import get_settings
+
 app = Chalice(app_name="dispute-assistant")
 
 _webchat = None
@@ -28,6 +30,23 @@ def lex_hook(event, context):
     from chatbot.hook import handle_lex_event
 
     return handle_lex_event(event)
+
+
+# Read at import: Chalice needs the queue name and batch size when it packages the app.
+_ingest_settings = get_settings()
+
+
+@app.on_sqs_message(
+    queue=_ingest_settings.email_queue_name, batch_size=_ingest_settings.email_batch_size, name="email_ingest"
+)
+def email_ingest(event):
+    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/email_ingest.py)."""
+    from chalicelib.email_ingest import get_email_ingest_service
+
+    records = event.to_dict().get("Records", [])
+    return get_email_ingest_service().handle_batch(
+        records, partial_batch_response=get_settings().email_partial_batch_response
+    )
 
 
 @app.route("/chat", methods=["GET"])

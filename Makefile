@@ -20,7 +20,7 @@ venv: $(STAMP)
 ## Seed the embedded SQLite store with the deterministic demo data and serve the local assistant.
 run: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
-	@echo "Open http://127.0.0.1:$(PORT)/chat  (web chat; one-time codes print here and at /dev/otp)"
+	@echo "Open http://127.0.0.1:$(PORT)/chat  (one-time codes appear in the page side panel and in .data/otp-outbox.log)"
 	DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
 
 seed: $(STAMP)

@@ -23,11 +23,14 @@ VERSION = "script+stopwords-1"
 SUPPORTED = ("en", "es", "fr", "de", "pt", "it", "nl", "ja", "zh", "ru", "ar", "ko")
 
 _TOKEN_RE = re.compile(r"\[[A-Z_]+(?: \*{4}\d{4})?\]")
+# URLs, e-mail addresses and HTML/XML tags carry no language signal (and "com", "de", "en" in a
+# URL are stop words of other languages).
+_NOISE_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|<[^>\n]{0,300}>|&[a-z]+;")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 
 # The most frequent function words of each language, chosen to overlap as little as possible.
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the and is was to of my i you it that for on with have this not be are me "
+    "en": frozenset("the a and is was to of my i you it that for on with have this not be are me "
                     "your at from but they we has had what been will can please did didn't don't "
                     "would there their an or charged card money account".split()),
     "es": frozenset("el la los las de que y en un una es por para con no mi se lo del al su "
@@ -116,7 +119,7 @@ def detect_language(text: str) -> LanguageGuess:
     """Best guess and confidence; ``und`` when the text has no letters (empty, emoji, digits)."""
     if not text:
         return LanguageGuess("und", 0.0)
-    text = unicodedata.normalize("NFC", _TOKEN_RE.sub(" ", text))
+    text = unicodedata.normalize("NFC", _NOISE_RE.sub(" ", _TOKEN_RE.sub(" ", text)))
     counts = _script_counts(text)
     total = sum(counts.values())
     if total == 0:

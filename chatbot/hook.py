@@ -24,7 +24,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
-    "handoffRef", "identityToken", "asked",
+    "handoffRef", "identityToken", "asked", "startedAt",
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
 
@@ -120,14 +120,38 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
     if not history or history[-1] != turn.intent_name:
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
+    turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
     decision = handler_for(turn.intent_name)(turn)
+    _emit_metrics(turn, decision)
     return to_response(decision, event, turn).fit().to_dict()
+
+
+def _emit_metrics(turn: Turn, decision: Decision) -> None:
+    """Containment and time-to-human, as CloudWatch EMF (silent locally unless DA_METRICS=emf)."""
+    from datetime import datetime
+
+    from chalicelib.metrics import get_metrics
+
+    m = get_metrics()
+    if not m.enabled:
+        return
+    m.put("Turns", 1, Intent=turn.intent_name)
+    escalated = bool(decision.facts.get("escalated"))
+    if decision.action == "Close":
+        m.put("ConversationContained", 0 if escalated else 1, Intent=decision.intent_name or turn.intent_name)
+    if escalated:
+        try:
+            started = datetime.fromisoformat(turn.session.get("startedAt", ""))
+            m.time_to_human(max(0.0, (turn.now - started).total_seconds()), channel="chat")
+        except (TypeError, ValueError):
+            pass
 
 
 def to_response(decision: Decision, event: lex.LexEvent, turn: Turn) -> lex.LexResponse:
     session = _clean_session(decision.session if decision.session else turn.session)
-    if ATTR_HISTORY not in session and ATTR_HISTORY in turn.session:
-        session[ATTR_HISTORY] = turn.session[ATTR_HISTORY]
+    for key in (ATTR_HISTORY, "startedAt"):
+        if key not in session and key in turn.session:
+            session[key] = turn.session[key]
     messages: list[lex.Message] = [lex.text(m) for m in decision.messages if m]
     if decision.card is not None:
         messages.append(lex.card(decision.card.title, [(b.text, b.value) for b in decision.card.buttons],

@@ -183,3 +183,25 @@ def test_concurrent_duplicate_fulfilments_create_one_case(world):
     cases = [c for c in world.store.cases.list_for_customer("demo-alice") if c.txn_id == "txn-alice-unrec"]
     assert len(cases) == 1
     assert sum(1 for d in world.services.governance.log.iter_decisions() if d.action == "file_dispute") == 1
+
+
+def test_turns_emit_containment_and_time_to_human_metrics(world, monkeypatch):
+    """Given EMF metrics on, When a conversation starts and is later handed to a human, Then turn,
+    containment and time-to-human metrics are emitted as EMF documents."""
+    from datetime import timedelta
+
+    import chalicelib.metrics as metrics
+
+    lines: list[str] = []
+    monkeypatch.setattr(metrics, "_metrics", metrics.GovernanceMetrics(enabled=True, sink=lines.append))
+    em = world.emulator("demo-alice")
+    em.send("what's the status of my dispute")
+    world.now = world.now + timedelta(seconds=90)
+    em.send("talk to an agent")
+    docs = [json.loads(line) for line in lines]
+    names = [n for d in docs for n in d if not n.startswith("_") and n not in ("service", "Intent", "Channel", "Reason", "Action", "Tier")]
+    assert "Turns" in names and "ConversationContained" in names
+    tth = [d["TimeToHumanEscalationSeconds"] for d in docs if "TimeToHumanEscalationSeconds" in d]
+    assert tth and tth[-1] >= 90
+    contained = [d["ConversationContained"] for d in docs if "ConversationContained" in d]
+    assert contained[0] == 1 and contained[-1] == 0

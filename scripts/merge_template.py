@@ -1,0 +1,471 @@
+"""Merge infra/ and the Lex bot into Chalice's SAM template: one stack that creates everything.
+
+Why not `chalice package --merge-template`: that is a plain recursive dict merge. It cannot drop
+Chalice's shared DefaultRole, derive one least-privilege role, log group and pair of alarms per
+function from the functions Chalice found in app.py, point @app.on_sqs_message at a queue created
+in the same stack, or take the table key schemas from the code that queries them
+(chalicelib/repositories/dynamo_schema.py). This script does, and fails the build on anything it
+cannot wire (an unknown queue, a table the settings name but nobody defines).
+
+Usage: merge_template.py --chalice build/chalice-out/sam.json --out build/template.json
+                         [--bot build/lex-bot.json] [--infra infra]
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_FN = "AWS::Serverless::Function"
+
+TABLE_ACTIONS = {
+    "read": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+}
+TABLE_ACTIONS["append"] = TABLE_ACTIONS["read"] + ["dynamodb:PutItem"]
+TABLE_ACTIONS["write"] = TABLE_ACTIONS["append"] + [
+    "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+]
+QUEUE_CONSUMER_ACTIONS = [
+    "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+]
+# Aggregates whose records expire on their own (TimeToLiveSpecification attribute).
+TTL_DEFAULTS = {"verifications": "expires_at", "idempotency": "expiration", "triage": "expires_at"}
+
+# Function alarms: errors are judged over 5 minutes (a single failed turn is logged, a burst
+# pages); any throttle means customers waited or mail backed up.
+ERRORS_THRESHOLD = 5
+THROTTLES_THRESHOLD = 1
+
+
+class MergeError(Exception):
+    """The template cannot be built; the message says what to fix and where."""
+
+
+def warn(msg: str) -> None:
+    print(f"merge_template: WARNING: {msg}", file=sys.stderr)
+
+
+def load_yaml(path: Path) -> Any:
+    with path.open() as fh:
+        return yaml.safe_load(fh)
+
+
+def sub(text: str) -> dict:
+    return {"Fn::Sub": text}
+
+
+def ref(name: str) -> dict:
+    return {"Ref": name}
+
+
+def arn(name: str) -> dict:
+    return {"Fn::GetAtt": [name, "Arn"]}
+
+
+def logical_id(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name) if part)
+
+
+# ---------------------------------------------------------------------------------- tables
+def table_names_fields() -> list[str]:
+    """The tables the application names (chalicelib.settings.TableNames): each needs a resource."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from chalicelib.settings import TableNames
+    finally:
+        sys.path.pop(0)
+    return list(TableNames.model_fields)
+
+
+def schema_module():
+    """chalicelib/repositories/dynamo_schema.py, loaded by path (it imports only the stdlib)."""
+    path = ROOT / "chalicelib" / "repositories" / "dynamo_schema.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("_da_dynamo_schema", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_tables(infra_dir: Path) -> dict[str, dict[str, Any]]:
+    """aggregate -> (logical id, resource). Schema from the code first, infra/tables.yaml after."""
+    aggregates = table_names_fields()
+    placeholder = {agg: f"__{agg}__" for agg in aggregates}
+    from_code: dict[str, dict[str, Any]] = {}
+    module = schema_module()
+    if module is not None:
+        defs = module.table_definitions(placeholder)
+        resources = module.cloudformation_resources(placeholder)
+        by_name = {res["Properties"]["TableName"]: (lid, res) for lid, res in resources.items()}
+        for agg, params in defs.items():
+            lid, res = by_name[params["TableName"]]
+            from_code[agg] = {"id": lid, "resource": copy.deepcopy(res)}
+    else:
+        warn("chalicelib/repositories/dynamo_schema.py not found: all tables from infra/tables.yaml")
+    extra = load_yaml(infra_dir / "tables.yaml") or {}
+    tables: dict[str, dict[str, Any]] = {}
+    for agg in aggregates:
+        if agg in from_code:
+            if agg in extra:
+                warn(f"table {agg} is defined by dynamo_schema.py; drop it from infra/tables.yaml")
+            tables[agg] = from_code[agg]
+        elif agg in extra:
+            props = copy.deepcopy(extra[agg])
+            tables[agg] = {
+                "id": logical_id(agg) + "Table",
+                "resource": {"Type": "AWS::DynamoDB::Table", "Properties": props},
+            }
+        else:
+            raise MergeError(
+                f"TableNames.{agg} has no table: define it in chalicelib/repositories/dynamo_schema.py "
+                "or infra/tables.yaml"
+            )
+    for agg, entry in tables.items():
+        res = entry["resource"]
+        props = res["Properties"]
+        # Stack-scoped names: two stacks (staging, prod) can live in one account, and a name
+        # stays readable in the console.
+        props["TableName"] = sub("${AWS::StackName}-" + agg.replace("_", "-"))
+        props["BillingMode"] = "PAY_PER_REQUEST"
+        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("DataKey")}
+        if agg in TTL_DEFAULTS and "TimeToLiveSpecification" not in props:
+            props["TimeToLiveSpecification"] = {"AttributeName": TTL_DEFAULTS[agg], "Enabled": True}
+        res["DeletionPolicy"] = "Retain"
+        res["UpdateReplacePolicy"] = "Retain"
+    return tables
+
+
+# -------------------------------------------------------------------------------- functions
+def queue_name_of(event_queue: Any) -> str | None:
+    """The queue name in Chalice's `arn:...:sqs:region:account:NAME` (a string or a Fn::Sub)."""
+    if isinstance(event_queue, dict) and "Fn::Sub" in event_queue:
+        text = event_queue["Fn::Sub"]
+        text = text[0] if isinstance(text, list) else text
+    elif isinstance(event_queue, str):
+        text = event_queue
+    else:
+        return None
+    return text.rsplit(":", 1)[-1]
+
+
+def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict) -> list[str]:
+    """Point each SQS event at the stack's queue; returns the queue logical ids consumed."""
+    aliases: dict[str, list[str]] = config.get("sqs_queues", {})
+    consumed: list[str] = []
+    for ev_name, event in (props.get("Events") or {}).items():
+        if event.get("Type") != "SQS":
+            continue
+        queue = event["Properties"].get("Queue")
+        name = queue_name_of(queue)
+        target = next((qid for qid, names in aliases.items() if name in names), None)
+        if target is None and len(aliases) == 1:
+            target = next(iter(aliases))
+            warn(f"{fn_id}: SQS queue '{name}' mapped to {target}; add it to sqs_queues in infra/functions.yaml")
+        if target is None or target not in infra_resources:
+            raise MergeError(f"{fn_id}: SQS queue '{name}' is not created by infra/; map it in infra/functions.yaml")
+        ev_props = event["Properties"]
+        ev_props["Queue"] = arn(target)
+        ev_props.setdefault("BatchSize", 10)
+        # Cap concurrency at the event source, not with reserved concurrency: reserving would
+        # take capacity away from lex_hook and fails outright in accounts with a low quota.
+        ev_props["ScalingConfig"] = {"MaximumConcurrency": ref("EmailConsumerMaxConcurrency")}
+        consumed.append(target)
+    return consumed
+
+
+def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, config: dict,
+                    consumed: list[str]) -> list[dict]:
+    statements: list[dict] = [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": arn(log_group_id),
+        },
+        {
+            "Sid": "DataKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": arn("DataKey"),
+        },
+    ]
+    for level in ("read", "append", "write"):
+        aggs = (profile.get("tables") or {}).get(level) or []
+        if not aggs:
+            continue
+        resources = []
+        for agg in aggs:
+            if agg not in tables:
+                raise MergeError(f"{fn_id}: unknown table '{agg}' in infra/functions.yaml")
+            tid = tables[agg]["id"]
+            resources += [arn(tid), sub("${" + tid + ".Arn}/index/*")]
+        statements.append({
+            "Sid": f"Tables{level.capitalize()}", "Effect": "Allow",
+            "Action": TABLE_ACTIONS[level], "Resource": resources,
+        })
+    for qid in consumed:
+        statements.append({
+            "Sid": f"Consume{qid}", "Effect": "Allow", "Action": QUEUE_CONSUMER_ACTIONS, "Resource": arn(qid),
+        })
+    if profile.get("secrets"):
+        statements.append({
+            "Sid": "Secrets", "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": [ref(s) for s in profile["secrets"]],
+        })
+    if profile.get("publish"):
+        statements.append({
+            "Sid": "PublishTopics", "Effect": "Allow", "Action": "sns:Publish",
+            "Resource": [ref(t) for t in profile["publish"]],
+        })
+    if profile.get("sms"):
+        # SMS to a phone number has no resource ARN: IAM can grant it only on "*".
+        statements.append({"Sid": "SendSms", "Effect": "Allow", "Action": "sns:Publish", "Resource": "*"})
+    if profile.get("read_buckets"):
+        statements.append({
+            "Sid": "ReadRawMail", "Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": [sub("${" + b + ".Arn}/inbound/*") for b in profile["read_buckets"]],
+        })
+    if profile.get("comprehend"):
+        # Comprehend's real-time detect APIs have no resource-level permissions.
+        statements.append({
+            "Sid": "Comprehend", "Effect": "Allow",
+            "Action": [f"comprehend:{a}" for a in profile["comprehend"]], "Resource": "*",
+        })
+    if profile.get("ssm_controls"):
+        prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
+        statements.append({
+            "Sid": "ControlSwitches", "Effect": "Allow",
+            "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            "Resource": [
+                sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + prefix),
+                sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + prefix + "/*"),
+            ],
+        })
+    return statements
+
+
+def environment(tables: dict, profile: dict, config: dict) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "DA_BACKEND": "dynamodb",
+        "DA_REGION": ref("AWS::Region"),
+        "DA_IDENTITY_KEY_SECRET_ID": ref("IdentityKeySecret"),
+        "DA_RAW_MAIL_BUCKET": ref("RawMailBucket"),
+        "DA_EMAIL_QUEUE_URL": ref("EmailQueue"),
+        "DA_ESCALATION_TOPIC_ARN": ref("EscalationTopic"),
+        "DA_CONTROLS_SOURCE": "ssm",
+        "DA_CONTROLS_SSM_PREFIX": config.get("ssm_controls_prefix", "/dispute-assistant/controls/"),
+        "DA_COMPREHEND_ENABLED": "true" if profile.get("comprehend") else "false",
+        "POWERTOOLS_SERVICE_NAME": "dispute-assistant",
+        "POWERTOOLS_METRICS_NAMESPACE": "DisputeAssistant",
+    }
+    for agg, entry in tables.items():
+        env[f"DA_TABLE_{agg.upper()}"] = ref(entry["id"])
+    return env
+
+
+def alarm(fn_id: str, metric: str, threshold: int, description: str) -> dict:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": "AWS/Lambda",
+            "MetricName": metric,
+            "Dimensions": [{"Name": "FunctionName", "Value": ref(fn_id)}],
+            "Statistic": "Sum",
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": threshold,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [ref("AlarmTopic")],
+            "OKActions": [ref("AlarmTopic")],
+        },
+    }
+
+
+def wire_functions(template: dict, tables: dict, config: dict, infra_resources: dict) -> list[str]:
+    """Give every function its role, log group, environment and alarms; returns unprofiled ids."""
+    resources = template["Resources"]
+    unprofiled: list[str] = []
+    profiles = config.get("functions", {})
+    consumers = config.get("consumers", {})
+    for fn_id in [k for k, v in resources.items() if v.get("Type") == LAMBDA_FN]:
+        props = resources[fn_id]["Properties"]
+        consumed = wire_sqs_events(fn_id, props, config, infra_resources)
+        profile = profiles.get(fn_id)
+        if profile is None:
+            profile = next((consumers[q] for q in consumed if q in consumers), None)
+        if profile is None:
+            unprofiled.append(fn_id)
+            warn(f"function {fn_id} has no profile in infra/functions.yaml: it gets a logs-only role")
+            profile = {}
+        role_id, log_id = f"{fn_id}Role", f"{fn_id}LogGroup"
+        resources[log_id] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "RetentionInDays": ref("LogRetentionDays"),
+                "KmsKeyId": arn("DataKey"),
+            },
+        }
+        resources[role_id] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": (profile.get("description") or f"{fn_id} (no profile)")[:1000],
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }],
+                },
+                "Policies": [{
+                    "PolicyName": f"{fn_id}Access",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": role_statements(fn_id, log_id, profile, tables, config, consumed),
+                    },
+                }],
+            },
+        }
+        props["Role"] = arn(role_id)
+        props["LoggingConfig"] = {"LogGroup": ref(log_id)}
+        variables = props.setdefault("Environment", {}).setdefault("Variables", {})
+        for key, value in environment(tables, profile, config).items():
+            if key in variables and key == "DA_BACKEND":
+                continue  # the stage's choice in .chalice/config.json wins
+            variables[key] = value
+        resources[f"{fn_id}ErrorsAlarm"] = alarm(
+            fn_id, "Errors", ERRORS_THRESHOLD, f"{fn_id}: {ERRORS_THRESHOLD}+ invocation errors in 5 minutes")
+        resources[f"{fn_id}ThrottlesAlarm"] = alarm(
+            fn_id, "Throttles", THROTTLES_THRESHOLD, f"{fn_id}: invocations throttled")
+        template["Outputs"][f"{fn_id}Arn"] = {"Description": f"{fn_id} function ARN", "Value": arn(fn_id)}
+    # Chalice's shared role is replaced by the per-function ones.
+    if "DefaultRole" in resources and "DefaultRole" not in json.dumps(
+            {k: v for k, v in resources.items() if k != "DefaultRole"}):
+        del resources["DefaultRole"]
+    return unprofiled
+
+
+# -------------------------------------------------------------------------------------- bot
+def replace_refs(node: Any, name: str, replacement: Any) -> Any:
+    if isinstance(node, dict):
+        if node == {"Ref": name}:
+            return copy.deepcopy(replacement)
+        return {k: replace_refs(v, name, replacement) for k, v in node.items()}
+    if isinstance(node, list):
+        return [replace_refs(v, name, replacement) for v in node]
+    return node
+
+
+def merge_bot(template: dict, bot: dict) -> None:
+    resources = template["Resources"]
+    if "LexHook" not in resources:
+        raise MergeError("the Lex bot needs the lex_hook function, and Chalice's template has none")
+    hook_arn = arn("LexHook")
+    bot_resources = replace_refs(bot.get("Resources", {}), "LexHookArn", hook_arn)
+    for key, value in bot_resources.items():
+        if key in resources:
+            raise MergeError(f"Lex bot resource {key} clashes with a resource of the same name")
+        resources[key] = value
+    for key, value in replace_refs(bot.get("Outputs", {}), "LexHookArn", hook_arn).items():
+        template["Outputs"][key] = value
+    has_permission = any(
+        r.get("Type") == "AWS::Lambda::Permission"
+        and r["Properties"].get("Principal") == "lexv2.amazonaws.com"
+        and "BotAlias" in json.dumps(r["Properties"].get("SourceArn"))
+        for r in bot_resources.values()
+    )
+    alias_id = next((k for k, r in bot_resources.items() if r.get("Type") == "AWS::Lex::BotAlias"), None)
+    if not has_permission and alias_id is not None:
+        resources["LexHookInvokePermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": hook_arn,
+                "Principal": "lexv2.amazonaws.com",
+                "SourceArn": arn(alias_id),
+            },
+        }
+
+
+# ------------------------------------------------------------------------------------- main
+def merge(chalice_template: dict, infra_dir: Path, bot: dict | None) -> tuple[dict, list[str]]:
+    template = copy.deepcopy(chalice_template)
+    infra = load_yaml(infra_dir / "resources.yaml")
+    config = load_yaml(infra_dir / "functions.yaml") or {}
+    template.setdefault("Outputs", {})
+    if infra.get("Description"):
+        template["Description"] = infra["Description"]
+    for section in ("Parameters", "Conditions"):
+        if infra.get(section):
+            template.setdefault(section, {}).update(infra[section])
+    for key, value in infra["Resources"].items():
+        if key in template["Resources"]:
+            raise MergeError(f"infra resource {key} clashes with a Chalice resource")
+        template["Resources"][key] = value
+    template["Outputs"].update(infra.get("Outputs", {}))
+
+    tables = build_tables(infra_dir)
+    for entry in tables.values():
+        template["Resources"][entry["id"]] = entry["resource"]
+        template["Outputs"][entry["id"] + "Name"] = {"Value": ref(entry["id"])}
+
+    unprofiled = wire_functions(template, tables, config, infra["Resources"])
+    if bot is not None:
+        merge_bot(template, bot)
+    # Keep the same top-level order as hand-written templates for readability.
+    order = ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Conditions",
+             "Resources", "Outputs"]
+    ordered = {k: template[k] for k in order if k in template}
+    ordered.update({k: v for k, v in template.items() if k not in ordered})
+    ordered.setdefault("Metadata", {})["DisputeAssistant"] = {
+        "UnprofiledFunctions": unprofiled,
+        "BotMerged": bot is not None,
+        "Tables": {agg: entry["id"] for agg, entry in tables.items()},
+    }
+    return ordered, unprofiled
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chalice", required=True, help="sam.json written by chalice package")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--infra", default=str(ROOT / "infra"))
+    parser.add_argument("--bot", help="CloudFormation of the Lex bot (python -m chatbot build-bot)")
+    args = parser.parse_args(argv)
+    with open(args.chalice) as fh:
+        chalice_template = json.load(fh)
+    bot = None
+    if args.bot and Path(args.bot).exists():
+        with open(args.bot) as fh:
+            bot = json.load(fh)
+    else:
+        warn("no Lex bot template (chatbot/bot_builder.py missing?): the stack has no bot")
+    try:
+        template, _ = merge(chalice_template, Path(args.infra), bot)
+    except MergeError as exc:
+        print(f"merge_template: ERROR: {exc}", file=sys.stderr)
+        return 1
+    with open(args.out, "w") as fh:
+        json.dump(template, fh, indent=2)
+        fh.write("\n")
+    n_res = len(template["Resources"])
+    print(f"merged template: {args.out} ({n_res} resources)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -31,12 +31,12 @@ chat: $(STAMP)
 
 ## The whole suite, then the deployment package and its checks (issue 5).
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 	$(MAKE) package
 	$(PY) -m pytest -q -p no:cacheprovider tests_package
 
 unit: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 
 bot: $(STAMP)
 	$(PY) -m chatbot build-bot --out build/lex-bot.json

@@ -180,6 +180,9 @@ def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict
         # Cap concurrency at the event source, not with reserved concurrency: reserving would
         # take capacity away from lex_hook and fails outright in accounts with a low quota.
         ev_props["ScalingConfig"] = {"MaximumConcurrency": ref("EmailConsumerMaxConcurrency")}
+        # Retry only the failed records of a batch (the consumer returns batchItemFailures when
+        # DA_EMAIL_PARTIAL_BATCH_RESPONSE is true, set below for consumers).
+        ev_props["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
         consumed.append(target)
     return consumed
 
@@ -256,7 +259,7 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
     return statements
 
 
-def environment(tables: dict, profile: dict, config: dict) -> dict[str, Any]:
+def environment(tables: dict, profile: dict, config: dict, consumed: list[str]) -> dict[str, Any]:
     env: dict[str, Any] = {
         "DA_BACKEND": "dynamodb",
         "DA_REGION": ref("AWS::Region"),
@@ -270,6 +273,8 @@ def environment(tables: dict, profile: dict, config: dict) -> dict[str, Any]:
         "POWERTOOLS_SERVICE_NAME": "dispute-assistant",
         "POWERTOOLS_METRICS_NAMESPACE": "DisputeAssistant",
     }
+    if consumed:
+        env["DA_EMAIL_PARTIAL_BATCH_RESPONSE"] = "true"
     for agg, entry in tables.items():
         env[f"DA_TABLE_{agg.upper()}"] = ref(entry["id"])
     return env
@@ -343,7 +348,7 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
         props["Role"] = arn(role_id)
         props["LoggingConfig"] = {"LogGroup": ref(log_id)}
         variables = props.setdefault("Environment", {}).setdefault("Variables", {})
-        for key, value in environment(tables, profile, config).items():
+        for key, value in environment(tables, profile, config, consumed).items():
             if key in variables and key == "DA_BACKEND":
                 continue  # the stage's choice in .chalice/config.json wins
             variables[key] = value

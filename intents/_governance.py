@@ -34,6 +34,10 @@ HANDOFF_WHY = {
     "fraud_review": "the payment needs a review by our fraud team",
     "policy_file_dispute": "the dispute needs a specialist's review under our policy",
     "policy_release_hold": "releasing the payment needs a specialist's review under our policy",
+    "legal_threat": "the message mentions legal action, which a person must handle",
+    "regulator_mention": "the message mentions a regulator or ombudsman, which a person must handle",
+    "vulnerable_customer": "the message suggests you may need extra support from a person",
+    "unsupported_language": "we can only answer in English in chat",
 }
 
 

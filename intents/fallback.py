@@ -1,17 +1,27 @@
 """FallbackIntent: Lex did not recognise the request.
 
-Tries the local recogniser (sample utterances + the nlp classifier when its artifacts exist);
-redirects when it is confident, otherwise asks again with the options, and escalates after
-repeated failures rather than looping.
+The text goes through the same triage pipeline as email (redaction first, then language,
+classifier, urgency). Sensitive markers (legal threat, regulator, vulnerability) and languages we
+do not serve go straight to a human, as the decision policy requires. A confident reading is
+redirected to its intent in the same turn; otherwise the customer is asked again with the options,
+and after repeated failures handed over rather than looped.
 """
 from __future__ import annotations
+
+import logging
 
 from chatbot.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
 from chatbot.replies import render
 from chatbot.spec import IntentSpec
 from intents._common import escalate
 
+logger = logging.getLogger("dispute_assistant.fallback")
+
 MAX_FALLBACKS = 3
+SENSITIVE = ("vulnerable_customer", "legal_threat", "regulator_mention")
+SUPPORTED_LANGUAGES = ("en", "und")
+LANGUAGE_CONFIDENCE = 0.8
+NOT_REDIRECTABLE = ("FallbackIntent", "VerifyIdentity")
 
 SPEC = IntentSpec(
     name="FallbackIntent",
@@ -31,20 +41,50 @@ OPTIONS = Card(
 )
 
 
-def handle(turn: Turn) -> Decision:
-    from chatbot.recognizer import recognise
+def _triage(turn: Turn, text: str):
+    """The shared triage pipeline, or None if it fails: the fallback must answer regardless."""
+    try:
+        from nlp.triage import triage_text
+
+        return triage_text(text, id=turn.session_id, channel="chat", today=turn.now.date() if turn.now else None)
+    except Exception:  # a model or pipeline fault must not cost the customer an answer
+        logger.exception("triage failed in fallback", extra={"session_id": turn.session_id})
+        return None
+
+
+def _redirect(turn: Turn, intent: str, source: str) -> Decision:
     from intents.registry import handler_for
 
+    target = turn.with_(intent_name=intent, slots={}, original_slots={}, slot_to_elicit=None,
+                        confirmation_state="None", session={k: v for k, v in turn.session.items() if k != ATTR_FALLBACKS})
+    decision = handler_for(intent)(target)
+    if decision.intent_name is None:
+        decision.intent_name = intent
+    decision.facts["redirected_from_fallback"] = intent
+    decision.facts["redirect_source"] = source
+    return decision
+
+
+def handle(turn: Turn) -> Decision:
+    from chatbot.recognizer import recognise
+
     text = (turn.transcript or "").strip()
-    guess = recognise(text) if text else None
-    if guess and guess.confident and guess.intent not in ("FallbackIntent", "VerifyIdentity"):
-        target = turn.with_(intent_name=guess.intent, slots={}, original_slots={}, slot_to_elicit=None,
-                            confirmation_state="None", session={k: v for k, v in turn.session.items() if k != ATTR_FALLBACKS})
-        decision = handler_for(guess.intent)(target)
-        if decision.intent_name is None:
-            decision.intent_name = guess.intent
-        decision.facts["redirected_from_fallback"] = guess.intent
-        return decision
+    triage = _triage(turn, text) if text else None
+    if triage is not None:
+        context = {"triage": {"category": triage.category, "intent": triage.intent, "urgency": triage.urgency,
+                              "urgency_reasons": triage.urgency_reasons, "language": triage.language,
+                              "sentiment": triage.sentiment, "tier": triage.tier_used}}
+        sensitive = [r for r in SENSITIVE if r in triage.urgency_reasons]
+        if sensitive:
+            return escalate(turn, sensitive[0], render("fallback_sensitive"), context)
+        if triage.language not in SUPPORTED_LANGUAGES and triage.language_confidence >= LANGUAGE_CONFIDENCE:
+            return escalate(turn, "unsupported_language", render("fallback_language"), context)
+        if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
+            return _redirect(turn, triage.lex_intent, "classifier")
+
+    guess = recognise(text, use_classifier=False) if text else None
+    if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:
+        return _redirect(turn, guess.intent, "utterances")
 
     raw = turn.session.get(ATTR_FALLBACKS, "0")
     count = (int(raw) if raw.isdigit() else 0) + 1

@@ -205,3 +205,30 @@ def test_turns_emit_containment_and_time_to_human_metrics(world, monkeypatch):
     assert tth and tth[-1] >= 90
     contained = [d["ConversationContained"] for d in docs if "ConversationContained" in d]
     assert contained[0] == 1 and contained[-1] == 0
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("I am going to sue you and call my lawyer about this charge", "legal_threat"),
+    ("I will complain to the CFPB about this bank", "regulator_mention"),
+    ("my husband passed away and I can't afford rent, there is a charge I don't know", "vulnerable_customer"),
+    ("Mi tarjeta fue rechazada en la tienda ayer y necesito ayuda", "unsupported_language"),
+])
+def test_fallback_sends_sensitive_or_foreign_text_to_a_human(world, text, reason):
+    """Given Lex fell back on text with a legal threat, regulator mention, vulnerability marker or
+    an unsupported language, When the fallback triages it, Then a human gets it with that reason."""
+    ev = make_lex_event(intent="FallbackIntent", slots={}, transcript=text, request_attributes=world.token("demo-alice"),
+                        session_id=f"sens-{reason}")
+    resp = _valid(world.hook(ev))
+    assert "HND-" in _texts(resp)
+    handoffs = world.store.handoffs.list_for_session(f"sens-{reason}")
+    assert [h.reason for h in handoffs] == [reason]
+    assert handoffs[0].context["triage"]["urgency"] >= 0 and "lawyer" not in json.dumps(handoffs[0].context["triage"])
+
+
+def test_fallback_redirects_with_the_classifier(world):
+    """Given a paraphrase no sample utterance covers, When Lex falls back, Then the classifier's
+    reading redirects it (here: a declined payment → ExplainHold)."""
+    ev = make_lex_event(intent="FallbackIntent", slots={}, transcript="the store did not accept my card today",
+                        request_attributes=world.token("demo-alice"))
+    resp = _valid(world.hook(ev))
+    assert resp["sessionState"]["intent"]["name"] in ("ExplainHold", "LookupTransaction")

@@ -422,12 +422,15 @@ class EmailIngestService:
             return self._triage_and_store(record_id, None, bucket, key, head, total)
         # Two S3 objects holding the same mail: one worker triages, the other gets its result.
         try:
-            return self.idempotency.run(
+            outcome = self.idempotency.run(
                 f"email_ingest:msg#{record_id}", self._triage_and_store, record_id, message_id, bucket, key, head,
                 total, decode=ObjectOutcome.model_validate,
             )
         except DuplicateInProgress as exc:
             raise TransientIngestError("another worker is ingesting this message") from exc
+        if (outcome.bucket, outcome.key) != (bucket, key):  # the stored result of the other object
+            outcome = outcome.model_copy(update={"bucket": bucket, "key": key, "duplicate": True})
+        return outcome
 
     def _triage_and_store(self, record_id: str, message_id: str | None, bucket: str, key: str,
                           head: bytes, total: int) -> ObjectOutcome:

@@ -337,3 +337,15 @@ def test_chalice_entry_point_ingests_through_the_test_client(sqlite_world, monke
     assert response.payload is None
     assert len(w.decisions()) == 1
     assert w.store.triage.find_by_s3_object(BUCKET, "inbound/chalice") is not None
+
+
+def test_transaction_matched_by_amount_and_merchant(sqlite_world):
+    """Given a mail from alice naming an amount and a merchant of exactly one of her transactions /
+    When ingested / Then that transaction is linked; the same amount at another merchant links none."""
+    w = sqlite_world
+    raw = mail(message_id="<amzn@mail.example.com>", body="Amazon charged me $42.99 and the order never came.")
+    stored = w.store.triage.get(w.service.handle_sqs_record(put_and_record(w, "inbound/m1", raw)).objects[0].record_id)
+    assert stored.matched_txn_id == "txn-alice-amzn" and stored.matched_case_id is None
+    other = mail(message_id="<other@mail.example.com>", body="Walmart charged me $42.99 and the order never came.")
+    stored = w.store.triage.get(w.service.handle_sqs_record(put_and_record(w, "inbound/m2", other, "s2")).objects[0].record_id)
+    assert stored.matched_customer_id == "demo-alice" and stored.matched_txn_id is None

@@ -188,7 +188,7 @@ def _category_accuracy(dev: list[tuple[str, str]]) -> dict:
     from nlp.taxonomy import label_to_category
     from nlp.triage import triage_text
 
-    right = routed = routed_right = 0
+    right = routed = routed_right = routed_cat_right = 0
     for text, gold in dev:
         r = triage_text(text, today=TODAY)
         gold_cat = label_to_category(gold)
@@ -196,10 +196,12 @@ def _category_accuracy(dev: list[tuple[str, str]]) -> dict:
         if r.intent != "unsure":
             routed += 1
             routed_right += r.intent == gold
+            routed_cat_right += label_to_category(r.intent) == gold_cat
     n = len(dev)
     return {"dev_category_accuracy": round(right / n, 4) if n else 0.0,
             "dev_routed_coverage": round(routed / n, 4) if n else 0.0,
-            "dev_routed_intent_precision": round(routed_right / routed, 4) if routed else 0.0}
+            "dev_routed_intent_precision": round(routed_right / routed, 4) if routed else 0.0,
+            "dev_routed_category_precision": round(routed_cat_right / routed, 4) if routed else 0.0}
 
 
 def run() -> dict:

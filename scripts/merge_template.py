@@ -160,7 +160,11 @@ def queue_name_of(event_queue: Any) -> str | None:
 
 
 def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict) -> list[str]:
-    """Point each SQS event at the stack's queue; returns the queue logical ids consumed."""
+    """Point each SQS event at the stack's queue; returns the queue logical ids consumed.
+
+    The queue's visibility timeout is raised to 6x the function timeout (AWS's advice for Lambda
+    event sources), so a message is not redelivered while a slow invocation still works on it.
+    """
     aliases: dict[str, list[str]] = config.get("sqs_queues", {})
     consumed: list[str] = []
     for ev_name, event in (props.get("Events") or {}).items():
@@ -176,6 +180,9 @@ def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict
             raise MergeError(f"{fn_id}: SQS queue '{name}' is not created by infra/; map it in infra/functions.yaml")
         ev_props = event["Properties"]
         ev_props["Queue"] = arn(target)
+        queue_props = infra_resources[target]["Properties"]
+        queue_props["VisibilityTimeout"] = max(queue_props.get("VisibilityTimeout", 30),
+                                               6 * int(props.get("Timeout", 60)))
         ev_props.setdefault("BatchSize", 10)
         # Cap concurrency at the event source, not with reserved concurrency: reserving would
         # take capacity away from lex_hook and fails outright in accounts with a low quota.

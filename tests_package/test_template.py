@@ -179,8 +179,9 @@ def test_raw_mail_flows_from_ses_through_an_encrypted_bucket_to_a_queue_with_a_d
 
 def test_sqs_consumers_read_the_stack_queue_with_their_own_permissions(resources, functions):
     """Given app.py's @app.on_sqs_message consumers, when reading the template, then each consumes
-    the stack's EmailQueue (not a queue Chalice guessed by name) and its role may receive from it
-    and read raw mail."""
+    the stack's EmailQueue (not a queue Chalice guessed by name) with partial batch responses, the
+    queue hides a message for 6x the consumer's timeout, and the consumer's role may receive from
+    the queue and read raw mail."""
     consumers = {
         fn_id: ev for fn_id, fn in functions.items()
         for ev in (fn["Properties"].get("Events") or {}).values() if ev["Type"] == "SQS"
@@ -189,6 +190,11 @@ def test_sqs_consumers_read_the_stack_queue_with_their_own_permissions(resources
         pytest.skip("app.py has no @app.on_sqs_message consumer yet (issue 3)")
     for fn_id, event in consumers.items():
         assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["EmailQueue", "Arn"]}
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        env = functions[fn_id]["Properties"]["Environment"]["Variables"]
+        assert env["DA_EMAIL_PARTIAL_BATCH_RESPONSE"] == "true"
+        timeout = functions[fn_id]["Properties"]["Timeout"]
+        assert resources["EmailQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
         role = resources[functions[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
         actions = {a for st in _statements(role) for a in _as_list(st["Action"])}
         assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "s3:GetObject"} <= actions

@@ -20,6 +20,7 @@ venv: $(STAMP)
 ## Seed the embedded SQLite store with the deterministic demo data and serve the local assistant.
 run: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
+	@if [ -d ../shared/data/emails ]; then $(PY) -m chalicelib.email_ingest ../shared/data/emails > .data/ingest-demo.log 2>&1 && echo "ingested the sample emails (see .data/ingest-demo.log)"; fi
 	@echo "Open http://127.0.0.1:$(PORT)/chat  (one-time codes appear in the page side panel and in .data/otp-outbox.log)"
 	DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
 

@@ -38,7 +38,15 @@ def _settings():
 
 
 def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v)[:MAX_ATTR_VALUE] for k, v in (attrs or {}).items() if k in KNOWN_SESSION_KEYS and v is not None}
+    """Keep only our keys, cap each value, and mask any card number in them: Lex stores session
+    attributes, so a PAN a client (or a bug) put there must not be echoed back and kept."""
+    from nlp.patterns import scrub_pans
+
+    out = {}
+    for k, v in (attrs or {}).items():
+        if k in KNOWN_SESSION_KEYS and v is not None:
+            out[k] = scrub_pans(str(v)[:MAX_ATTR_VALUE])[0]
+    return out
 
 
 def _error_response(key: str, session_attributes: dict[str, str] | None = None) -> dict:

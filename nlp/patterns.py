@@ -83,6 +83,21 @@ PAN_RUN_RE = re.compile(rf"(?<!\d)\d+(?:{_SEP}\d+)*")
 _DIGITS_RE = re.compile(r"\d+")
 
 
+_AMOUNT_HEAD_RE = re.compile(r"\d{1,3}(?:,\d{3})*\.\d{2}(?=[ \t\u00a0])")
+
+
+def _amount_prefix_groups(text: str, start: int, run_text: str, groups: list[tuple[int, int]]) -> int:
+    """How many leading digit groups of a run are a money amount ("$45.10 5100 ...").
+
+    A card number typed right after an amount would otherwise swallow it (the dot separator is
+    also a PAN grouping), losing the amount and picking the wrong last 4."""
+    before = text[max(0, start - 2):start].strip()
+    m = _AMOUNT_HEAD_RE.match(run_text)
+    if not m or not (before.endswith(("$", "€", "£", "¥")) or len(groups) > 2):
+        return 0
+    return sum(1 for gs, _ in groups if gs < m.end())
+
+
 def find_pans(text: str) -> list[Span]:
     """Luhn-valid 13-19 digit sequences, whatever the separators between digit groups.
 
@@ -100,8 +115,9 @@ def find_pans(text: str) -> list[Span]:
         if total_digits < 13:
             continue
         base = run.start()
+        skip = _amount_prefix_groups(text, run.start(), run_text, groups)
         candidates: list[tuple[int, int, str]] = []  # (start, end, digits)
-        for i in range(len(groups)):
+        for i in range(skip, len(groups)):
             digits = ""
             for j in range(i, len(groups)):
                 gs, ge = groups[j]

@@ -210,3 +210,14 @@ def test_no_luhn_valid_pan_survives_any_grouping(case):
         assert not (13 <= len(run) <= 19 and luhn_ok(run))
     assert f"[CARD ****{pan[-4:]}]" in result.text
     assert pan[:-4] not in re.sub(r"\D", "", result.text)
+
+
+def test_card_number_right_after_an_amount_keeps_the_amount():
+    """Given an amount immediately followed by a card number ("$45.10 5100 0000 0045 8"), When
+    redacted, Then the amount survives and the card token carries the card's own last 4."""
+    from nlp.patterns import luhn_valid
+
+    assert luhn_valid("5100000000458")
+    out = redact("$45.10 5100 0000 0045 8").text
+    assert out.startswith("$45.10 ") and "[CARD ****0458]" in out
+    assert redact("paid 1,249.00 4111 1111 1111 1111 yesterday").text == "paid 1,249.00 [CARD ****1111] yesterday"

@@ -366,7 +366,8 @@ class _Walk:
                 # One rendering only: the plain one if any, else the HTML one.
                 alts = self.segments[start:]
                 plain = [seg for seg in alts if seg[0] == "plain"]
-                self.segments[start:] = plain or alts
+                # Alternatives carry the same content: keeping two would repeat the message.
+                self.segments[start:] = plain[:1] or alts[-1:]
             return
         filename = self._filename(part)
         disposition = part.get_content_disposition()
@@ -381,7 +382,11 @@ class _Walk:
             if charset:
                 self.charsets.append(str(charset).lower())
             text = decode_bytes(data, charset, self.defects)
-            self.segments.append(("plain" if ctype == "text/plain" else "html", text))
+            kind = "plain" if ctype == "text/plain" else "html"
+            if kind == "plain" and _LOOKS_HTML.match(text):
+                kind = "html"  # mislabelled markup (seen in the wild): convert, don't show tags
+                self.defects.append("html-in-text-plain")
+            self.segments.append((kind, text))
         else:
             self.attachments.append(Attachment(filename=filename, content_type=ctype, size=len(data),
                                                disposition=disposition))
@@ -407,6 +412,9 @@ class _Walk:
         if name is None:
             return None
         return _header_str(name, self.defects) or None
+
+
+_LOOKS_HTML = re.compile(r"\s*<(?:!doctype|html|head|body|div|p|table|span|br)\b", re.I)
 
 
 def _body_of(walk: _Walk) -> tuple[str, bool]:

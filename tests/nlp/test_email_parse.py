@@ -264,3 +264,12 @@ def test_iter_messages_reads_mbox(tmp_path):
     items = list(iter_messages(path))
     assert [n for n, _ in items] == ["box.mbox#0", "box.mbox#1", "box.mbox#2"]
     assert [parse_email(raw).body for _, raw in items] == ["message 0", "message 1", "message 2"]
+
+
+def test_alternative_parts_are_not_repeated_and_mislabelled_html_is_converted():
+    """Given flanker's multipart/alternative whose second 'text/plain' part is really HTML, When
+    parsed, Then the body holds the message once and no markup."""
+    raw = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "emails" / "flanker__quoted-printable.eml").read_bytes()
+    parsed = parse_email(raw)
+    assert "<div" not in parsed.body
+    assert parsed.body.count("Hello Bob") == 1

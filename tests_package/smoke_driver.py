@@ -84,6 +84,59 @@ def create_resources(boto3, job):
     return refs
 
 
+CALL_KEYS = ("TableName", "Bucket", "Key", "QueueUrl", "TopicArn", "SecretId", "Name", "Names", "Path",
+             "IndexName")
+
+
+def record_calls(calls, phase):
+    """Record every AWS API call made through botocore (service, operation, the resource fields)
+    while phase["name"] is set, so the test can check each against the caller's IAM role."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, api_params):
+        if phase["name"]:
+            params = {k: api_params[k] for k in CALL_KEYS if k in api_params}
+            if "RequestItems" in api_params:
+                params["RequestItems"] = sorted(api_params["RequestItems"])
+            if "TransactItems" in api_params:
+                params["TransactItems"] = [
+                    [kind, body.get("TableName")] for item in api_params["TransactItems"] for kind, body in item.items()]
+            if "PhoneNumber" in api_params:
+                params["PhoneNumber"] = "+1XXXXXXXXXX"
+            calls.append({"phase": phase["name"], "service": self.meta.service_model.endpoint_prefix,
+                          "operation": operation_name, "params": params})
+        return original(self, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = recording
+
+
+def seed_customer(boto3, customer_id):
+    """Write one demo customer's records through the package's own store and mint that customer
+    an identity token with the key in Secrets Manager, as an authenticated channel would."""
+    from chalicelib import demo_data
+    from chalicelib.identity import TokenSigner
+    from chalicelib.repositories import get_store
+    from chalicelib.settings import get_settings
+
+    store = get_store()
+    data = demo_data.build()
+    mine = lambda rows: [r for r in rows if r.customer_id == customer_id]  # noqa: E731
+    for c in mine(data.customers):
+        store.customers.put(c)
+    for card in mine(data.cards):
+        store.cards.put(card)
+    store.transactions.put_many(mine(data.transactions))
+    for d in mine(data.fraud_decisions):
+        store.fraud.put(d)
+    for case in mine(data.cases):
+        store.cases.create(case)
+    signer = TokenSigner.from_settings(
+        get_settings(), secrets_client_factory=lambda: boto3.client("secretsmanager", region_name=REGION))
+    return signer.mint(customer_id)
+
+
 def table_counts(boto3, refs, table_ids):
     ddb = boto3.client("dynamodb", region_name=REGION)
     return {lid: ddb.scan(TableName=refs[lid], Select="COUNT")["Count"] for lid in table_ids}
@@ -97,6 +150,10 @@ def run(job):
         import boto3
 
         refs = create_resources(boto3, job)
+        out["refs"] = refs
+        calls, phase = [], {"name": None}
+        out["calls"] = calls
+        record_calls(calls, phase)
         for key, value in job["env"].items():
             os.environ[key] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
         errors = ErrorLog()
@@ -110,8 +167,19 @@ def run(job):
         out["lex_responses"] = []
         for event in job["lex_events"]:
             t0 = time.monotonic()
+            phase["name"] = job["lex_function"]
             out["lex_responses"].append(handler(event, Context()))
+            phase["name"] = None
             out.setdefault("lex_turn_seconds", []).append(round(time.monotonic() - t0, 3))
+
+        if job.get("verified_events"):
+            token = seed_customer(boto3, job["verified_customer"])
+            out["verified_responses"] = []
+            for event in job["verified_events"]:
+                event.setdefault("requestAttributes", {})["x-da-identity"] = token
+                phase["name"] = job["lex_function"]
+                out["verified_responses"].append(handler(event, Context()))
+                phase["name"] = None
 
         if job.get("sqs"):
             sqs_job = job["sqs"]
@@ -137,7 +205,9 @@ def run(job):
                 "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn, "awsRegion": REGION,
             }]}
-            getattr(app_module, sqs_job["handler"])(event, Context())
+            phase["name"] = sqs_job["function"]
+            out["sqs_response"] = getattr(app_module, sqs_job["handler"])(event, Context())
+            phase["name"] = None
             out["sqs_table_counts"] = {"before": before, "after": table_counts(boto3, refs, sqs_job["watch_tables"])}
 
         if job.get("classifier_texts"):

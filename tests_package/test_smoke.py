@@ -51,6 +51,23 @@ def _lex_events() -> list[dict]:
     return events + [_load(GENUINE_V2)]
 
 
+def _verified_events() -> list[dict]:
+    """Turns of a customer signed in by an authenticated channel (the driver adds the token):
+    these reach the customer's cards, transactions, holds and cases."""
+    try:
+        from tests.lex_events import make_lex_event
+    except ImportError:
+        return []
+    return [
+        make_lex_event(intent="DisputeStatus", slots={}, transcript="what is happening with my dispute",
+                       session_id="smoke-verified"),
+        make_lex_event(intent="ExplainHold", slots={}, transcript="why was my card declined",
+                       session_id="smoke-verified"),
+        make_lex_event(intent="LookupTransaction", slots={}, transcript="show my payments from last week",
+                       session_id="smoke-verified"),
+    ]
+
+
 def _sqs_consumer(functions: dict) -> tuple[str, dict] | None:
     for fn_id, fn in functions.items():
         for event in (fn["Properties"].get("Events") or {}).values():
@@ -86,9 +103,12 @@ def _job(resources: dict, functions: dict) -> dict:
         "queues": by_type.get("AWS::SQS::Queue", []),
         "env": lex_hook["Environment"]["Variables"],
         "lex_handler": lex_hook["Handler"].split(".", 1)[1],
+        "lex_function": "LexHook",
         "lex_events": _lex_events(),
         "sqs": None,
         "classifier_texts": None,
+        "verified_customer": "demo-alice",
+        "verified_events": _verified_events(),
     }
     consumer = _sqs_consumer(functions)
     if consumer is not None:
@@ -96,6 +116,7 @@ def _job(resources: dict, functions: dict) -> dict:
         job["env"] = {**job["env"], **fn["Properties"]["Environment"]["Variables"]}
         job["sqs"] = {
             "handler": fn["Properties"]["Handler"].split(".", 1)[1],
+            "function": fn_id,
             "bucket": "RawMailBucket", "queue": "EmailQueue", "key": "inbound/smoke-message-0001",
             "raw_mail": _raw_mail(),
             "watch_tables": [job_id for job_id in job["tables"] if "Triage" in job_id],
@@ -157,6 +178,23 @@ def test_lex_hook_answers_golden_events_with_valid_lex_responses(smoke):
     assert smoke["errors"] == []
 
 
+def test_lex_hook_serves_a_verified_customer_from_dynamodb(smoke):
+    """Given demo-alice's records written to the template's tables and an identity token signed
+    with the key from the template's secret, when the packaged lex_hook answers her turns, then
+    each is a valid Lex response that does not fall back to step-up verification, and nothing is
+    logged at ERROR (every table, index and the secret worked as the code expects)."""
+    if not smoke["job"]["verified_events"]:
+        pytest.skip("tests/lex_events.py (the event factory) is not available")
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = _load(SCHEMA_NAME)
+    for response in smoke["verified_responses"]:
+        jsonschema.validate(response, schema)
+        intent = response["sessionState"].get("intent") or {}
+        assert intent.get("name") != "VerifyIdentity", response
+        assert any(m.get("content") for m in response.get("messages", [])), response
+    assert smoke["errors"] == []
+
+
 def test_lex_hook_imports_and_answers_quickly_from_the_package(smoke):
     """Given the package, when importing app and answering a first (cold) turn under moto, then
     import stays under 2 s and each turn under the 8 s turn budget."""
@@ -187,5 +225,92 @@ def test_email_consumer_triages_an_s3_notification_from_sqs(smoke):
     if smoke["job"]["sqs"] is None:
         pytest.skip("app.py has no @app.on_sqs_message email consumer yet (issue 3)")
     counts = smoke["sqs_table_counts"]
+    response = smoke.get("sqs_response") or {}
+    assert response.get("batchItemFailures", []) == [], response
     assert sum(counts["after"].values()) > sum(counts["before"].values()), counts
     assert smoke["errors"] == []
+
+
+# ------------------------------------------------------------------ least privilege, observed
+DYNAMO_TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                   "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+
+
+def _needed(call: dict, owner_of: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(IAM action, logical id or "*", sub-resource) an API call needs, as IAM authorises it."""
+    service, op, params = call["service"], call["operation"], call["params"]
+    if service == "dynamodb":
+        if "TransactItems" in params:
+            return [(f"dynamodb:{DYNAMO_TRANSACT[kind]}", owner_of[table], "")
+                    for kind, table in params["TransactItems"]]
+        tables = params.get("RequestItems") or [params["TableName"]]
+        index = "index" if params.get("IndexName") else ""
+        return [(f"dynamodb:{op}", owner_of[t], index) for t in tables]
+    if service == "s3":
+        return [(f"s3:{op}", owner_of[params["Bucket"]], params.get("Key", ""))]
+    if service == "sqs":
+        return [(f"sqs:{op}", owner_of[params["QueueUrl"]], "")]
+    if service == "sns":
+        return [("sns:Publish", owner_of[params["TopicArn"]] if "TopicArn" in params else "*", "")]
+    if service == "secretsmanager":
+        return [(f"secretsmanager:{op}", owner_of[params["SecretId"]], "")]
+    if service == "ssm":
+        return [(f"ssm:{op}", "ssm", params.get("Path") or params.get("Name") or "")]
+    return [(f"{service}:{op}", "*", "")]
+
+
+def _grants(statement: dict) -> list[tuple[str, str]]:
+    """(logical id or "*" or "ssm", sub-resource pattern) pairs a statement's Resource covers."""
+    out = []
+    for res in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+        if res == "*":
+            out.append(("*", "*"))
+        elif "Ref" in res:
+            out.append((res["Ref"], ""))
+        elif "Fn::GetAtt" in res:
+            out.append((res["Fn::GetAtt"][0], ""))
+        else:
+            text = res["Fn::Sub"]
+            if text.startswith("${") and ".Arn}/" in text:
+                lid, rest = text[2:].split(".Arn}/", 1)
+                out.append((lid, "index" if rest == "index/*" else rest))
+            elif ":parameter" in text:
+                out.append(("ssm", text.split(":parameter", 1)[1]))
+    return out
+
+
+def _allowed(action: str, lid: str, sub: str, statements: list[dict]) -> bool:
+    for st in statements:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st["Effect"] != "Allow" or action not in actions:
+            continue
+        for g_lid, g_sub in _grants(st):
+            if g_lid == "*":
+                return True
+            if g_lid != lid:
+                continue
+            if g_sub == sub or (g_sub.endswith("*") and sub.startswith(g_sub[:-1])):
+                return True
+            if lid == "ssm" and (sub == g_sub or sub.startswith(g_sub.rstrip("/") + "/")):
+                return True
+    return False
+
+
+def test_every_aws_call_of_the_smoke_run_is_allowed_by_the_callers_role(smoke, resources, functions):
+    """Given every AWS API call the packaged functions made in the smoke run (recorded at
+    botocore), when each is checked against the IAM role the template gives that function, then
+    each is allowed: the least-privilege roles are not too narrow for what the code really does."""
+    owner_of = {}
+    for lid, value in smoke["refs"].items():
+        owner_of[value] = lid
+    calls = smoke["calls"]
+    assert any(c["service"] == "dynamodb" for c in calls), "the smoke run reached no table"
+    denied = []
+    for call in calls:
+        fn = functions[call["phase"]]
+        role = resources[fn["Properties"]["Role"]["Fn::GetAtt"][0]]
+        statements = [st for p in role["Properties"]["Policies"] for st in p["PolicyDocument"]["Statement"]]
+        for action, lid, sub in _needed(call, owner_of):
+            if not _allowed(action, lid, sub, statements):
+                denied.append((call["phase"], action, lid, sub))
+    assert denied == [], "extend infra/functions.yaml: " + json.dumps(sorted(set(denied)))

@@ -86,19 +86,9 @@ def compute_hash(record: dict[str, Any]) -> str:
 # PAN guard
 # --------------------------------------------------------------------------------------------
 
+from chalicelib.pci import luhn_valid  # noqa: E402  (one definition of a card number checksum)
+
 _DIGIT_RUN = re.compile(r"\d+(?:[ .\-]\d+)*")
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
 
 
 _STANDALONE_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d+(?:[ .\-]\d+)*(?![A-Za-z0-9])")

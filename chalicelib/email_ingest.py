@@ -43,14 +43,15 @@ import logging
 import re
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
 from urllib.parse import quote_plus, unquote_plus
 
 from pydantic import BaseModel, Field
 
-from chalicelib.decision_log import derive_decision_id, luhn_valid
+from chalicelib.decision_log import derive_decision_id
+from chalicelib.pci import scrub_pans as _pci_scrub
 from chalicelib.idempotency import DuplicateInProgress, key_from
 from chalicelib.models import Customer, TriageRecord, TriageStatus, utcnow
 from chalicelib.policy import DecisionRequest
@@ -159,22 +160,8 @@ def mask_address(address: str | None) -> str | None:
 
 
 def scrub_pans(text: str) -> str:
-    """Mask every Luhn-valid run of 13–19 digits (any grouping by space, dash or dot) to its last 4."""
-
-    def repl(m: re.Match[str]) -> str:
-        run = m.group(0)
-        groups = re.split(r"[ .\-]", run)
-        for i in range(len(groups)):
-            digits = ""
-            for j in range(i, len(groups)):
-                digits += groups[j]
-                if len(digits) > 19:
-                    break
-                if len(digits) >= 13 and luhn_valid(digits):
-                    return "[CARD ****" + re.sub(r"\D", "", run)[-4:] + "]"
-        return run
-
-    return _DIGIT_RUN.sub(repl, text)
+    """Mask every card number to its last 4 (chalicelib.pci decides what a card number is)."""
+    return _pci_scrub(text)[0]
 
 
 def scrub(value: Any) -> Any:

@@ -326,6 +326,8 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
         role_id, log_id = f"{fn_id}Role", f"{fn_id}LogGroup"
         resources[log_id] = {
             "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
             "Properties": {
                 "RetentionInDays": ref("LogRetentionDays"),
                 "KmsKeyId": arn("DataKey"),

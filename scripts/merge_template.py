@@ -390,6 +390,11 @@ def merge_bot(template: dict, bot: dict) -> None:
         raise MergeError("the Lex bot needs the lex_hook function, and Chalice's template has none")
     hook_arn = arn("LexHook")
     bot_resources = replace_refs(bot.get("Resources", {}), "LexHookArn", hook_arn)
+    for value in bot_resources.values():
+        if value.get("Type") == "AWS::Lex::Bot":
+            # Bot names are unique per account and region, like the tables: scope it to the stack
+            # so staging and production stacks can live side by side.
+            value["Properties"]["Name"] = sub("${AWS::StackName}-" + value["Properties"]["Name"])
     for key, value in bot_resources.items():
         if key in resources:
             raise MergeError(f"Lex bot resource {key} clashes with a resource of the same name")

@@ -84,7 +84,8 @@ def test_a_function_without_profile_gets_a_logs_only_role_and_is_reported():
 
 def test_the_bot_code_hook_parameter_becomes_the_lex_hook_arn():
     """Given a bot template taking the hook as parameter LexHookArn, when merging, then every use
-    of that parameter is the lex_hook function's ARN and the parameter is gone."""
+    of that parameter is the lex_hook function's ARN, the parameter is gone, the bot's name is
+    scoped to the stack, and Lex's alias may invoke the hook."""
     bot = {
         "Parameters": {"LexHookArn": {"Type": "String"}},
         "Resources": {
@@ -103,6 +104,7 @@ def test_the_bot_code_hook_parameter_becomes_the_lex_hook_arn():
     hook = template["Resources"]["BotAlias"]["Properties"]["BotAliasLocaleSettings"][0]
     code_hook = hook["BotAliasLocaleSetting"]["CodeHookSpecification"]["LambdaCodeHook"]
     assert code_hook["LambdaArn"] == {"Fn::GetAtt": ["LexHook", "Arn"]}
+    assert template["Resources"]["Bot"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-B"}
     permission = template["Resources"]["LexHookInvokePermission"]["Properties"]
     assert permission["Principal"] == "lexv2.amazonaws.com"
     assert permission["SourceArn"] == {"Fn::GetAtt": ["BotAlias", "Arn"]}

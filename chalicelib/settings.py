@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     email_escalate_urgency: float = Field(default=0.7, ge=0, le=1)
     s3_read_timeout_s: float = 10.0
     # The triage and redaction functions, as "module:function" (chalicelib does not import nlp).
-    email_triage_fn: str = "nlp.triage:triage_email"
+    email_triage_fn: str = "nlp.triage:triage_email_tiered"  # Comprehend tier + its controls (nlp.tiering)
     email_redact_fn: str = "nlp.redact:redact"
 
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.

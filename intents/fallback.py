@@ -44,7 +44,7 @@ OPTIONS = Card(
 def _triage(turn: Turn, text: str):
     """The shared triage pipeline, or None if it fails: the fallback must answer regardless."""
     try:
-        from nlp.triage import triage_text
+        from nlp.triage import triage_text_tiered as triage_text  # Comprehend tier under its kill switch
 
         return triage_text(text, id=turn.session_id, channel="chat", today=turn.now.date() if turn.now else None)
     except Exception:  # a model or pipeline fault must not cost the customer an answer

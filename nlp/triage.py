@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from nlp.comprehend import ComprehendTier
 
 __all__ = ["TriageResult", "EmailTriageResult", "triage_text", "triage_email", "email_text",
-           "rule_category", "MAX_TRIAGE_CHARS", "RULE_CONFIDENCE"]
+           "triage_text_tiered", "triage_email_tiered", "rule_category", "MAX_TRIAGE_CHARS", "RULE_CONFIDENCE"]
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,10 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
         urgency=urg.score, urgency_reasons=list(urg.reasons), escalation_reasons=list(escalate),
         tier_used=tier, cost_usd=round(cost, 6), model_versions=versions,
     )
-    log.debug("triaged id=%s intent=%s category=%s tier=%s", id, intent, category, tier)
+    settle = getattr(comprehend, "settle", None)
+    if settle is not None:  # a controlled tier (nlp.tiering): records shadow mode's decision
+        result = settle(result)
+    log.debug("triaged id=%s intent=%s category=%s tier=%s", id, intent, category, result.tier_used)
     return result
 
 
@@ -373,6 +376,27 @@ def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None
     # Headers and attachment names are customer-controlled too: no card number leaves in them.
     meta = redact_mapping(meta)
     return EmailTriageResult(**base.model_dump(), email=meta)
+
+
+def triage_text_tiered(text: str, **kwargs: Any) -> TriageResult:
+    """``triage_text`` with this container's Comprehend tier (``nlp.tiering``): budgeted, behind a
+    breaker, and under the ``comprehend_tier`` kill switch / shadow mode, read per message. The
+    chat fallback calls this; ``comprehend=`` passed explicitly wins."""
+    if "comprehend" not in kwargs:
+        from nlp.tiering import get_container_tier
+
+        kwargs["comprehend"] = get_container_tier()
+    return triage_text(text, **kwargs)
+
+
+def triage_email_tiered(raw: bytes, **kwargs: Any) -> EmailTriageResult:
+    """``triage_email`` with this container's Comprehend tier: the email consumer's default
+    (``DA_EMAIL_TRIAGE_FN``)."""
+    if "comprehend" not in kwargs:
+        from nlp.tiering import get_container_tier
+
+        kwargs["comprehend"] = get_container_tier()
+    return triage_email(raw, **kwargs)
 
 
 def scrub_output(record: dict[str, Any]) -> dict[str, Any]:

@@ -115,9 +115,11 @@ def recognise(text: str, use_classifier: bool = True) -> Guess | None:
 
 
 def slot_patterns(spec: IntentSpec) -> list[tuple[re.Pattern, list[str]]]:
-    """Regexes from sample utterances with {Slot} placeholders, longest literal text first."""
+    """Regexes from the intent's sample utterances with {Slot} placeholders, longest literal text
+    first. (A slot's own elicitation utterances, like a bare "{Merchant}", apply only while that
+    slot is being asked for; matched here they would swallow any opening sentence.)"""
     out = []
-    for u in spec.sample_utterances + [su for s in spec.slots for su in s.sample_utterances]:
+    for u in spec.sample_utterances:
         names = _PLACEHOLDER.findall(u)
         if not names:
             continue

@@ -157,14 +157,14 @@ def _amount_in_phrase(text: str) -> int | None:
     return int(round(value * 100)) if value > 0 else None
 
 
-def criteria_from_turn(turn: Turn, text_slot: str = "Merchant") -> Criteria:
+def criteria_from_turn(turn: Turn, text_slot: str = "Merchant", text: str | None = None) -> Criteria:
     """Combine the structured slots with whatever the free-text slot also says.
 
     Customers answer "which payment?" with "the $42.99 one from Amazon yesterday"; Lex puts all
     of that in one slot, so amounts, dates and card digits are pulled out of it as well.
     """
     today = now_of(turn).date()
-    text = turn.slot(text_slot) or ""
+    text = (turn.slot(text_slot) or "") if text is None else text
     crit = Criteria(
         amount_minor=parse_amount_text(turn.slot("Amount")),
         on=parse_date_text(turn.slot("TransactionDate"), today),
@@ -229,6 +229,41 @@ def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | Non
         best = scored[0][0]
         scored = [st for st in scored if st[0] >= best - 0.15]
     return [t for _, t in scored]
+
+
+_MIN_OPENING_MATCH = 0.75
+
+
+def find_transactions_in_text(turn: Turn, text: str) -> list[Transaction]:
+    """Payments named in a whole sentence, for when Lex left the slots empty.
+
+    Stricter than a slot answer: the merchant must match well (the sentence carries other words),
+    and only a handful of results count as an answer."""
+    if not text or not turn.identity.customer_id:
+        return []
+    crit = criteria_from_turn(turn, text=text)
+    if crit.empty:
+        return []
+    if crit.merchant:
+        from chalicelib.merchants import merchant_match_score
+
+        words = crit.merchant.split()
+        best = None
+        for n in range(min(3, len(words)), 0, -1):  # the merchant is usually 1-3 words of the rest
+            for i in range(len(words) - n + 1):
+                cand = " ".join(words[i:i + n])
+                txns = find_transactions(turn, Criteria(cand, crit.amount_minor, crit.on, crit.last4))
+                if txns and max(merchant_match_score(cand, t.descriptor, t.merchant_name) for t in txns) >= _MIN_OPENING_MATCH:
+                    best = txns
+                    break
+            if best:
+                break
+        if best is None and (crit.amount_minor or crit.on):
+            best = find_transactions(turn, Criteria(None, crit.amount_minor, crit.on, crit.last4))
+        txns = best or []
+    else:
+        txns = find_transactions(turn, crit)
+    return txns if len(txns) <= MAX_CHOICES else []
 
 
 def txn_line(t: Transaction) -> str:

@@ -14,6 +14,7 @@ from intents._common import (
     criteria_from_turn,
     escalate,
     find_transactions,
+    find_transactions_in_text,
     last_txn,
     now_of,
     parse_amount_text,
@@ -80,6 +81,10 @@ SPEC = IntentSpec(
         "raise a dispute about {TransactionRef}",
         "I want to dispute the {TransactionRef}",
         "dispute the {TransactionRef}",
+        "I was charged twice at {TransactionRef}",
+        "I don't recognise a charge from {TransactionRef}",
+        "I don't recognize the {TransactionRef} charge",
+        "there's a charge from {TransactionRef} I didn't make",
     ],
     slot_types=[
         SlotTypeSpec(
@@ -193,6 +198,14 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
     remembered = last_txn(turn)
     if remembered:
         return remembered, None
+    if turn.slot_to_elicit is None:
+        # First turn: the opening sentence may already name the payment in words Lex did not
+        # map to the slot ("charged twice at blue bottle"). Use it only if it finds payments.
+        txns = find_transactions_in_text(turn, turn.transcript)
+        if len(txns) == 1:
+            return txns[0], None
+        if len(txns) > 1:
+            return None, choice_decision(turn, "TransactionRef", txns, render("dispute_which_of"))
     return None, _ask(turn, "TransactionRef", [render("dispute_ask_txn")], turn.slots)
 
 

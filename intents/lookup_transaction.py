@@ -10,6 +10,7 @@ from intents._common import (
     criteria_from_turn,
     escalate,
     find_transactions,
+    find_transactions_in_text,
     remember_txn,
     require_identity,
     resolve_choice,
@@ -42,6 +43,8 @@ SPEC = IntentSpec(
         "what's this transaction",
         "search my transactions",
         "show my card payment",
+        "is there a payment to {Merchant}",
+        "did {Merchant} charge me",
     ],
     slot_types=[
         SlotTypeSpec(
@@ -84,6 +87,11 @@ def handle(turn: Turn) -> Decision:
 
     crit = criteria_from_turn(turn)
     if crit.empty:
+        opening = find_transactions_in_text(turn, turn.transcript) if turn.slot_to_elicit is None else []
+        if len(opening) == 1:
+            return _found(turn, opening[0])
+        if opening:
+            return choice_decision(turn, "TransactionChoice", opening, render("lookup_several", n=len(opening)))
         return Decision(action="ElicitSlot", slot_to_elicit="Merchant", slots=dict(turn.slots),
                         messages=[render("lookup_ask")], session=dict(turn.session))
     txns = find_transactions(turn, crit)

@@ -8,11 +8,13 @@ nothing.
 
 Artifacts (``nlp/artifacts/``, written by ``nlp.export``): ``model.int8.onnx`` (inputs
 ``input_ids``/``attention_mask``, output ``logits``), ``tokenizer.json``, ``labels.json`` and
-``calibration.json`` (softmax temperature and the abstention threshold chosen on the dev split).
+``calibration.json`` (softmax temperature and the abstention threshold chosen on the dev split)
+and, when the ensemble is on, ``tfidf.npz`` (a word TF-IDF + logistic-regression member).
 """
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,9 @@ MODEL_FILE = "model.int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 LABELS_FILE = "labels.json"
 CALIBRATION_FILE = "calibration.json"
+TFIDF_FILE = "tfidf.npz"
 MAX_LENGTH = 64
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
 
 
 class IntentPrediction(BaseModel):
@@ -51,16 +55,73 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+class TfidfMember:
+    """Word 1-2-gram TF-IDF + logistic regression, evaluated with NumPy.
+
+    Reproduces scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` (lower
+    case, default token pattern, l2 norm) and ``LogisticRegression.predict_log_proba`` from the
+    arrays ``nlp.train.train_tfidf`` saved; ``nlp.export`` checks the match on the dev split.
+    """
+
+    def __init__(self, vocab: list[str], idf: np.ndarray, coef: np.ndarray,
+                 intercept: np.ndarray) -> None:
+        self._index = {term: i for i, term in enumerate(vocab)}
+        self._idf = idf.astype(np.float64)
+        self._coef_t = coef.astype(np.float64).T  # (features, labels)
+        self._intercept = intercept.astype(np.float64)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "TfidfMember":
+        with np.load(path, allow_pickle=False) as z:
+            return cls([str(t) for t in z["vocab"]], z["idf"], z["coef"], z["intercept"])
+
+    def _features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        words = _TOKEN.findall(text.lower())
+        counts: dict[int, int] = {}
+        for term in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+            j = self._index.get(term)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        val = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))))
+        val *= self._idf[idx]
+        norm = np.sqrt((val * val).sum())
+        return idx, (val / norm if norm > 0 else val)
+
+    def log_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), len(self._intercept)), dtype=np.float64)
+        for r, text in enumerate(texts):
+            idx, val = self._features(text)
+            out[r] = val @ self._coef_t[idx] + self._intercept
+        return log_softmax(out)
+
+
 class IntentClassifier:
+    """Fine-tuned MiniLM (int8 ONNX), optionally ensembled with a TF-IDF member.
+
+    ``logits`` returns the ensemble's scores, ``(1 - w) * log_softmax(minilm) + w * log p(tfidf)``
+    with ``w = tfidf_weight`` chosen on the dev split; temperature and threshold are calibrated on
+    exactly these scores, so callers treat them as ordinary logits.
+    """
+
     def __init__(self, session: "onnxruntime.InferenceSession", tokenizer: Any, labels: list[str],
-                 temperature: float = 1.0, threshold: float = 0.0) -> None:
+                 temperature: float = 1.0, threshold: float = 0.0,
+                 tfidf: TfidfMember | None = None, tfidf_weight: float = 0.0) -> None:
         self._session = session
+        self._tfidf = tfidf if tfidf_weight > 0 else None
+        self.tfidf_weight = float(tfidf_weight) if tfidf is not None else 0.0
         self._tokenizer = tokenizer
         self.labels = list(labels)
         self.temperature = float(temperature)
         self.threshold = float(threshold)
         self._categories = [label_to_category(lab) for lab in self.labels]
         self._input_names = {i.name for i in session.get_inputs()}
+        self.model_dir: Path | None = None
 
     @classmethod
     def load(cls, model_dir: Path | None = None, *, calibrated: bool = True) -> "IntentClassifier":
@@ -83,14 +144,28 @@ class IntentClassifier:
         tokenizer.enable_truncation(max_length=MAX_LENGTH)
         tokenizer.no_padding()
         labels = json.loads((model_dir / LABELS_FILE).read_text(encoding="utf-8"))
-        temperature, threshold = 1.0, 0.0
+        temperature, threshold, tfidf, weight = 1.0, 0.0, None, 0.0
         if calibrated:
             cal = json.loads((model_dir / CALIBRATION_FILE).read_text(encoding="utf-8"))
             temperature, threshold = cal["temperature"], cal["threshold"]
-        return cls(session, tokenizer, labels, temperature, threshold)
+            weight = float(cal.get("tfidf_weight", 0.0))
+            if weight > 0:
+                tfidf = TfidfMember.from_file(model_dir / TFIDF_FILE)
+        clf = cls(session, tokenizer, labels, temperature, threshold, tfidf, weight)
+        clf.model_dir = model_dir
+        return clf
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        """Raw (uncalibrated) logits, one row per text.
+        """Uncalibrated scores, one row per text: the transformer's logits, or the ensemble's."""
+        texts = list(texts)
+        nn = self.nn_logits(texts)
+        if self._tfidf is None or not texts:
+            return nn
+        w = self.tfidf_weight
+        return ((1.0 - w) * log_softmax(nn) + w * self._tfidf.log_proba(texts)).astype(np.float32)
+
+    def nn_logits(self, texts: list[str]) -> np.ndarray:
+        """The transformer's raw logits, one row per text.
 
         Each text runs on its own, unpadded: dynamic int8 quantisation scales activations by the
         min/max of the whole input tensor, so padding and neighbouring rows in a batch would shift

@@ -6,8 +6,10 @@ accuracy, and automated-routing precision/coverage at the abstention threshold (
 estimate in which the threshold is chosen on one half and measured on the other, so the number is
 not only the one the threshold was fitted to). On ``../shared/data/cfpb/``: how often in-scope
 dispute narratives get a dispute category, and how often out-of-scope narratives wrongly do.
-Speed is measured per message on one thread. In ``.venv-train`` it also compares with the fp32
-torch model the int8 graph came from. Writes ``nlp/artifacts/eval.json`` and
+Speed is measured per message on one thread. ``dev_int8_onnx`` is what is served (the int8
+MiniLM, ensembled with the TF-IDF member when ``tfidf_weight`` > 0); ``dev_int8_minilm_only`` is
+the transformer alone. In ``.venv-train`` it also compares with the fp32 torch model the int8
+graph came from. Writes ``nlp/artifacts/eval.json`` and
 ``docs/confusion-matrix.png``.
 
 The calibration helpers (temperature scaling, threshold choice) live here because they are plain
@@ -121,6 +123,14 @@ def confusion(y: np.ndarray, pred: np.ndarray, n: int) -> np.ndarray:
     m = np.zeros((n, n), dtype=np.int64)
     np.add.at(m, (y, pred), 1)
     return m
+
+
+def point_metrics(logits: np.ndarray, y: np.ndarray, labels: list[str]) -> dict:
+    """Accuracy, macro-F1 and category accuracy of the arg-max (no calibration involved)."""
+    pred = logits.argmax(1)
+    cats = np.array([label_to_category(lab) for lab in labels])
+    return {"accuracy": float((pred == y).mean()), "macro_f1": macro_f1(y, pred, len(labels)),
+            "category_accuracy": float((cats[pred] == cats[y]).mean())}
 
 
 def dev_metrics(logits: np.ndarray, y: np.ndarray, labels: list[str], temperature: float,
@@ -244,17 +254,21 @@ def cfpb_metrics(clf: IntentClassifier, limit: int | None = None) -> dict:
 
 # ---------------------------------------------------------------- speed and torch comparison
 
-def speed(clf: IntentClassifier, texts: list[str], repeat: int = 1) -> dict:
+def speed(clf: IntentClassifier, texts: list[str], passes: int = 3) -> dict:
+    """Per-message latency on one thread; the best of several passes, since the machine is shared
+    and other jobs' load only ever adds time."""
     clf.predict(texts[0])
-    times = []
-    for _ in range(repeat):
+    pass_ms = []
+    for _ in range(passes):
+        times = []
         for t in texts:
             s = time.perf_counter()
             clf.predict(t)
             times.append(time.perf_counter() - s)
-    ms = np.array(times) * 1000
-    return {"n": len(ms), "threads": 1, "mean_ms": float(ms.mean()),
-            "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95))}
+        pass_ms.append(np.array(times) * 1000)
+    best = min(pass_ms, key=lambda ms: float(ms.mean()))
+    return {"n": len(best), "threads": 1, "passes": passes, "mean_ms": float(best.mean()),
+            "median_ms": float(np.median(best)), "p95_ms": float(np.percentile(best, 95))}
 
 
 def torch_comparison(dev_texts: list[str], y: np.ndarray, labels: list[str],
@@ -282,7 +296,7 @@ def torch_comparison(dev_texts: list[str], y: np.ndarray, labels: list[str],
             s = time.perf_counter()
             model(ids, torch.ones_like(ids))
             times.append(time.perf_counter() - s)
-    return {"metrics": dev_metrics(logits, y, labels, temperature, threshold),
+    return {"metrics": point_metrics(logits, y, labels),
             "speed_mean_ms_one_thread": float(np.mean(times) * 1000)}
 
 
@@ -305,12 +319,14 @@ def main(argv: list[str] | None = None) -> dict:
     dev_texts = [t for t, _ in dev]
     index = {lab: i for i, lab in enumerate(clf.labels)}
     y = np.array([index[lab] for _, lab in dev])
-    logits = np.concatenate([clf.logits(dev_texts[s:s + 64]) for s in range(0, len(dev), 64)])
+    logits = clf.logits(dev_texts)
     report: dict = {"model": str(args.model_dir.relative_to(REPO_ROOT))
                     if args.model_dir.is_relative_to(REPO_ROOT) else str(args.model_dir),
                     "temperature": clf.temperature, "threshold": clf.threshold,
                     "routing_target_precision": ROUTING_TARGET}
     report["dev_int8_onnx"] = dev_metrics(logits, y, clf.labels, clf.temperature, clf.threshold)
+    report["tfidf_weight"] = clf.tfidf_weight
+    report["dev_int8_minilm_only"] = point_metrics(clf.nn_logits(dev_texts), y, clf.labels)
     pred = logits.argmax(1)
     cats = [label_to_category(lab) for lab in clf.labels]
     cat_index = {c: i for i, c in enumerate(CATEGORIES)}

@@ -4,8 +4,9 @@ Steps: rebuild the torch model from ``.cache/intent-model`` (written by ``nlp.tr
 encoder + mean pooling + head as one ONNX graph (dynamic batch and sequence axes), quantise it
 with ``quantize_dynamic(per_channel=True)`` to int8, and check the int8 dev accuracy against the
 fp32 torch model: if quantisation costs more than 0.5 point, the head is re-quantised left in
-fp32. Then fit the softmax temperature on the dev logits of the int8 graph (what is served) and
-choose the abstention threshold there. Only int8 weights are committed (``nlp/artifacts/`` must
+fp32. If ``nlp.train`` also fitted the TF-IDF member, its weight in the ensemble is chosen on the
+dev split (0 drops it). Then fit the softmax temperature on the dev scores of what is served
+(int8 graph, plus the TF-IDF member if kept) and choose the abstention threshold there. Only int8 weights are committed (``nlp/artifacts/`` must
 stay under 30 MB); the fp32 graph stays in ``.cache/``.
 """
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.classifier import (CALIBRATION_FILE, LABELS_FILE, MAX_LENGTH, MODEL_FILE, TOKENIZER_FILE,
-                            IntentClassifier, softmax)
+from nlp.classifier import (CALIBRATION_FILE, LABELS_FILE, MAX_LENGTH, MODEL_FILE, TFIDF_FILE,
+                            TOKENIZER_FILE, IntentClassifier, TfidfMember, log_softmax, softmax)
 from nlp.evaluate import ROUTING_TARGET, choose_threshold, fit_temperature, routing_at
 from nlp.taxonomy import label_to_category
 from nlp.train import ARTIFACTS, DEFAULT_OUT, load_split, read_labels
@@ -75,22 +76,95 @@ def quantise(fp32: Path, int8: Path, exclude: list[str] | None = None) -> None:
 
 
 def dev_logits(model_dir: Path, texts: list[str]) -> np.ndarray:
-    clf = IntentClassifier.load(model_dir, calibrated=False)
-    return np.concatenate([clf.logits(texts[s:s + 64]) for s in range(0, len(texts), 64)])
+    """The transformer's logits from the ONNX graph in ``model_dir`` (no ensemble, no temperature)."""
+    return IntentClassifier.load(model_dir, calibrated=False).nn_logits(texts)
+
+
+TFIDF_WEIGHTS = [round(0.05 * i, 2) for i in range(13)]  # 0 .. 0.6
+
+
+def choose_tfidf_weight(nn: np.ndarray, tfidf_log_proba: np.ndarray, y: np.ndarray) -> float:
+    """Ensemble weight with the best dev accuracy (ties go to the smaller weight)."""
+    lp = log_softmax(nn)
+    accs = [float((((1 - w) * lp + w * tfidf_log_proba).argmax(1) == y).mean()) for w in TFIDF_WEIGHTS]
+    return TFIDF_WEIGHTS[int(np.argmax(accs))]
+
+
+def calibrate(out: Path, model_dir: Path, quantisation: dict, torch_acc: float | None = None,
+              fp32_acc: float | None = None) -> dict:
+    """Ensemble weight, temperature and threshold, all from the served int8 graph's dev scores."""
+    labels = json.loads((out / LABELS_FILE).read_text(encoding="utf-8"))
+    _, dev = load_split()
+    texts = [t for t, _ in dev]
+    index = {lab: i for i, lab in enumerate(labels)}
+    y = np.array([index[lab] for _, lab in dev])
+    nn = dev_logits(out, texts)
+    int8_acc = float((nn.argmax(1) == y).mean())
+
+    weight, ensemble_acc = 0.0, int8_acc
+    scores = nn
+    tfidf_src = model_dir / TFIDF_FILE
+    if tfidf_src.exists():
+        member = TfidfMember.from_file(tfidf_src)
+        tf_lp = member.log_proba(texts)
+        ref = model_dir / "tfidf_dev_log_proba.npy"
+        if ref.exists():
+            gap = float(np.abs(np.load(ref) - tf_lp).max())
+            if gap > 1e-3:
+                raise SystemExit(f"NumPy TF-IDF differs from scikit-learn by {gap:.2e} on dev")
+        weight = choose_tfidf_weight(nn, tf_lp, y)
+        if weight > 0:
+            shutil.copy(tfidf_src, out / TFIDF_FILE)
+            scores = ((1 - weight) * log_softmax(nn) + weight * tf_lp).astype(np.float32)
+            ensemble_acc = float((scores.argmax(1) == y).mean())
+    if weight == 0 and (out / TFIDF_FILE).exists():
+        (out / TFIDF_FILE).unlink()
+
+    temperature = fit_temperature(scores, y)
+    probs = softmax(scores, temperature)
+    pred = probs.argmax(1)
+    cats = np.array([label_to_category(lab) for lab in labels])
+    cat_correct = cats[pred] == cats[y]
+    threshold = choose_threshold(probs.max(1), cat_correct, ROUTING_TARGET)
+    routing = routing_at(probs.max(1), cat_correct, threshold)
+    calibration = {
+        "temperature": temperature,
+        "threshold": threshold,
+        "threshold_applies_to": "calibrated softmax probability of the top label",
+        "tfidf_weight": weight,
+        "routing_target_precision": ROUTING_TARGET,
+        "fitted_on": "dev split (nlp/artifacts/split.json), scores of the served int8 model",
+        "dev_routing": routing,
+        "dev_accuracy": {"torch_fp32": torch_acc, "onnx_fp32": fp32_acc, "onnx_int8": int8_acc,
+                         "served_ensemble": ensemble_acc},
+        "quantisation": quantisation,
+        "max_length": MAX_LENGTH,
+    }
+    (out / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    return calibration
 
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="Export the intent classifier to int8 ONNX.")
     p.add_argument("--model", type=Path, default=DEFAULT_OUT)
     p.add_argument("--artifacts", type=Path, default=ARTIFACTS)
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="keep the exported graph; redo ensemble weight, temperature, threshold")
     args = p.parse_args(argv)
+    out = args.artifacts
+
+    if args.calibrate_only:
+        previous = json.loads((out / CALIBRATION_FILE).read_text(encoding="utf-8"))
+        calibration = calibrate(out, args.model, previous["quantisation"],
+                                previous["dev_accuracy"].get("torch_fp32"),
+                                previous["dev_accuracy"].get("onnx_fp32"))
+        return _report(out, calibration)
 
     import torch
 
     torch.set_num_threads(2)
     labels = read_labels()
     model, tok = load_trained(args.model, len(labels))
-    out = args.artifacts
     out.mkdir(parents=True, exist_ok=True)
     fp32 = args.model / "model.fp32.onnx"
     export_onnx(model, fp32)
@@ -120,44 +194,28 @@ def main(argv: list[str] | None = None) -> dict:
     fp32_acc = float((dev_logits(fp32_dir, texts).argmax(1) == y).mean())
 
     quantise(fp32, out / MODEL_FILE)
-    logits = dev_logits(out, texts)
-    int8_acc = float((logits.argmax(1) == y).mean())
+    int8_acc = float((dev_logits(out, texts).argmax(1) == y).mean())
     excluded: list[str] = []
     if torch_acc - int8_acc > MAX_QUANT_LOSS:
         excluded = head_nodes(fp32)
         quantise(fp32, out / MODEL_FILE, exclude=excluded)
-        logits = dev_logits(out, texts)
-        int8_acc = float((logits.argmax(1) == y).mean())
-
-    temperature = fit_temperature(logits, y)
-    probs = softmax(logits, temperature)
-    pred = probs.argmax(1)
-    cats = np.array([label_to_category(lab) for lab in labels])
-    cat_correct = cats[pred] == cats[y]
-    threshold = choose_threshold(probs.max(1), cat_correct, ROUTING_TARGET)
-    routing = routing_at(probs.max(1), cat_correct, threshold)
-    calibration = {
-        "temperature": temperature,
-        "threshold": threshold,
-        "threshold_applies_to": "calibrated softmax probability of the top label",
-        "routing_target_precision": ROUTING_TARGET,
-        "fitted_on": "dev split (nlp/artifacts/split.json), int8 ONNX logits",
-        "dev_routing": routing,
-        "dev_accuracy": {"torch_fp32": torch_acc, "onnx_fp32": fp32_acc, "onnx_int8": int8_acc},
-        "quantisation": {"method": "onnxruntime quantize_dynamic, QInt8, per_channel",
-                         "nodes_left_fp32": excluded},
-        "max_length": MAX_LENGTH,
-    }
-    (out / CALIBRATION_FILE).write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+    quantisation = {"method": "onnxruntime quantize_dynamic, QInt8, per_channel",
+                    "nodes_left_fp32": excluded}
+    calibration = calibrate(out, args.model, quantisation, torch_acc, fp32_acc)
     summary = args.model / "train_summary.json"
     if summary.exists():
         info = json.loads(summary.read_text(encoding="utf-8"))
         info.pop("labels", None)
         (out / "train_summary.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    return _report(out, calibration)
 
+
+def _report(out: Path, calibration: dict) -> dict:
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
-    print(json.dumps({**calibration["dev_accuracy"], "temperature": round(temperature, 4),
-                      "threshold": round(threshold, 4), "routing": routing,
+    print(json.dumps({**calibration["dev_accuracy"], "tfidf_weight": calibration["tfidf_weight"],
+                      "temperature": round(calibration["temperature"], 4),
+                      "threshold": round(calibration["threshold"], 4),
+                      "routing": calibration["dev_routing"],
                       "artifacts_mb": round(size / 2**20, 2)}, indent=1))
     if size > MAX_ARTIFACT_BYTES:
         raise SystemExit(f"artifacts are {size / 2**20:.1f} MB, over the 30 MB budget")

@@ -278,6 +278,40 @@ def train(args: argparse.Namespace) -> dict:
     return summary
 
 
+def train_tfidf(train_rows: list[tuple[str, str]], labels: list[str], out: Path,
+                c: float = 20.0) -> dict:
+    """Word 1-2-gram TF-IDF + multinomial logistic regression, the ensemble's second member.
+
+    Why: its errors differ from the transformer's (it keys on exact words such as "twice",
+    "pending", "exchange"), so adding its log-probabilities to the fine-tuned model's fixes more
+    than it breaks. Saved as plain arrays (vocabulary, idf, weights) that ``nlp.classifier``
+    evaluates with NumPy, so serving needs no scikit-learn.
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    t0 = time.time()
+    label_id = {lab: i for i, lab in enumerate(labels)}
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, lowercase=True,
+                          token_pattern=r"(?u)\b\w\w+\b", dtype=np.float64)
+    x = vec.fit_transform([t for t, _ in train_rows])
+    y = np.array([label_id[lab] for _, lab in train_rows])
+    lr = LogisticRegression(C=c, max_iter=3000, random_state=0).fit(x, y)
+    if list(lr.classes_) != list(range(len(labels))):
+        raise RuntimeError("every label must appear in the TF-IDF training rows")
+    vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+    out.mkdir(parents=True, exist_ok=True)
+    # scikit-learn's own dev log-probabilities: nlp.export checks the NumPy re-implementation.
+    _, dev_rows = load_split()
+    np.save(out / "tfidf_dev_log_proba.npy", lr.predict_log_proba(vec.transform([t for t, _ in dev_rows])))
+    np.savez_compressed(out / "tfidf.npz", vocab=np.array(vocab), idf=vec.idf_.astype(np.float32),
+                        coef=lr.coef_.astype(np.float32), intercept=lr.intercept_.astype(np.float32))
+    info = {"features": len(vocab), "C": c, "seconds": round(time.time() - t0, 1)}
+    print(json.dumps({"tfidf": info}), flush=True)
+    return info
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=10)
@@ -293,11 +327,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(DEFAULT_OUT))
+    p.add_argument("--no-tfidf", action="store_true", help="skip the TF-IDF ensemble member")
+    p.add_argument("--tfidf-only", action="store_true",
+                   help="(re)fit only the TF-IDF member into --out (same split)")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
-    summary = train(parse_args(argv))
+    args = parse_args(argv)
+    if args.tfidf_only:
+        rows = read_rows()
+        write_split(rows)
+        train_tfidf(load_split(rows)[0], read_labels(), Path(args.out))
+        return
+    summary = train(args)
+    if not args.no_tfidf:
+        summary["tfidf"] = train_tfidf(load_split()[0], read_labels(), Path(args.out))
+        (Path(args.out) / "train_summary.json").write_text(json.dumps(summary, indent=2),
+                                                           encoding="utf-8")
     print(f"dev accuracy (torch fp32): {summary['dev_accuracy_torch']:.4f} "
           f"in {summary['train_seconds']} s")
 

@@ -178,3 +178,40 @@ def test_default_model_dir_comes_from_settings(monkeypatch, tmp_path):
             IntentClassifier.load()
     finally:
         get_settings.cache_clear()
+
+
+def test_tfidf_member_reproduces_sublinear_l2_tfidf_and_softmax():
+    """Given a three-term vocabulary with known idf and an identity weight matrix
+    When "Charged twice, TWICE!" is scored
+    Then the features are lower-cased 1-2-grams with 1+log(tf) times idf, l2-normalised, and the
+    result is a log-softmax over those features (one-letter tokens and unknown terms are ignored)."""
+    import numpy as np
+
+    from nlp.classifier import TfidfMember
+
+    member = TfidfMember(["charged", "charged twice", "twice"], np.array([1.0, 2.0, 3.0]),
+                         np.eye(3), np.zeros(3))
+    raw = np.array([1.0 * 1.0, 1.0 * 2.0, (1 + np.log(2)) * 3.0])
+    x = raw / np.linalg.norm(raw)
+    expected = x - np.log(np.exp(x).sum())
+    got = member.log_proba(["Charged twice, TWICE! a"])[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    empty = member.log_proba(["zzz"])[0]
+    np.testing.assert_allclose(empty, np.log(np.full(3, 1 / 3)), rtol=1e-9)
+
+
+def test_served_scores_are_the_calibrated_ensemble(clf):
+    """Given the committed calibration
+    When the classifier is loaded
+    Then its ensemble weight is the recorded one and, if the TF-IDF member is on, the served
+    scores differ from the transformer's alone (the member is really used)."""
+    import numpy as np
+
+    cal = json.loads((ARTIFACTS / "calibration.json").read_text())
+    assert clf.tfidf_weight == pytest.approx(cal.get("tfidf_weight", 0.0))
+    text = ["I was charged twice for one coffee"]
+    if clf.tfidf_weight > 0:
+        assert (ARTIFACTS / "tfidf.npz").exists()
+        assert not np.allclose(clf.logits(text), clf.nn_logits(text))
+    else:
+        np.testing.assert_allclose(clf.logits(text), clf.nn_logits(text))

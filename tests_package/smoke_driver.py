@@ -88,9 +88,14 @@ CALL_KEYS = ("TableName", "Bucket", "Key", "QueueUrl", "TopicArn", "SecretId", "
              "IndexName")
 
 
-def record_calls(calls, phase):
+def record_calls(calls, phase, canned):
     """Record every AWS API call made through botocore (service, operation, the resource fields)
-    while phase["name"] is set, so the test can check each against the caller's IAM role."""
+    while phase["name"] is set, so the test can check each against the caller's IAM role.
+
+    ``canned`` maps "service:Operation" to a genuine response to return instead of calling moto:
+    moto has no real Comprehend (canned or NotImplementedError), and real Comprehend answers."""
+    import copy
+
     import botocore.client
 
     original = botocore.client.BaseClient._make_api_call
@@ -105,8 +110,15 @@ def record_calls(calls, phase):
                     [kind, body.get("TableName")] for item in api_params["TransactItems"] for kind, body in item.items()]
             if "PhoneNumber" in api_params:
                 params["PhoneNumber"] = "+1XXXXXXXXXX"
+            if "Names" in params:
+                params["Names"] = list(params["Names"])
             calls.append({"phase": phase["name"], "service": self.meta.service_model.endpoint_prefix,
                           "operation": operation_name, "params": params})
+        key = f"{self.meta.service_model.endpoint_prefix}:{operation_name}"
+        if key in canned:
+            response = copy.deepcopy(canned[key])
+            response.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
+            return response
         return original(self, operation_name, api_params)
 
     botocore.client.BaseClient._make_api_call = recording
@@ -153,7 +165,7 @@ def run(job):
         out["refs"] = refs
         calls, phase = [], {"name": None}
         out["calls"] = calls
-        record_calls(calls, phase)
+        record_calls(calls, phase, job.get("canned_responses", {}))
         for key, value in job["env"].items():
             os.environ[key] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
         errors = ErrorLog()

@@ -90,6 +90,29 @@ def _raw_mail() -> str:
     )
 
 
+COMPREHEND_OPERATIONS = ("DetectDominantLanguage", "DetectSentiment", "DetectEntities", "DetectPiiEntities",
+                         "DetectKeyPhrases")
+FALLBACK_COMPREHEND = {
+    "DetectDominantLanguage": {"Languages": [{"LanguageCode": "en", "Score": 0.99}]},
+    "DetectSentiment": {"Sentiment": "NEGATIVE", "SentimentScore": {
+        "Positive": 0.01, "Negative": 0.95, "Neutral": 0.03, "Mixed": 0.01}},
+    "DetectEntities": {"Entities": []},
+    "DetectPiiEntities": {"Entities": []},
+    "DetectKeyPhrases": {"KeyPhrases": []},
+}
+
+
+def _canned_comprehend() -> dict[str, dict]:
+    """Genuine Comprehend responses (../shared/data/comprehend, from the AWS CLI examples) for
+    the real-time APIs; moto has none of them working."""
+    canned = {}
+    for op in COMPREHEND_OPERATIONS:
+        path = SHARED_DATA / "comprehend" / f"{op}__aws-cli.json"
+        response = json.loads(path.read_text())["response"] if path.exists() else FALLBACK_COMPREHEND[op]
+        canned[f"comprehend:{op}"] = response
+    return canned
+
+
 def _job(resources: dict, functions: dict) -> dict:
     by_type: dict[str, list[str]] = {}
     for lid, res in resources.items():
@@ -108,6 +131,7 @@ def _job(resources: dict, functions: dict) -> dict:
         "sqs": None,
         "classifier_texts": None,
         "verified_customer": "demo-alice",
+        "canned_responses": _canned_comprehend(),
         "verified_events": _verified_events(),
     }
     consumer = _sqs_consumer(functions)
@@ -255,7 +279,8 @@ def _needed(call: dict, owner_of: dict[str, str]) -> list[tuple[str, str, str]]:
     if service == "secretsmanager":
         return [(f"secretsmanager:{op}", owner_of[params["SecretId"]], "")]
     if service == "ssm":
-        return [(f"ssm:{op}", "ssm", params.get("Path") or params.get("Name") or "")]
+        names = params.get("Names") or [params.get("Path") or params.get("Name") or ""]
+        return [(f"ssm:{op}", "ssm", name) for name in names]
     return [(f"{service}:{op}", "*", "")]
 
 

@@ -885,8 +885,10 @@ def read_jsonl(fp: IO[str]) -> Iterator[StoredRecord]:
 # --------------------------------------------------------------------------------------------
 
 
-def pseudonym_table_name() -> str:
-    return os.environ.get("DA_TABLE_PSEUDONYM_KEYS", "da-pseudonym-keys")
+def pseudonym_table_name(settings=None) -> str:
+    from chalicelib.settings import get_settings
+
+    return (settings or get_settings()).tables.pseudonym_keys
 
 
 _log_lock = threading.Lock()
@@ -905,7 +907,7 @@ def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bo
             dynamodb_client = boto3.client("dynamodb", region_name=settings.region)
         dl = DecisionLog(
             DynamoDecisionStore(dynamodb_client, settings.tables.decisions),
-            DynamoPseudonymVault(dynamodb_client, pseudonym_table_name()),
+            DynamoPseudonymVault(dynamodb_client, pseudonym_table_name(settings)),
         )
         # In AWS the tables come from infrastructure code; creating them here is for local/moto.
         if create_schema and os.environ.get("DA_CREATE_TABLES", "").lower() in ("1", "true", "yes"):

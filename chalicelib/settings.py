@@ -29,6 +29,9 @@ class TableNames(BaseSettings):
     verifications: str = "da-verifications"
     triage: str = "da-triage"
     decisions: str = "da-decisions"
+    # Per-customer pseudonym keys of the decision log, kept apart from it: deleting a key
+    # crypto-shreds the customer's link to the log (right to erasure) without breaking the chain.
+    pseudonym_keys: str = "da-pseudonym-keys"
     idempotency: str = "da-idempotency"
 
 

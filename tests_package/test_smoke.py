@@ -65,6 +65,12 @@ def _verified_events() -> list[dict]:
                        session_id="smoke-verified"),
         make_lex_event(intent="LookupTransaction", slots={}, transcript="show my payments from last week",
                        session_id="smoke-verified"),
+        # A confirmed dispute: case write, policy decision and the customer's pseudonym key in the log.
+        make_lex_event(intent="FileDispute", source="FulfillmentCodeHook", state="ReadyForFulfillment",
+                       confirmation_state="Confirmed", transcript="yes", session_id="smoke-verified",
+                       slots={"TransactionRef": "txn-alice-unrec", "DisputeReason": "unauthorised",
+                              "DisputedAmount": None, "MerchantContacted": None, "Description": "not me",
+                              "Change": None}),
     ]
 
 
@@ -199,6 +205,8 @@ def test_lex_hook_answers_golden_events_with_valid_lex_responses(smoke):
         jsonschema.validate(response, schema)
         assert response["sessionState"]["dialogAction"]["type"] in DIALOG_ACTIONS
         assert any(m.get("content") for m in response.get("messages", [])), response
+    said = [" ".join(m.get("content", "") for m in r.get("messages", [])) for r in smoke["verified_responses"]]
+    assert any("is filed" in s and "DSP-" in s for s in said), said  # case + decision + pseudonym key
     assert smoke["errors"] == []
 
 

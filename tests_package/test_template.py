@@ -223,3 +223,33 @@ def test_identity_key_is_a_generated_secret_encrypted_with_the_data_key(resource
     assert secret["GenerateSecretString"]["PasswordLength"] >= 32
     assert "SecretString" not in secret
     assert secret["KmsKeyId"] == {"Ref": "DataKey"}
+
+
+def _allows(role: dict, action: str, table_id: str) -> bool:
+    for st in _statements(role):
+        if st.get("Effect") != "Allow" or action not in _as_list(st.get("Action")):
+            continue
+        if table_id in json.dumps(st.get("Resource")):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("fn_id,action,table_id", [
+    ("LexHook", "dynamodb:UpdateItem", "FraudDecisionsTable"),   # release a hold after step-up
+    ("LexHook", "dynamodb:PutItem", "PseudonymKeysTable"),       # first decision about a customer
+    ("LexHook", "dynamodb:GetItem", "PseudonymKeysTable"),
+])
+def test_lex_hook_role_covers_paths_the_smoke_run_cannot_reach(resources, functions, fn_id, action, table_id):
+    """Given the merged template, when the lex_hook role is read, then it allows what the chat does
+    beyond the smoke run (releasing a hold needs a one-time code by SMS, which the smoke cannot
+    receive): writing the released fraud decision and keeping the customer's pseudonym key."""
+    role = resources[functions[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert table_id in resources, f"{table_id} is missing from the template"
+    assert _allows(role, action, table_id), f"{fn_id} may not {action} on {table_id}"
+
+
+def test_lex_hook_cannot_delete_pseudonym_keys(resources, functions):
+    """Given the merged template, when the lex_hook role is read, then it cannot delete pseudonym
+    keys: erasing a customer (crypto-shredding) is an operator's action, not a chat turn's."""
+    role = resources[functions["LexHook"]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert not _allows(role, "dynamodb:DeleteItem", "PseudonymKeysTable")

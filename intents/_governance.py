@@ -57,7 +57,9 @@ class Governance:
     def from_settings(cls, settings, store, clock) -> "Governance":
         from chalicelib.decision_log import build_decision_log
 
-        return cls(build_decision_log(settings), store, clock)
+        log = build_decision_log(settings)
+        log.clock = clock  # one clock for the facts and the record (tests and replays run on fixed time)
+        return cls(log, store, clock)
 
     def _policy(self):
         if self._policy_store is None:

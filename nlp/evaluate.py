@@ -197,7 +197,7 @@ def write_confusion_png(matrix: np.ndarray, labels: list[str], path: Path) -> st
     ax.set_yticks(range(len(labels)), labels, fontsize=6)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("BANKING77 dev split, int8 ONNX (row-normalised, sqrt scale)")
+    ax.set_title("BANKING77 dev split, served model (row-normalised, sqrt scale)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -308,6 +308,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--cfpb-limit", type=int, default=None,
                    help="cap the rows read from each out-of-scope CFPB file")
     p.add_argument("--out", type=Path, default=ARTIFACTS / "eval.json")
+    p.add_argument("--png", type=Path, default=CONFUSION_PNG, help="confusion-matrix picture")
     p.add_argument("--torch-model", type=Path, default=TORCH_MODEL_DIR,
                    help="trained checkpoint for the fp32 comparison (needs .venv-train)")
     args = p.parse_args(argv)
@@ -339,8 +340,9 @@ def main(argv: list[str] | None = None) -> dict:
            if i != j and m[i, j] > 0]
     report["dev_top_confusions"] = [{"true": a, "predicted": b, "count": c}
                                     for c, a, b in sorted(off, reverse=True)[:15]]
-    report["confusion_png"] = {"path": str(CONFUSION_PNG.relative_to(REPO_ROOT)),
-                               "renderer": write_confusion_png(m, clf.labels, CONFUSION_PNG)}
+    report["confusion_png"] = {"path": str(args.png.relative_to(REPO_ROOT))
+                               if args.png.is_relative_to(REPO_ROOT) else str(args.png),
+                               "renderer": write_confusion_png(m, clf.labels, args.png)}
     report["speed_int8_onnx"] = speed(clf, dev_texts[:300])
     torch_cmp = torch_comparison(dev_texts, y, clf.labels, clf.temperature, clf.threshold,
                                  args.torch_model)

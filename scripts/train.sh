@@ -22,7 +22,11 @@ if [[ ! -f "$STAMP" ]]; then
   touch "$STAMP"
 fi
 
+# Where the checkpoint goes (gitignored) and where the served artifacts go (committed).
+MODEL_DIR="${INTENT_MODEL_DIR:-.cache/intent-model}"
+ARTIFACTS="${INTENT_ARTIFACTS:-nlp/artifacts}"
+
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-"$PY" -m nlp.train "$@"
-"$PY" -m nlp.export
-"$PY" -m nlp.evaluate
+"$PY" -m nlp.train --out "$MODEL_DIR" "$@"
+"$PY" -m nlp.export --model "$MODEL_DIR" --artifacts "$ARTIFACTS"
+"$PY" -m nlp.evaluate --model-dir "$ARTIFACTS" --torch-model "$MODEL_DIR" --out "$ARTIFACTS/eval.json"

@@ -381,11 +381,11 @@ def main(argv: list[str] | None = None, *, log: DecisionLog | None = None,
         if args.out.startswith("s3://"):
             bucket, _, key = args.out[5:].partition("/")
             if s3_client is None:
-                import boto3
 
                 from chalicelib.settings import get_settings
 
-                s3_client = boto3.client("s3", region_name=get_settings().region)
+                from chalicelib.aws import client as aws_client
+                s3_client = aws_client("s3", get_settings(), timeout_s=30)
             n = log.export_to_s3(s3_client, bucket, key, since)
         else:
             with open(args.out, "w", encoding="utf-8") as fp:

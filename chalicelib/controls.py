@@ -139,11 +139,11 @@ class _LazySsm:
 
     def get_parameters(self, **kwargs):
         if self._client is None:
-            import boto3
 
             from chalicelib.settings import get_settings
 
-            self._client = boto3.client("ssm", region_name=get_settings().region)
+            from chalicelib.aws import client as aws_client
+            self._client = aws_client("ssm", get_settings())
         return self._client.get_parameters(**kwargs)
 
 

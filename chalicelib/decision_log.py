@@ -902,9 +902,9 @@ def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bo
     settings = settings or get_settings()
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
-            import boto3
 
-            dynamodb_client = boto3.client("dynamodb", region_name=settings.region)
+            from chalicelib.aws import client as aws_client
+            dynamodb_client = aws_client("dynamodb", settings)
         dl = DecisionLog(
             DynamoDecisionStore(dynamodb_client, settings.tables.decisions),
             DynamoPseudonymVault(dynamodb_client, pseudonym_table_name(settings)),

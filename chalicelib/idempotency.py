@@ -340,9 +340,9 @@ def build_idempotency_store(settings=None, *, dynamodb_client=None) -> Idempoten
     settings = settings or get_settings()
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
-            import boto3
 
-            dynamodb_client = boto3.client("dynamodb", region_name=settings.region)
+            from chalicelib.aws import client as aws_client
+            dynamodb_client = aws_client("dynamodb", settings)
         return DynamoIdempotencyStore(dynamodb_client, settings.tables.idempotency)
     store = SqliteIdempotencyStore(settings.sqlite_path)
     store.create_schema()

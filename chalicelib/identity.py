@@ -305,9 +305,9 @@ def key_provider_from_settings(settings: Any, secrets_client_factory: Callable[[
         if secrets_client_factory is None:
 
             def secrets_client_factory() -> Any:
-                import boto3
 
-                return boto3.client("secretsmanager", region_name=settings.region)
+                from chalicelib.aws import client as aws_client
+                return aws_client("secretsmanager", settings)
 
         return SecretsManagerKeyProvider(secrets_client_factory(), settings.identity_key_secret_id)
     if settings.backend != "sqlite":

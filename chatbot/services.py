@@ -28,15 +28,15 @@ def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> 
         if settings.backend == "sqlite":
             otp_sender = LocalOutboxSender(settings.otp_outbox_path)
         else:
-            import boto3
 
-            otp_sender = SnsSmsSender(boto3.client("sns", region_name=settings.region))
+            from chalicelib.aws import client as aws_client
+            otp_sender = SnsSmsSender(aws_client("sns", settings))
     step_up = StepUpService(store, settings, otp_sender, clock=clock)
 
     def secrets_client():
-        import boto3
+        from chalicelib.aws import client as aws_client
 
-        return boto3.client("secretsmanager", region_name=settings.region)
+        return aws_client("secretsmanager", settings)
 
     signer = TokenSigner.from_settings(settings, secrets_client_factory=secrets_client)
     services = Services(store=store, step_up=step_up, clock=clock, governance=Governance.from_settings(settings, store, clock))

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from chalicelib.fraud_codes import REASON_CODES
 from chalicelib.models import FraudAction, FraudDecision, Transaction, TxnStatus
-from chatbot.dialog import ATTR_CANDIDATES, ATTR_PENDING_INTENT, Button, Card, Decision, Turn, json_attr, set_json_attr
+from chatbot.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
 from chatbot.replies import money, render, render_hold
 from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents._common import (

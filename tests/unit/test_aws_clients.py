@@ -12,5 +12,5 @@ def test_clients_have_short_timeouts_and_bounded_retries(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     c = client("secretsmanager", Settings(dependency_timeout_s=2.0, region="eu-west-1"))
     assert c.meta.config.connect_timeout == 2.0 and c.meta.config.read_timeout == 2.0
-    assert c.meta.config.retries["max_attempts"] == 2
+    assert c.meta.config.retries["total_max_attempts"] == 3  # botocore: the first call + 2 retries
     assert c.meta.region_name == "eu-west-1"

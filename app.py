@@ -62,7 +62,7 @@ def chat_turn():
     try:
         body = app.current_request.json_body
     except BadRequestError:
-        raise BadRequestError("body must be valid JSON")
+        raise BadRequestError("body must be valid JSON") from None
     try:
         return chat.turn(body)
     except ChatError as exc:

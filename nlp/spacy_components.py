@@ -83,7 +83,7 @@ NOT_NAMES = {
     "good", "fine", "well", "best", "kind", "warm", "monday", "tuesday", "wednesday", "thursday",
     "friday", "saturday", "sunday", "visa", "mastercard", "amex", "english", "american", "british",
     "ceo", "manager", "agent", "officer", "department", "service", "services", "ridiculous",
-    "unacceptable", "outrageous", "urgent", "important", "fraud", "calling", "reaching", "following",
+    "unacceptable", "outrageous", "urgent", "important", "fraud", "reaching", "following",
 }
 TRIGGER_WORDS = {"my", "name", "is", "'s", "’s", "i", "am", "'m", "’m", "this", "dear", "hello", "hi",
                  "thank", "you", "cardholder", "from", "regards", "sincerely", "cheers", "thanks",

@@ -23,7 +23,7 @@ SCHEMA_NAME = "amazon-lex-v2-lambda-integration-examples__LexCodeHookResponseSch
 GENUINE_V2 = "aws-sam-cli__lex-v2__LexBookHotel.json"
 DIALOG_ACTIONS = {"Close", "ConfirmIntent", "Delegate", "DialogInput", "ElicitIntent", "ElicitSlot"}
 PACKAGED_DEPS = ("pydantic", "pydantic_core", "pydantic_settings", "jinja2", "yaml", "spacy", "numpy",
-                 "onnxruntime", "tokenizers", "aws_lambda_powertools", "vaderSentiment", "boto3",
+                 "onnxruntime", "tokenizers", "vaderSentiment", "boto3",
                  "botocore", "chalice", "chalicelib", "chatbot", "intents", "nlp", "app")
 
 

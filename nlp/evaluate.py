@@ -106,6 +106,11 @@ def choose_threshold(conf: np.ndarray, correct: np.ndarray, target: float = ROUT
     return threshold
 
 
+def dev_halves(n: int) -> np.ndarray:
+    """The fixed 2-fold cut of the dev split (True = first half) used by export and evaluate."""
+    return np.random.default_rng(0).permutation(n) < n // 2
+
+
 # ---------------------------------------------------------------- metrics
 
 def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -149,8 +154,7 @@ def dev_metrics(logits: np.ndarray, y: np.ndarray, labels: list[str], temperatur
         "routing": routing_at(conf, cat_correct, threshold),
     }
     # Honest estimate: choose the threshold on one half of the dev split, measure on the other.
-    rng = np.random.default_rng(0)
-    half = rng.permutation(len(y)) < len(y) // 2
+    half = dev_halves(len(y))
     folds = []
     for fit_mask in (half, ~half):
         t = choose_threshold(conf[fit_mask], cat_correct[fit_mask])
@@ -326,6 +330,14 @@ def main(argv: list[str] | None = None) -> dict:
                     "temperature": clf.temperature, "threshold": clf.threshold,
                     "routing_target_precision": ROUTING_TARGET}
     report["dev_int8_onnx"] = dev_metrics(logits, y, clf.labels, clf.temperature, clf.threshold)
+    cal_path = args.model_dir / "calibration.json"
+    if cal_path.exists():
+        cal = json.loads(cal_path.read_text(encoding="utf-8"))
+        if "two_fold" in cal:
+            # nlp.export's estimate: blend weight, temperature and threshold all chosen on one
+            # half of the dev split and measured on the other (both ways).
+            report["dev_two_fold_calibration"] = {
+                "threshold_margin": cal.get("threshold_margin"), **cal["two_fold"]}
     report["tfidf_weight"] = clf.tfidf_weight
     report["dev_int8_minilm_only"] = point_metrics(clf.nn_logits(dev_texts), y, clf.labels)
     pred = logits.argmax(1)

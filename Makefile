@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test unit seed chat bench fuzz package train evaluate clean lint bot
+.PHONY: run test unit seed chat demo bench fuzz package train evaluate clean lint bot
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ seed: $(STAMP)
 
 chat: $(STAMP)
 	$(PY) -m chatbot chat
+
+## The demo scenario (scripted chats for Alice, Bob and an anonymous visitor, the sample emails),
+## then `audit verify` and `audit replay`, which must both exit 0.
+demo: $(STAMP)
+	bash scripts/demo.sh
 
 ## The whole suite, then the deployment package and its checks (issue 5).
 test: $(STAMP)

@@ -61,7 +61,12 @@ def keys() -> list[str]:
 def render(key: str, **ctx) -> str:
     """Render the reply ``key`` from replies.yaml; unknown keys fail loudly (KeyError)."""
     source = _catalogue()[key]
-    return " ".join(_env().from_string(source).render(**ctx).split())
+    return _sentence(" ".join(_env().from_string(source).render(**ctx).split()))
+
+
+def _sentence(text: str) -> str:
+    """Templates may start with a value ("{{ txn }} is still pending"): start with a capital."""
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
 def render_hold(code: str, **ctx) -> str:

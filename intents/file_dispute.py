@@ -314,7 +314,8 @@ def _handle(turn: Turn) -> Decision:
                                   Button("The amount", "amount"), Button("The description", "description"),
                                   Button("Cancel", "cancel"))))
     if turn.confirmation_state != "Confirmed":
-        summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_PHRASES[reason.value])
+        summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_PHRASES[reason.value],
+                         full=amount == txn.amount_minor)
         return Decision(action="ConfirmIntent", slots=slots, session=dict(turn.session), messages=[summary],
                         card=Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no"))))
 

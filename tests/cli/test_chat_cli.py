@@ -59,3 +59,20 @@ def test_missing_script_is_a_clear_error(env, tmp_path):
                           env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and proc.stderr.strip()
+
+
+def test_make_demo_scenario_leaves_a_verifiable_replayable_log(tmp_path):
+    """Given a fresh store, When the demo scenario (scripts/demo.sh: Alice, Bob and an anonymous
+    visitor, plus the sample emails) runs, Then cases are filed and audit verify and replay exit 0."""
+    e = dict(os.environ)
+    e.update({"DA_BACKEND": "sqlite", "DA_SQLITE_PATH": str(tmp_path / "demo.db"),
+              "DA_OTP_OUTBOX_PATH": str(tmp_path / "outbox.log"), "PY": sys.executable,
+              "DA_IDENTITY_KEY": "demo-test-key-0123456789abcdef0123456789abcdef"})
+    proc = subprocess.run(["bash", "scripts/demo.sh"], cwd=ROOT, env=e, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "OK: chain intact" in proc.stdout and "0 differences" in proc.stdout
+    turns = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    filed = [t for t in turns if any("is filed" in b for b in t["bot"])]
+    assert len(filed) == 2
+    said = " ".join(b for t in turns for b in t["bot"])
+    assert "released" in said and "HND-" in said

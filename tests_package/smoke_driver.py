@@ -109,7 +109,7 @@ def record_calls(calls, phase, canned):
                 params["TransactItems"] = [
                     [kind, body.get("TableName")] for item in api_params["TransactItems"] for kind, body in item.items()]
             if "PhoneNumber" in api_params:
-                params["PhoneNumber"] = "+1XXXXXXXXXX"
+                params["PhoneNumber"] = "[masked phone]"  # the call log never keeps a number
             if "Names" in params:
                 params["Names"] = list(params["Names"])
             calls.append({"phase": phase["name"], "service": self.meta.service_model.endpoint_prefix,

@@ -21,3 +21,15 @@ def client(service: str, settings: Any = None, *, timeout_s: float | None = None
     config = Config(connect_timeout=timeout, read_timeout=timeout,
                     retries={"max_attempts": max_attempts, "mode": "standard"})
     return boto3.client(service, region_name=settings.region, config=config)
+
+
+def create_table_if_missing(dynamodb_client: Any, **params: Any) -> bool:
+    """On-demand CreateTable that treats "already exists" as success; True when it created it.
+
+    For tests, moto and DynamoDB Local only: in AWS the template creates every table."""
+    try:
+        dynamodb_client.create_table(BillingMode="PAY_PER_REQUEST", **params)
+    except dynamodb_client.exceptions.ResourceInUseException:
+        return False
+    return True
+

@@ -422,29 +422,28 @@ class DynamoDecisionStore:
         self.table = table_name
 
     def create_schema(self) -> None:
-        try:
-            self.client.create_table(
-                TableName=self.table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "N"},
-                    {"AttributeName": "customer_ref", "AttributeType": "S"},
-                ],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                GlobalSecondaryIndexes=[
-                    {
-                        "IndexName": "by_ref",
-                        "KeySchema": [
-                            {"AttributeName": "customer_ref", "KeyType": "HASH"},
-                            {"AttributeName": "sk", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                ],
-            )
-        except self.client.exceptions.ResourceInUseException:
-            return
+        from chalicelib.aws import create_table_if_missing
+
+        create_table_if_missing(
+            self.client,
+            TableName=self.table,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+                {"AttributeName": "customer_ref", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_ref",
+                    "KeySchema": [
+                        {"AttributeName": "customer_ref", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
 
     def head(self) -> tuple[int, str] | None:
         resp = self.client.query(
@@ -547,15 +546,14 @@ class DynamoPseudonymVault:
         self.table = table_name
 
     def create_schema(self) -> None:
-        try:
-            self.client.create_table(
-                TableName=self.table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "customer_id", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "customer_id", "KeyType": "HASH"}],
-            )
-        except self.client.exceptions.ResourceInUseException:
-            return
+        from chalicelib.aws import create_table_if_missing
+
+        create_table_if_missing(
+            self.client,
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": "customer_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "customer_id", "KeyType": "HASH"}],
+        )
 
     def get_key(self, customer_id: str) -> bytes | None:
         item = self.client.get_item(

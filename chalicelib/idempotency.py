@@ -155,15 +155,14 @@ class DynamoIdempotencyStore:
         self.table = table_name
 
     def create_schema(self) -> None:
-        try:
-            self.client.create_table(
-                TableName=self.table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            )
-        except self.client.exceptions.ResourceInUseException:
-            return
+        from chalicelib.aws import create_table_if_missing
+
+        create_table_if_missing(
+            self.client,
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
 
     @staticmethod
     def _rec(item) -> IdempotencyRecord:

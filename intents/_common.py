@@ -140,7 +140,7 @@ def parse_date_text(text: str | None, today: date) -> date | None:
     return parse_date_phrase(str(text), today)
 
 
-def _amount_in_phrase(text: str) -> int | None:
+def amount_in_phrase(text: str) -> int | None:
     """An amount in a free phrase: "$42.99", "42.99 dollars", or a bare "899" / "the 58.20 one".
 
     Four-digit bare numbers are left alone (card endings, years); dates are stripped first."""
@@ -172,7 +172,7 @@ def criteria_from_turn(turn: Turn, text_slot: str = "Merchant", text: str | None
     )
     if text:
         if crit.amount_minor is None and re.search(r"\d", text):
-            crit.amount_minor = _amount_in_phrase(_LAST4.sub(" ", text))
+            crit.amount_minor = amount_in_phrase(_LAST4.sub(" ", text))
         if crit.on is None:
             from nlp.entities import parse_date_phrase
 

@@ -119,13 +119,14 @@ def handle(turn: Turn) -> Decision:
         crit = criteria_from_turn(turn)
         if not crit.empty:
             held_ids = {fd.txn_id for fd in store.fraud.list_for_customer(cid)}
-            matches = [t for t in find_transactions(turn, crit) if t.txn_id in held_ids]
+            found = find_transactions(turn, crit)
+            matches = [t for t in found if t.txn_id in held_ids]
             if len(matches) == 1:
                 target = matches[0]
             elif len(matches) > 1:
                 return choice_decision(turn, "HoldChoice", matches, render("hold_several"))
             else:
-                others = find_transactions(turn, crit)
+                others = found
                 if len(others) == 1 and others[0].status in (TxnStatus.posted, TxnStatus.pending):
                     return Decision(action="Close", intent_state="Fulfilled", session=remember_txn(turn.session, others[0]),
                                     messages=[render("hold_not_held", merchant=others[0].merchant_name)])

@@ -227,9 +227,9 @@ def _inline_correction(turn: Turn) -> tuple[Turn, str | None]:
         return turn, None
     if turn.slot_to_elicit in ("DisputedAmount", "TransactionRef", "DisputeReason", "Change"):
         return turn, None
-    from intents._common import _amount_in_phrase
+    from intents._common import amount_in_phrase
 
-    amount = _amount_in_phrase(turn.transcript)
+    amount = amount_in_phrase(turn.transcript)
     if amount is None:
         return turn, None
     slots = {**turn.slots, "DisputedAmount": f"{amount / 100:.2f}"}

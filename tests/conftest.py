@@ -1,14 +1,19 @@
 """Suite-wide settings: hypothesis profiles.
 
-`make test` runs the default profile (quick, deterministic per run); `make fuzz` sets
-HYPOTHESIS_PROFILE=fuzz for long runs. No deadline: shared 2-core machines make timings noisy,
-and speed is measured by `make bench`, never by tests.
+`make test` runs the default profile: derandomised (a fixed seed derived from each test) and with
+no example database, so every fresh clone gets the same examples and the same verdict. `make fuzz`
+sets HYPOTHESIS_PROFILE=fuzz: random, long, and it keeps what it finds in `.hypothesis/` so a
+failure can be replayed; every example that ever failed is then pinned with `@example`.
+No deadline: shared 2-core machines make timings noisy, and speed is measured by `make bench`.
 """
 import os
 
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
-settings.register_profile("default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fuzz", max_examples=3000, deadline=None,
+settings.register_profile("default", max_examples=40, deadline=None, derandomize=True, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=3000, deadline=None, derandomize=False,
+                          database=DirectoryBasedExampleDatabase(".hypothesis/examples"), print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from nlp.patterns import scrub_pans
@@ -65,6 +65,9 @@ def test_random_events_always_get_valid_responses(world, intent, slots, transcri
 
 
 @given(messages=st.lists(text, min_size=1, max_size=8), customer=st.sampled_from([None, "demo-alice", "demo-bob"]))
+# Found by a random run on a fresh clone (issue 8): a card number typed as a payment choice was quoted back.
+@example(messages=["wrong amount", "1:4111111111111111"], customer=None)
+@example(messages=["wrong amount", "1:4111111111111111"], customer="demo-alice")
 def test_random_conversations_never_break(world, messages, customer):
     """Given a random conversation, When played through the emulator, Then every turn answers with a
     message or a slot prompt and no card number is ever said back."""

@@ -34,6 +34,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Collection, Protocol
 
+from chalicelib import stepup_store
 from chalicelib.models import Customer, VerificationState
 
 logger = logging.getLogger(__name__)
@@ -675,34 +676,41 @@ class StepUpService:
         self._check_session_id(session_id)
         return self._store.verifications.get(session_id)
 
-    def verified_customer(self, session_id: str) -> str | None:
-        """The customer this session proved to be, if the proof is still fresh."""
+    def verified_customer(self, session_id: str, now: datetime | None = None) -> str | None:
+        """The customer this session proved to be, if the proof is still fresh (``verified_ttl``)."""
         state = self.status(session_id)
         if state is None or not state.verified_customer_id:
             return None
+        now = now or self._clock()
         # A later customer-level lock (someone else guessing from another chat) does not undo a
         # verification this session already completed; a lock on this session does.
-        if self._session_locked(state, self._clock()):
+        if stepup_store.locked(state, now):
             return None
-        verified_at = _aware(state.updated_at)
-        if verified_at is not None and self._clock() - verified_at > self._verified_ttl:
+        verified_at = _aware(state.verified_at or state.updated_at)
+        if verified_at is None or now - verified_at > self._verified_ttl:
             return None
         return state.verified_customer_id
+
+    def fresh_verification(self, session_id: str, customer_id: str | None, now: datetime | None = None) -> bool:
+        """The one check for every capability that needs the *person* proven recently (releasing a
+        hold, ...): a login token proves the channel, and a step-up from hours ago proves nothing
+        about who holds the phone now. Same TTL as :meth:`verified_customer`, by construction."""
+        return bool(customer_id) and self.verified_customer(session_id, now) == customer_id
 
     def is_locked(self, session_id: str) -> bool:
         state = self.status(session_id)
         now = self._clock()
         if state is None:
             return False
-        if self._session_locked(state, now):
+        if stepup_store.locked(state, now):
             return True
         return bool(state.candidate_customer_id) and self._customer_locked(state.candidate_customer_id, now)
 
     def begin(self, session_id: str, last4: str, dob: date) -> StepUpResult:
         self._check_session_id(session_id)
         now = self._clock()
-        state = self._load(session_id, now)
-        if self._session_locked(state, now):
+        state = self._store.verifications.get(session_id)
+        if stepup_store.locked(state, now):
             return self._locked_result(state.locked_until)
 
         last4 = (last4 or "").strip()
@@ -721,67 +729,81 @@ class StepUpService:
                 match = customer
                 break
 
+        verifications = self._store.verifications
         if match is None:
             for cid in holder_ids:
-                self._store.verifications.record_customer_failure(cid, now)
-            locked_until = self._lock_customers_over_limit(holder_ids, now)
-            return self._fail(state, now, StepUpStatus.mismatch, locked_until)
+                verifications.record_customer_failure(cid, now)
+            customer_locked_until = self._lock_customers_over_limit(holder_ids, now)
+            written, _ = verifications.update(
+                session_id, stepup_store.mismatch(session_id, self._max_failures, now, self._lockout, customer_locked_until)
+            )
+            if written is None or stepup_store.locked(written, now):
+                logger.warning("step-up session locked", extra={"session_id": session_id})
+                return self._locked_result(written.locked_until if written else None)
+            return StepUpResult(StepUpStatus.mismatch, attempts_left=self._max_failures - written.failures)
 
         code = f"{self._rng(10**6):06d}"
-        salt = secrets.token_hex(16)
-        state.candidate_customer_id = match.customer_id
-        state.otp_hash = self._hash_code(salt, session_id, match.customer_id, code)
-        state.otp_expires_at = now + self._otp_ttl
-        state.verified_customer_id = None
-        state.updated_at = now
+        otp_hash = self._hash_code(secrets.token_hex(16), session_id, match.customer_id, code)
+        # Stored before it is sent: a code on the customer's phone is always one we can check.
+        written, ok = verifications.update(
+            session_id, stepup_store.challenge(session_id, match.customer_id, otp_hash, now + self._otp_ttl, now)
+        )
+        if not ok:
+            return self._locked_result(written.locked_until if written else None)
         try:
             self._sender.send(match, code)
         except OtpDeliveryError as exc:
             logger.warning("one-time code delivery failed", extra={"session_id": session_id, "error": str(exc)})
-            state.otp_hash = None
-            state.otp_expires_at = None
-            self._store.verifications.put(state)
+            verifications.update(session_id, stepup_store.expire(otp_hash, now))
             return StepUpResult(StepUpStatus.delivery_failed, escalate=True)
-        self._store.verifications.put(state)
         return StepUpResult(
             StepUpStatus.code_sent,
             masked_destination=mask_phone(match.phone),
-            attempts_left=self._max_failures - state.failures,
+            attempts_left=self._max_failures - written.failures,
         )
 
     def confirm(self, session_id: str, code: str) -> StepUpResult:
+        """Check a one-time code; see :mod:`chalicelib.stepup_store` for why each step is a
+        separate atomic change and why the attempt is claimed before the code is compared."""
         self._check_session_id(session_id)
         now = self._clock()
-        state = self._load(session_id, now)
-        if self._session_locked(state, now):
+        verifications = self._store.verifications
+        state = verifications.get(session_id)
+        if stepup_store.locked(state, now):
             return self._locked_result(state.locked_until)
-        cid = state.candidate_customer_id
+        cid = state.candidate_customer_id if state else None
         if cid:
             until = self._customer_locked(cid, now)
             if until:
                 return self._locked_result(until)
-        if not cid or not state.otp_hash or state.otp_expires_at is None:
+        if state is None or not cid or not state.otp_hash or state.otp_expires_at is None:
             return StepUpResult(StepUpStatus.no_challenge)
+        otp_hash = state.otp_hash
         if now >= _aware(state.otp_expires_at):
-            state.otp_hash = None
-            state.otp_expires_at = None
-            state.updated_at = now
-            self._store.verifications.put(state)
+            verifications.update(session_id, stepup_store.expire(otp_hash, now))
             return StepUpResult(StepUpStatus.expired)
 
-        if self._code_matches(state.otp_hash, session_id, cid, (code or "").strip()):
-            state.verified_customer_id = cid
-            state.otp_hash = None
-            state.otp_expires_at = None
-            state.failures = 0
-            state.updated_at = now
-            self._store.verifications.put(state)
+        claimed, ok = verifications.update(session_id, stepup_store.claim(otp_hash, self._max_failures, now))
+        if not ok:
+            return self._refused(claimed, now)
+        if self._code_matches(otp_hash, session_id, cid, (code or "").strip()):
+            written, ok = verifications.update(session_id, stepup_store.verify(otp_hash, cid, now))
+            if not ok:
+                return self._refused(written, now)
             logger.info("step-up verification succeeded", extra={"session_id": session_id, "customer_id": cid})
             return StepUpResult(StepUpStatus.verified, verified_customer_id=cid)
 
-        self._store.verifications.record_customer_failure(cid, now)
-        locked_until = self._lock_customers_over_limit([cid], now)
-        return self._fail(state, now, StepUpStatus.wrong_code, locked_until)
+        verifications.record_customer_failure(cid, now)
+        customer_locked_until = self._lock_customers_over_limit([cid], now)
+        written, ok = verifications.update(
+            session_id,
+            stepup_store.lock_if_spent(otp_hash, self._max_failures, now, self._lockout, customer_locked_until),
+        )
+        if ok or stepup_store.locked(written, now):
+            if ok:
+                logger.warning("step-up session locked", extra={"session_id": session_id})
+            return self._locked_result(written.locked_until)
+        return StepUpResult(StepUpStatus.wrong_code, attempts_left=max(0, self._max_failures - claimed.failures))
 
     # -- internals -------------------------------------------------------------------------
     @staticmethod
@@ -789,23 +811,13 @@ class StepUpService:
         if not session_id or not isinstance(session_id, str) or session_id.startswith(_CUSTOMER_LOCK_PREFIX):
             raise ValueError("invalid session id")
 
-    def _load(self, session_id: str, now: datetime) -> VerificationState:
-        state = self._store.verifications.get(session_id)
-        if state is None:
-            return VerificationState(session_id=session_id, updated_at=now)
-        locked_until = _aware(state.locked_until)
-        if locked_until is not None and now >= locked_until:
-            # The lock has run its course: a clean slate, not one more try before re-locking.
-            state.locked_until = None
-            state.failures = 0
-            state.otp_hash = None
-            state.otp_expires_at = None
-        return state
-
-    @staticmethod
-    def _session_locked(state: VerificationState, now: datetime) -> bool:
-        until = _aware(state.locked_until)
-        return until is not None and now < until
+    def _refused(self, state: VerificationState | None, now: datetime) -> StepUpResult:
+        """No attempt was granted (someone else changed the session first): nothing was compared."""
+        if stepup_store.locked(state, now):
+            return self._locked_result(state.locked_until)
+        if state is not None and state.otp_hash and not state.verified_customer_id:
+            return StepUpResult(StepUpStatus.wrong_code, attempts_left=0)  # the last attempts are in flight
+        return StepUpResult(StepUpStatus.no_challenge)
 
     def _customer_locked(self, customer_id: str, now: datetime) -> datetime | None:
         rec = self._store.verifications.get(_CUSTOMER_LOCK_PREFIX + customer_id)
@@ -830,21 +842,6 @@ class StepUpService:
                 logger.warning("customer step-up locked", extra={"customer_id": cid, "locked_until": until.isoformat()})
                 locked_until = until
         return locked_until
-
-    def _fail(
-        self, state: VerificationState, now: datetime, status: StepUpStatus, customer_locked_until: datetime | None
-    ) -> StepUpResult:
-        state.failures += 1
-        state.updated_at = now
-        if state.failures >= self._max_failures or customer_locked_until is not None:
-            state.locked_until = customer_locked_until or (now + self._lockout)
-            state.otp_hash = None
-            state.otp_expires_at = None
-            self._store.verifications.put(state)
-            logger.warning("step-up session locked", extra={"session_id": state.session_id})
-            return self._locked_result(state.locked_until)
-        self._store.verifications.put(state)
-        return StepUpResult(status, attempts_left=self._max_failures - state.failures)
 
     @staticmethod
     def _locked_result(until: datetime | None) -> StepUpResult:

@@ -193,6 +193,9 @@ class VerificationState(_Model):
     failures: int = 0
     locked_until: datetime | None = None
     verified_customer_id: str | None = None
+    # When the code was confirmed: freshness counts from here, not from ``updated_at`` (which a
+    # later failed attempt on the same session moves). None on records written before it existed.
+    verified_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -186,8 +186,9 @@ def _ask_release(turn: Turn, messages: list[str]) -> Decision:
 
 
 def _stepped_up(turn: Turn) -> bool:
-    state = turn.services.step_up.status(turn.session_id)
-    return bool(state and state.verified_customer_id and state.verified_customer_id == turn.identity.customer_id)
+    """Releasing a hold needs this customer proven *recently* in this chat: the one freshness check
+    step-up offers, so a verification from hours ago does not count here either."""
+    return turn.services.step_up.fresh_verification(turn.session_id, turn.identity.customer_id, now_of(turn))
 
 
 def _release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:

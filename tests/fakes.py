@@ -6,6 +6,7 @@ out so a test cannot pass only because a service mutated a stored object in plac
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 from chalicelib.models import Card, Customer, VerificationState
@@ -50,6 +51,7 @@ class InMemoryCards:
 class InMemoryVerifications:
     def __init__(self) -> None:
         self._items: dict[str, VerificationState] = {}
+        self._lock = threading.Lock()
         self._failures: list[tuple[str, datetime]] = []
 
     def get(self, session_id: str) -> VerificationState | None:
@@ -65,6 +67,15 @@ class InMemoryVerifications:
 
     def record_customer_failure(self, customer_id: str, at: datetime) -> None:
         self._failures.append((customer_id, at))
+
+    def update(self, session_id, change):
+        with self._lock:
+            current = self.get(session_id)
+            new = change(current.model_copy(deep=True) if current else None)
+            if new is None:
+                return current, False
+            self.put(new)
+            return new.model_copy(deep=True), True
 
 
 class InMemoryStore:

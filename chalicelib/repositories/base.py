@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Callable, Protocol
 
 from chalicelib.models import (
     Card,
@@ -100,6 +100,15 @@ class VerificationRepo(Protocol):
         ...
 
     def record_customer_failure(self, customer_id: str, at: datetime) -> None: ...
+
+    def update(
+        self, session_id: str, change: Callable[[VerificationState | None], VerificationState | None]
+    ) -> tuple[VerificationState | None, bool]:
+        """Apply ``change`` to the current state atomically (no other write can land between the
+        read and the write). ``change`` returns the state to write, or None to write nothing; it
+        must be pure, as a backend may call it again after losing a race. Returns the state as
+        stored afterwards and whether this call wrote it."""
+        ...
 
 
 class TriageRepo(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
@@ -39,6 +39,8 @@ _BATCH = 25  # BatchWriteItem limit
 _TRANSITION_ATTEMPTS = 3
 # Verification records outlive any lockout window, then DynamoDB TTL removes them.
 _VERIFICATION_TTL = timedelta(days=7)
+# Conditional writes lost to concurrent writers before giving up (each loss means another write landed).
+_CAS_ATTEMPTS = 50
 # Triage records are complaint records: kept three years (Reg E keeps two, FCA DISP three), then
 # DynamoDB TTL removes them. The raw mail they came from expires from S3 much sooner.
 _TRIAGE_TTL = timedelta(days=1096)
@@ -516,16 +518,44 @@ class DynamoVerificationRepo:
     def get(self, session_id: str) -> VerificationState | None:
         return _load(VerificationState, self._t.get({"pk": _s(f"SESSION#{session_id}"), "sk": _s("STATE")}))
 
+    def _item(self, state: VerificationState) -> dict:
+        # ``rev`` changes on every write, so a conditional write on it (``update``) fails if
+        # anything at all was written since the read: failure count, code, verified, lock.
+        return {
+            "pk": _s(f"SESSION#{state.session_id}"),
+            "sk": _s("STATE"),
+            "data": _s(state.model_dump_json()),
+            "rev": _s(uuid.uuid4().hex),
+            "expires_at": self._expires(state.updated_at),
+        }
+
     def put(self, state: VerificationState) -> None:
-        self._t.call(
-            "put_item",
-            Item={
-                "pk": _s(f"SESSION#{state.session_id}"),
-                "sk": _s("STATE"),
-                "data": _s(state.model_dump_json()),
-                "expires_at": self._expires(state.updated_at),
-            },
-        )
+        self._t.call("put_item", Item=self._item(state))
+
+    def update(
+        self, session_id: str, change: Callable[[VerificationState | None], VerificationState | None]
+    ) -> tuple[VerificationState | None, bool]:
+        key = {"pk": _s(f"SESSION#{session_id}"), "sk": _s("STATE")}
+        for _ in range(_CAS_ATTEMPTS):
+            item = self._t.get(key)
+            current = _load(VerificationState, item)
+            new = change(current.model_copy(deep=True) if current else None)
+            if new is None:
+                return current, False
+            if item is None:
+                cond: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+            elif "rev" in item:
+                cond = {"ConditionExpression": "rev = :rev", "ExpressionAttributeValues": {":rev": item["rev"]}}
+            else:  # written before revisions existed
+                cond = {"ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(rev)"}
+            try:
+                self._t.call("put_item", Item=self._item(new), **cond)
+            except ClientError as exc:
+                if _code(exc) != "ConditionalCheckFailedException":
+                    raise
+                continue  # someone wrote in between: re-read and re-apply the change
+            return new, True
+        raise RepositoryError(f"dynamodb verifications: no atomic update after {_CAS_ATTEMPTS} attempts")
 
     def failures_for_customer(self, customer_id: str, since: datetime) -> int:
         count = 0

@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from pydantic import BaseModel
 
@@ -428,6 +428,23 @@ class SqliteVerificationRepo:
             c.execute(
                 "INSERT INTO verification_failures (customer_id, at_key) VALUES (?, ?)", (customer_id, time_key(at))
             )
+
+    def update(
+        self, session_id: str, change: Callable[[VerificationState | None], VerificationState | None]
+    ) -> tuple[VerificationState | None, bool]:
+        # BEGIN IMMEDIATE takes the write lock before the read: other threads and processes on
+        # this file wait, so the change is applied to a state nobody else can alter meanwhile.
+        with self._db.tx() as c:
+            rows = c.execute("SELECT data FROM verifications WHERE session_id = ?", (session_id,)).fetchall()
+            current = _one(VerificationState, rows)
+            new = change(current.model_copy(deep=True) if current else None)
+            if new is None:
+                return current, False
+            c.execute(
+                "INSERT OR REPLACE INTO verifications (session_id, data) VALUES (?, ?)",
+                (session_id, new.model_dump_json()),
+            )
+            return new, True
 
 
 def _s3_ref(bucket: str, key: str) -> str:

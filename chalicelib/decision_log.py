@@ -817,7 +817,14 @@ class DecisionLog:
             acted=acted,
             **extra,
         )
-        return DecisionResult(acted, outcome, mode, policy_outcome, decision)
+        # On a duplicate id ``record`` hands back the decision stored first (a retry, or a racing
+        # duplicate that lost). The caller must act on THAT verdict, not on the one just evaluated
+        # (the facts or the policy may have changed since): the outcome acted on is the one in the log.
+        stored_policy = policy_outcome
+        if decision.policy_outcome is not None and decision.policy_version is not None:
+            stored_policy = PolicyOutcome(outcome=decision.policy_outcome, reasons=list(decision.policy_reasons),
+                                          policy_version=decision.policy_version)
+        return DecisionResult(decision.acted, decision.outcome, decision.mode or mode, stored_policy, decision)
 
     # ---- reading -----------------------------------------------------------------------------
 

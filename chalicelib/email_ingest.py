@@ -625,7 +625,8 @@ class EmailIngestService:
         customer = self.store.customers.get(rec.matched_customer_id) if rec.matched_customer_id else None
         request, reasons, outcome = self._evaluate(rec, customer)
         decision_id = rec.decision_id or derive_decision_id("email", ACTION, rec.record_id)
-        if self.decision_log.get(decision_id) is None:
+        stored = self.decision_log.get(decision_id)
+        if stored is None:
             t = rec.triage
             subject = {"triage_record_id": rec.record_id, "status": rec.status.value}
             for name, value in (("queue", rec.queue), ("txn_id", rec.matched_txn_id), ("case_id", rec.matched_case_id)):
@@ -633,7 +634,7 @@ class EmailIngestService:
                     subject[name] = value
             scores = {k: _float(t.get(k)) for k in ("urgency", "intent_confidence", "category_confidence") if k in t}
             policy = self._policy_now() if rec.status not in (TriageStatus.rejected_too_large, TriageStatus.failed_parse) else None
-            self.decision_log.record(
+            stored = self.decision_log.record(
                 action=ACTION,
                 outcome=outcome,
                 channel="email",
@@ -649,6 +650,9 @@ class EmailIngestService:
                 subject=subject,
                 decision_id=decision_id,
             )
+        # The outcome reported is the one in the log: a redelivery after a policy change, or a
+        # duplicate that lost the race to record, follows the decision recorded first.
+        outcome = stored.outcome
         return ObjectOutcome(
             bucket=bucket, key=key, record_id=rec.record_id, status=rec.status, outcome=outcome,
             decision_id=decision_id, queue=rec.queue, matched_customer_id=rec.matched_customer_id,

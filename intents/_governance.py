@@ -23,6 +23,8 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     decision_id: str | None = None
     mode: str = "on"
+    # When the recorded decision was taken: a retried or duplicated turn reads back an earlier one.
+    decided_at: datetime | None = None
 
 
 HANDOFF_WHY = {
@@ -70,7 +72,7 @@ class Governance:
 
     def _verdict(self, result) -> Verdict:
         return Verdict(outcome=result.outcome, acted=result.acted, reasons=list(result.decision.reasons),
-                       decision_id=result.decision.decision_id, mode=result.mode)
+                       decision_id=result.decision.decision_id, mode=result.mode, decided_at=result.decision.at)
 
     def decide_dispute(self, turn, txn: Transaction, reason: DisputeReason, amount_minor: int, channel: str = "chat",
                        extra_facts: dict | None = None) -> Verdict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from chalicelib.disputes import eligibility, open_case, timeline
 from chalicelib.models import DisputeReason, Transaction
@@ -328,6 +329,9 @@ def _handle(turn: Turn) -> Decision:
                         {"txn_id": txn.txn_id, "reason": reason.value, "amount_minor": amount, "merchant_contacted": contacted,
                          "description": clean, "policy_reasons": verdict.reasons, "decision_id": verdict.decision_id})
     case, created = open_case(turn.services.store, txn, reason, amount, now, contacted, clean, channel="chat")
+    # A retried or duplicated turn answers what the first one did: it read back the same decision,
+    # and the case was opened under it moments ago, so it is the same filing, not an earlier one.
+    created = created or _same_filing(case, verdict, reason, amount)
     tl = timeline(case.created_at.date(), txn)
     msg = render("dispute_filed" if created else "dispute_exists", case_id=case.case_id, amount=money(amount, txn.currency),
                  merchant=txn.merchant_name, credit_by=day(tl.provisional_credit_due), decide_by=day(tl.decision_due),
@@ -337,6 +341,15 @@ def _handle(turn: Turn) -> Decision:
         msgs.append(render("dispute_card_advice"))
     return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), slots=slots, messages=msgs,
                     facts={"case_id": case.case_id, "created": created, "decision_id": verdict.decision_id})
+
+
+RETRY_WINDOW = timedelta(minutes=2)  # Lex gives a code hook 30 s; its retries come well within this
+
+
+def _same_filing(case, verdict, reason: DisputeReason, amount: int) -> bool:
+    if verdict.decided_at is None or case.reason != reason or case.disputed_amount_minor != amount:
+        return False
+    return abs(case.created_at - verdict.decided_at) <= RETRY_WINDOW
 
 
 _CHANGE_CLEARS = {

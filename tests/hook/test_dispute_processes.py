@@ -37,7 +37,10 @@ def test_same_confirmed_turn_in_eight_processes(tmp_path):
     and the log holds one file_dispute decision, the one every reply acted on."""
     world = World(tmp_path)
     event = _event(world.token("demo-alice"))
-    ctx = multiprocessing.get_context("fork")
+    # forkserver, not fork: the hook's turn pool may already have threads in this (xdist) process, and
+    # a forked child would inherit the pool without its threads. Each container starts clean.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["chatbot.hook", "chatbot.services", "tests.hook.test_dispute_processes"])
     barrier, out = ctx.Barrier(PROCESSES), ctx.SimpleQueue()
     procs = [ctx.Process(target=_container, args=(world.settings, event, barrier, out)) for _ in range(PROCESSES)]
     for p in procs:

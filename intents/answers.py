@@ -54,9 +54,10 @@ _PHRASES = {
     "_yes_": ["go ahead", "please do", "of course", "do it", "sounds good", "that is right", "that is correct",
               "you bet", "i think so", "yes please", "thumbs up", "for sure", "why not", "let it through",
               "go for it", "no problem", "no worries", "all good", "let it go through", "fair enough"],
-    "_no_": ["no thanks", "no thank you", "not really", "not yet", "not now", "not right now", "no way",
+    "_no_": ["no thanks", "no thank you", "not really", "not yet", "not now", "not right now",
              "i do not think so", "do not think so", "leave it", "forget it", "never mind", "nevermind", "hold on",
              "not at the moment", "rather not", "not today", "thumbs down", "not at all", "maybe later"],
+    "_noway_": ["no way", "no chance", "hell no"],
 }
 _PHRASE_RE = sorted(((p, marker) for marker, ps in _PHRASES.items() for p in ps), key=lambda pm: -len(pm[0]))
 
@@ -64,11 +65,11 @@ YES_WORDS = {"yes", "yeah", "yea", "yeh", "ye", "yah", "ya", "yas", "yep", "yup"
              "okey", "okie", "oki", "kk", "sure", "correct", "right", "absolutely", "definitely", "certainly",
              "affirmative", "aye", "indeed", "alright", "aight", "fine", "confirm", "confirmed", "true", "ofc",
              "yessir", "yesh", "_yes_"}
-NO_WORDS = {"no", "nope", "nop", "nah", "naw", "na", "nay", "negative", "nein", "_no_"}
+NO_WORDS = {"no", "nope", "nop", "nah", "naw", "na", "nay", "negative", "nein", "_no_", "_noway_"}
 _SHORT_ONLY = {"y": "yes", "k": "ok", "n": "no"}  # single letters count only as the whole reply
 _UNSURE_WORDS = {"maybe", "perhaps", "possibly", "unsure", "idk", "dunno", "hmm", "hm", "umm", "um", "uh", "huh",
                  "_unsure_"}
-_QUESTION_WORDS = {"what", "which", "who", "why", "how", "where", "when", "wait"}
+_QUESTION_WORDS = {"what", "which", "who", "why", "how", "where", "when"}
 NEGATORS = {"not", "never", "no", "nothing", "none", "neither", "nor"}
 _CLAUSE_WORDS = {"but", "however", "though", "although", "and", "because", "cause", "cos", "coz", "plus", "except"}
 
@@ -160,9 +161,9 @@ def _negations(clause: list[str], upto: int) -> int:
     Leading interjections ("no, no, it was me", "yes that's not mine") answer the question and
     negate nothing; a "no" or "no way" further in does ("there's no way I bought that")."""
     start = 0
-    while start < len(clause) and (clause[start] in YES_WORDS or clause[start] in NO_WORDS):
+    while start < len(clause) and (clause[start] in YES_WORDS or clause[start] in NO_WORDS) and clause[start] != "_noway_":
         start += 1
-    return sum(1 for w in clause[start:upto] if w in NEGATORS or w == "_no_")
+    return sum(1 for w in clause[start:upto] if w in NEGATORS or w in ("_no_", "_noway_"))
 
 
 def _sign(clause: list[str], i: int, after: bool = False) -> int:

@@ -51,3 +51,21 @@ def test_each_hold_answer_has_at_least_ten_phrasings():
     counts = {k: len(v["phrasings"]) for k, v in spec["outcomes"].items()}
     assert all(n >= 10 for n in counts.values()), counts
     assert set(counts) == {"yes", "no", "not_me", "unclear"}
+
+
+def test_not_me_hands_the_fraud_team_the_context_redacted(world):
+    """Given Alice's held Best Buy payment, When she disowns it and types her card number in the
+    same breath, Then the fraud-queue handoff carries the transaction, the fraud decision and its
+    reason codes, and her words with the card number masked; the hold is untouched."""
+    emulator = world.emulator("demo-alice")
+    for text in ("why is my payment on hold", "the best buy one",
+                 "that wasn't me, my card is 4111 1111 1111 1111"):
+        result = emulator.send(text)
+    assert result.slot_to_elicit == "BlockCard"
+    [handoff] = world.store.handoffs.list_for_session(emulator.session_id)
+    assert handoff.reason == "fraud_reported_by_customer"
+    ctx = handoff.context
+    assert (ctx["txn_id"], ctx["fraud_decision_id"], ctx["reason_codes"]) == ("txn-alice-hold", "fd-alice-hold", ["UNUSUAL_AMOUNT"])
+    assert ctx["card_block_requested"] is False and ctx["hold_released"] is False
+    assert "4111 1111 1111 1111" not in ctx["customer_said"] and "wasn't me" in ctx["customer_said"]
+    assert not next(f for f in world.store.fraud.list_for_customer("demo-alice") if f.decision_id == "fd-alice-hold").released

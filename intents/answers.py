@@ -81,7 +81,7 @@ _OTHERS = {"someone", "somebody", "fraud", "fraudulent", "fraudster", "scam", "s
 _NOBODY = {"nobody"}
 _COPULA = {"was", "is", "were", "be", "am", "are", "been", "twas"}
 _SOFT = {"really", "actually", "definitely", "just", "totally", "absolutely", "certainly", "def", "even", "ever",
-         "only", "also", "personally", "already", "deffo", "def", "100", "honestly", "literally"}
+         "only", "also", "personally", "already", "deffo", "100", "honestly", "literally"}
 _FIRST = {"i", "we"}
 _THIRD = {"someone", "somebody", "they", "he", "she", "husband", "wife", "son", "daughter", "partner", "kid", "kids",
           "friend", "brother", "sister", "mum", "mom", "dad"}
@@ -90,9 +90,11 @@ _BARE_TAIL = {"not", "never", "it", "that", "this", "so", "already", "yet", "tho
 
 
 def _forms(*bases: str) -> set[str]:
+    """Regular inflections ("release", "released", "releasing", "stopped"); irregular ones are listed by hand."""
     out = set()
     for b in bases:
-        out |= {b, b + "s", b + "ed", b + "d", b + "ing", (b[:-1] + "ing") if b.endswith("e") else b}
+        stem = b[:-1] if b.endswith("e") else b
+        out |= {b, b + "s", stem + "ed", stem + "ing", b + b[-1] + "ed", b + b[-1] + "ing"}
     return out
 
 

@@ -171,3 +171,12 @@ def test_an_answer_lex_took_for_another_intent_returns_to_its_question():
     assert back.slots == {"ReleaseHold": "someone else used my card"}
     assert reclaim_answer(_Turn(intent_name="FileDispute", transcript="what's this?",
                                 session={"asked": "ExplainHold:ReleaseHold"})).intent_name == "FileDispute"
+
+
+@pytest.mark.parametrize("lead", ["yes", "Yeah,", "ok", "sure.", "no", "Nope!!", "👍", "hmm,"])
+@pytest.mark.parametrize("disown", ["that wasn't me", "i didn't buy it", "not mine", "someone else used my card",
+                                    "I never made this payment", "I don't recognise it"])
+def test_a_disowned_payment_is_never_released_whatever_comes_first(lead, disown):
+    """Given any yes, no or hesitation in front of a disowning sentence, When the hold question is
+    answered, Then the reader says NOT_ME: a word search would have seen the "yes" and released it."""
+    assert read_answer(f"{lead} {disown}", WAS_IT_YOU) is NOT_ME

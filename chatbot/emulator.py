@@ -90,6 +90,10 @@ class LexEmulator:
         st = self.slot_types.get(t)
         if st is None:
             return raw
+        return self._resolve_custom(st, raw)
+
+    @staticmethod
+    def _resolve_custom(st, raw: str) -> str | None:
         low = raw.lower().strip(" .!?")
         for v in st.values:
             if low == v.value.lower() or low in (s.lower() for s in v.synonyms):
@@ -163,9 +167,10 @@ class LexEmulator:
             elif slot is not None:
                 self.slots[slot.name] = _slot(text, value if value is not None else text)
         elif self.action == "ConfirmIntent" and self.intent in self.specs:
-            from intents.explain_hold import yes_no
-
-            answer = yes_no(text)
+            # Lex's own confirmation reading is a word search ("no, that wasn't me" is Denied):
+            # played naively here so the handlers' re-reading of the transcript is what gets tested.
+            value = self._resolve_custom(self.slot_types["YesNo"], text.strip()) if text.strip() else None
+            answer = {"yes": True, "no": False}.get(value or "")
             guess = recognise(text, use_classifier=self.use_classifier)
             if answer is None and guess and guess.confident and guess.intent != self.intent and guess.score >= SWITCH_SCORE:
                 self._start_intent(guess.intent, text)

@@ -24,7 +24,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
-    "handoffRef", "identityToken", "asked", "startedAt",
+    "handoffRef", "identityToken", "asked", "startedAt", "unclearAnswer",
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
 
@@ -121,7 +121,9 @@ def _asked(session: dict[str, str], intent_name: str) -> str | None:
 def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> dict:
     from intents.registry import handler_for
 
-    turn = build_turn(event, session, services, resolver)
+    from intents.answers import reclaim_answer
+
+    turn = reclaim_answer(build_turn(event, session, services, resolver))
     history = json_attr(session, ATTR_HISTORY, [])
     if not isinstance(history, list):
         history = []
@@ -130,6 +132,8 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
     decision = handler_for(turn.intent_name)(turn)
+    if decision.intent_name is None and turn.intent_name != event.intent_name:
+        decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision)
     return to_response(decision, event, turn).fit().to_dict()
 
@@ -173,6 +177,8 @@ def to_response(decision: Decision, event: lex.LexEvent, turn: Turn) -> lex.LexR
     action = decision.action
     if action == "ElicitSlot" and decision.slot_to_elicit:
         session[ATTR_ASKED] = f"{name}:{decision.slot_to_elicit}"
+    elif action == "ConfirmIntent":
+        session[ATTR_ASKED] = f"{name}:"  # no slot: the next reply answers the confirmation prompt
     else:
         session.pop(ATTR_ASKED, None)
     if action == "ElicitSlot" and not decision.slot_to_elicit:

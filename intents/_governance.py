@@ -40,6 +40,9 @@ HANDOFF_WHY = {
     "regulator_mention": "the message mentions a regulator or ombudsman, which a person must handle",
     "vulnerable_customer": "the message suggests you may need extra support from a person",
     "unsupported_language": "we can only answer in English in chat",
+    "fraud_reported_by_customer": "you told us a payment we had stopped was not yours",
+    "card_block_requested": "you asked us to block your card",
+    "unclear_answer": "we could not be sure of your answer in chat",
 }
 
 

@@ -13,6 +13,8 @@ from chalicelib.models import FraudAction, FraudDecision, Transaction, TxnStatus
 from chatbot.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
 from chatbot.replies import money, render, render_hold
 from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from intents import hold_fraud
+from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
 from intents._common import (
     choice_decision,
     criteria_from_turn,
@@ -67,24 +69,13 @@ SPEC = IntentSpec(
         SlotSpec(name="Amount", slot_type="AMAZON.Number", prompt="How much was it?", required=False),
         SlotSpec(name="HoldChoice", slot_type="AMAZON.AlphaNumeric", prompt="Which one is it? Say its number.", required=False),
         SlotSpec(name="ReleaseHold", slot_type="YesNo", prompt="Would you like to confirm it's you so the payment can go through?", required=False),
+        SlotSpec(name="BlockCard", slot_type="YesNo", prompt="Would you also like your card blocked?", required=False),
     ],
 )
 
-YES_NO_CARD = Card(title="Release the payment?", buttons=(Button("Yes, it was me", "yes"), Button("No", "no")))
-
-
-def yes_no(value: str | None) -> bool | None:
-    if not value:
-        return None
-    v = value.strip().lower().rstrip(".!")
-    for canonical in YES_NO.values:
-        if v == canonical.value or v in (s.lower() for s in canonical.synonyms):
-            return canonical.value == "yes"
-    if v.startswith(("yes", "yeah", "yep", "sure")):
-        return True
-    if v.startswith(("no", "nope", "don't", "do not")):
-        return False
-    return None
+YES_NO_CARD = Card(title="Was this payment yours?", buttons=(Button("Yes, it was me", "yes, it was me"),
+                                                               Button("No, it wasn't me", "no, it wasn't me"),
+                                                               Button("Not now", "not now")))
 
 
 def _active_holds(turn: Turn) -> list[tuple[Transaction, FraudDecision]]:
@@ -161,12 +152,22 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
         return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
                         messages=[render("hold_already_released", merchant=txn.merchant_name)])
 
-    answer = yes_no(turn.slot("ReleaseHold")) if turn.slot("ReleaseHold") else None
-    if turn.slot("ReleaseHold") and answer is None:
-        return _ask_release(turn, [render("yes_no_again")])
-    if answer is False:
+    if turn.slot_to_elicit == "BlockCard" or turn.slot("BlockCard"):
+        return hold_fraud.block_card_answer(turn, txn, fd)
+    text = answer_text(turn, "ReleaseHold")
+    answer = read_answer(text, WAS_IT_YOU) if text else None
+    if answer is Answer.NOT_ME:
+        return hold_fraud.report_not_me(turn, txn, fd)  # never a release, whatever else was said
+    if answer is Answer.UNCLEAR:
+        if clarified_before(turn, "ReleaseHold"):
+            return hold_fraud.unclear_twice(turn, txn, fd)
+        session = mark_clarified(turn.session, turn, "ReleaseHold")
+        return _ask_release(turn.with_(session=session), [render("clarify_was_it_you", amount=ctx["amount"], merchant=txn.merchant_name)])
+    if answer is not None:
+        turn = turn.with_(session=forget_clarified(turn.session))
+    if answer is Answer.NO:
         return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("hold_kept")])
-    if answer is True and releasable:
+    if answer is Answer.YES and releasable:
         return _release(turn, txn, fd)
 
     if releasable:

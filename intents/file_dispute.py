@@ -23,7 +23,18 @@ from intents._common import (
     require_identity,
     resolve_choice,
 )
-from intents.explain_hold import yes_no
+from intents.answers import (
+    CONFIRM_ACTION,
+    MERCHANT_CONTACTED,
+    Answer,
+    answer_text,
+    clarified_before,
+    confirmation_answer,
+    forget_clarified,
+    mark_clarified,
+    read_answer,
+)
+from intents.dispute_change import apply_change, ask_what_to_change
 
 REASONS: dict[str, list[str]] = {
     "unauthorised": ["unauthorized", "I don't recognise it", "I don't recognize it", "not me", "fraud", "I didn't make it",
@@ -128,6 +139,7 @@ SPEC = IntentSpec(
 
 REASON_CARD = Card(title="What went wrong?", buttons=tuple(Button(label, key) for key, label in list(REASON_LABELS.items())[:5]))
 YES_NO_CARD = Card(title="Merchant contacted?", buttons=(Button("Yes", "yes"), Button("No", "no")))
+CONFIRM_CARD = Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no")))
 MAX_DESCRIPTION = 1000
 
 
@@ -168,6 +180,17 @@ def _ask(turn: Turn, slot: str, messages: list[str], slots: dict, card: Card | N
     slots = dict(slots)
     slots[slot] = None
     return Decision(action="ElicitSlot", slot_to_elicit=slot, slots=slots, messages=messages, session=dict(turn.session), card=card)
+
+
+def _unclear(turn: Turn, txn: Transaction, slot: str, question: str, slots: dict, card: Card, confirm: bool = False) -> Decision:
+    """One short clarifying question; a second unclear answer goes to a person instead of looping."""
+    if clarified_before(turn, slot):
+        return escalate(turn, "unclear_answer", render("unclear_handoff"),
+                        {"txn_id": txn.txn_id, "question": slot or "confirm_dispute", "reason": slots.get("DisputeReason")})
+    session = mark_clarified(turn.session, turn, slot)
+    if confirm:
+        return Decision(action="ConfirmIntent", slots=slots, session=session, messages=[question], card=card)
+    return _ask(turn.with_(session=session), slot, [question], slots, card)
 
 
 def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
@@ -236,7 +259,8 @@ def _inline_correction(turn: Turn) -> tuple[Turn, str | None]:
     slots = {**turn.slots, "DisputedAmount": f"{amount / 100:.2f}"}
     if turn.slot_to_elicit:
         slots[turn.slot_to_elicit] = None
-    return turn.with_(slots=slots, confirmation_state="None"), render("dispute_amount_corrected", amount=money(amount))
+    return (turn.with_(slots=slots, confirmation_state="None", slot_to_elicit=None, transcript=""),
+            render("dispute_amount_corrected", amount=money(amount)))
 
 
 def handle(turn: Turn) -> Decision:
@@ -256,7 +280,7 @@ def _handle(turn: Turn) -> Decision:
         if inferred:  # "I don't recognise this charge" already says why: don't ask again
             turn = turn.with_(slots={**turn.slots, "DisputeReason": inferred.value})
     if turn.slot_to_elicit == "Change" or turn.slot("Change"):
-        corrected = _apply_change(turn)
+        corrected = apply_change(turn)
         if isinstance(corrected, Decision):
             return corrected
         turn = corrected
@@ -292,10 +316,14 @@ def _handle(turn: Turn) -> Decision:
 
     contacted: bool | None = None
     if reason != DisputeReason.unauthorised:
-        contacted = yes_no(turn.slot("MerchantContacted"))
-        if contacted is None:
-            msgs = [render("yes_no_again")] if turn.slot("MerchantContacted") else []
-            return _ask(turn, "MerchantContacted", msgs + [render("dispute_ask_contacted", merchant=txn.merchant_name)], slots, YES_NO_CARD)
+        text = answer_text(turn, "MerchantContacted")
+        said = read_answer(text, MERCHANT_CONTACTED) if text else None
+        if said is None:
+            return _ask(turn, "MerchantContacted", [render("dispute_ask_contacted", merchant=txn.merchant_name)], slots, YES_NO_CARD)
+        if said is Answer.UNCLEAR:
+            return _unclear(turn, txn, "MerchantContacted", render("clarify_contacted", merchant=txn.merchant_name), slots, YES_NO_CARD)
+        contacted = said is Answer.YES
+        turn = turn.with_(session=forget_clarified(turn.session))
         slots["MerchantContacted"] = "yes" if contacted else "no"
 
     description = turn.slot("Description")
@@ -307,18 +335,16 @@ def _handle(turn: Turn) -> Decision:
     if clean.strip().lower() in {"skip", "no", "none", "nothing", "n/a"}:
         clean = ""
 
-    if turn.confirmation_state == "Denied":
-        slots["Change"] = None
-        return Decision(action="ElicitSlot", slot_to_elicit="Change", slots=slots, session=dict(turn.session),
-                        messages=[render("dispute_what_change")],
-                        card=Card(title="Change what?", buttons=(Button("The payment", "payment"), Button("The reason", "reason"),
-                                  Button("The amount", "amount"), Button("The description", "description"),
-                                  Button("Cancel", "cancel"))))
-    if turn.confirmation_state != "Confirmed":
+    confirmed = confirmation_answer(turn, CONFIRM_ACTION)
+    if confirmed is Answer.NO:
+        return ask_what_to_change(turn.with_(session=forget_clarified(turn.session)), slots)
+    if confirmed is Answer.UNCLEAR:
+        return _unclear(turn, txn, "", render("clarify_dispute", txn=_txn_phrase(txn)), slots, CONFIRM_CARD, confirm=True)
+    if confirmed is None:
         summary = render("dispute_confirm", amount=money(amount, txn.currency), txn=_txn_phrase(txn), reason=REASON_PHRASES[reason.value],
                          full=amount == txn.amount_minor)
-        return Decision(action="ConfirmIntent", slots=slots, session=dict(turn.session), messages=[summary],
-                        card=Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no"))))
+        return Decision(action="ConfirmIntent", slots=slots, session=dict(turn.session), messages=[summary], card=CONFIRM_CARD)
+    turn = turn.with_(session=forget_clarified(turn.session))
 
     verdict = turn.services.governance.decide_dispute(turn, txn, reason, amount)
     if verdict.outcome == "deny":
@@ -350,47 +376,6 @@ def _same_filing(case, verdict, reason: DisputeReason, amount: int) -> bool:
     if verdict.decided_at is None or case.reason != reason or case.disputed_amount_minor != amount:
         return False
     return abs(case.created_at - verdict.decided_at) <= RETRY_WINDOW
-
-
-_CHANGE_CLEARS = {
-    "payment": ("TransactionRef", "DisputeReason", "DisputedAmount", "MerchantContacted", "Description"),
-    "reason": ("DisputeReason", "DisputedAmount"),
-    "amount": ("DisputedAmount",),
-    "description": ("Description",),
-}
-
-
-def validate_change(value: str | None) -> str | None:
-    if not value:
-        return None
-    v = value.strip().lower()
-    for option in ("payment", "reason", "amount", "description", "cancel"):
-        if option in v:
-            return option
-    for option, words in (("payment", ("transaction", "charge")), ("cancel", ("nothing", "stop", "never mind", "forget"))):
-        if any(w in v for w in words):
-            return option
-    return None
-
-
-def _apply_change(turn: Turn) -> Turn | Decision:
-    """After "no" at the confirmation: clear the detail to correct, so the dialog re-asks it."""
-    choice = validate_change(turn.slot("Change") or turn.transcript)
-    if choice is None:
-        slots = {**turn.slots, "Change": None}
-        return Decision(action="ElicitSlot", slot_to_elicit="Change", slots=slots, session=dict(turn.session),
-                        messages=[render("dispute_what_change")])
-    if choice == "cancel":
-        return Decision(action="Close", intent_state="Failed", session=dict(turn.session), messages=[render("dispute_not_filed")])
-    slots = dict(turn.slots)
-    slots["Change"] = None
-    for name in _CHANGE_CLEARS[choice]:
-        slots[name] = None
-    session = dict(turn.session)
-    if choice == "payment":
-        session.pop("lastTxnId", None)
-        session.pop("candidates", None)
-    return turn.with_(slots=slots, session=session, confirmation_state="None", slot_to_elicit=None, transcript="")
 
 
 def _txn_phrase(txn: Transaction) -> str:

@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test unit seed chat demo bench fuzz package train evaluate clean lint bot
+.PHONY: run test unit seed chat demo bench fuzz package train evaluate clean lint bot screenshots browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+## Debian's Chromium for the browser tests (Playwright never downloads a browser here). Installed once
+## when /usr/bin/chromium is missing; if it cannot be installed the browser tests skip, loudly.
+CHROMIUM := /usr/bin/chromium
+CHROMIUM_STAMP := $(VENV)/.chromium-installed
+$(CHROMIUM_STAMP):
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      || echo "WARNING: apt-get could not install chromium: the browser tests will be SKIPPED"; \
+	  else echo "WARNING: not root, cannot apt-get install chromium: the browser tests will be SKIPPED"; fi; \
+	fi
+	@if [ -x $(CHROMIUM) ]; then mkdir -p $(VENV) && touch $(CHROMIUM_STAMP); fi
+
+browser: $(CHROMIUM_STAMP)
 
 ## Seed the embedded SQLite store with the deterministic demo data and serve the local assistant.
 run: $(STAMP)
@@ -36,13 +51,17 @@ demo: $(STAMP)
 	bash scripts/demo.sh
 
 ## The whole suite, then the deployment package and its checks (issue 5).
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 	$(MAKE) package
 	$(PY) -m pytest -q -p no:cacheprovider tests_package
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHROMIUM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
+
+## Refresh the committed pictures of the web chat (desktop 1280x800, phone 390x844) in docs/screenshots/.
+screenshots: $(STAMP) $(CHROMIUM_STAMP)
+	DA_SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/browser -k screenshots
 
 bot: $(STAMP)
 	$(PY) -m chatbot build-bot --out build/lex-bot.json

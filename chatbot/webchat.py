@@ -5,14 +5,17 @@ mints a real identity token: that is the authenticated channel's job, never a pu
 """
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from chatbot.emulator import LexEmulator, local_emulator
+from chatbot.replies import render
 
 PAGE = Path(__file__).resolve().parent / "web" / "chat.html"
+GREETING_MARK = "{{greeting}}"
 MAX_SESSIONS = 500
 MAX_TEXT = 5000
 _SESSION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -31,7 +34,10 @@ class WebChat:
         self._lock = threading.Lock()
 
     def page(self) -> str:
-        return PAGE.read_text(encoding="utf-8")
+        """The page with the greeting filled in on the server: the assistant speaks first, in words
+        from the reply catalogue (reviewed like every other sentence), even before any script runs."""
+        greeting = html.escape(render("webchat_greeting"), quote=True)
+        return PAGE.read_text(encoding="utf-8").replace(GREETING_MARK, greeting)
 
     def turn(self, body) -> dict:
         if not isinstance(body, dict):

@@ -17,3 +17,13 @@ settings.register_profile("fuzz", max_examples=3000, deadline=None, derandomize=
                           database=DirectoryBasedExampleDatabase(".hypothesis/examples"), print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it loudly when the browser tests could not run (no Chromium, no Playwright): a skip line
+    in -q output is easy to miss, and a green run without them proves nothing about the web pages."""
+    reasons = {str(r.longrepr[-1]) for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and "BROWSER TESTS SKIPPED" in str(r.longrepr[-1])}
+    for reason in sorted(reasons):
+        terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(reason.removeprefix("Skipped: "))

@@ -94,3 +94,15 @@ def test_network_window_runs_from_expected_delivery_for_not_received():
     dup = case.model_copy(update={"reason": DisputeReason.duplicate})
     assert deadlines_for_case(dup, txn, card, expected_delivery=date(2026, 5, 1)).due("network_filing") == date(2026, 6, 29)
     assert dl.next_due(date(2026, 5, 10)).key == "provisional_credit"
+
+
+
+def test_demo_alice_has_one_debit_and_one_credit_card():
+    """Given the deterministic demo data, When the demo cards are built, Then alice's 4242 (Visa) is
+    debit, her 7781 (Mastercard) credit, and a card built without a type is debit."""
+    from chalicelib import demo_data
+
+    cards = {c.last4: c for c in demo_data._demo_customers(demo_data._Clock(date(2026, 3, 2))).cards}
+    assert cards["4242"].card_type is CardType.debit
+    assert cards["7781"].card_type is CardType.credit
+    assert Card(card_id="x", customer_id="c", last4="1111").card_type is CardType.debit

@@ -22,6 +22,7 @@ from chalicelib.merchants import MERCHANTS, MERCHANTS_BY_KEY, Merchant, render_d
 from chalicelib.models import (
     Card,
     CardStatus,
+    CardType,
     CaseEvent,
     CaseState,
     Customer,
@@ -155,8 +156,10 @@ def _demo_customers(clock: _Clock) -> DemoData:
     )
     d.customers += [alice, bob]
     a1 = Card(card_id="card-alice-1", customer_id="demo-alice", last4="4242", network="visa", status=CardStatus.active)
+    # One card of each regulation (Reg E debit, Reg Z credit), so both dispute clocks can be shown.
     a2 = Card(
-        card_id="card-alice-2", customer_id="demo-alice", last4="7781", network="mastercard", status=CardStatus.active
+        card_id="card-alice-2", customer_id="demo-alice", last4="7781", network="mastercard", status=CardStatus.active,
+        card_type=CardType.credit,
     )
     b1 = Card(card_id="card-bob-1", customer_id="demo-bob", last4="5454", network="mastercard", status=CardStatus.active)
     d.cards += [a1, a2, b1]

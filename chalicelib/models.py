@@ -36,12 +36,23 @@ class CardStatus(str, Enum):
     blocked = "blocked"
 
 
+class CardType(str, Enum):
+    """Which regulation binds a dispute: Regulation E (debit) or Regulation Z (credit)."""
+
+    debit = "debit"
+    credit = "credit"
+
+
 class Card(_Model):
     card_id: str
     customer_id: str
     last4: str
     network: str = "visa"
     status: CardStatus = CardStatus.active
+    # Default debit: every card stored before this field existed was worked under Reg E, and
+    # Reg E's clock (provisional credit in 10 business days) is the stricter one, so an unknown
+    # card is never given a later deadline than the law may require.
+    card_type: CardType = CardType.debit
 
     @field_validator("last4")
     @classmethod
@@ -123,17 +134,23 @@ OPEN_CASE_STATES = frozenset(
     {CaseState.opened, CaseState.awaiting_customer, CaseState.provisional_credit, CaseState.under_review}
 )
 
-# Allowed transitions of the dispute state machine.
+# Allowed transitions of the dispute state machine (who may make each: chalicelib/cases/data/lifecycle.yaml).
+# Reg E: a case still being worked when its provisional-credit date comes (under review, or waiting
+# for the customer) must move to provisional_credit, and a credited case may still need the customer.
 CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.opened: frozenset(
         {CaseState.awaiting_customer, CaseState.provisional_credit, CaseState.under_review, CaseState.withdrawn}
     ),
-    CaseState.awaiting_customer: frozenset({CaseState.under_review, CaseState.withdrawn, CaseState.resolved_lost}),
+    CaseState.awaiting_customer: frozenset(
+        {CaseState.under_review, CaseState.provisional_credit, CaseState.withdrawn, CaseState.resolved_lost}
+    ),
     CaseState.provisional_credit: frozenset(
-        {CaseState.under_review, CaseState.resolved_won, CaseState.resolved_lost, CaseState.withdrawn}
+        {CaseState.awaiting_customer, CaseState.under_review, CaseState.resolved_won, CaseState.resolved_lost,
+         CaseState.withdrawn}
     ),
     CaseState.under_review: frozenset(
-        {CaseState.awaiting_customer, CaseState.resolved_won, CaseState.resolved_lost, CaseState.withdrawn}
+        {CaseState.awaiting_customer, CaseState.provisional_credit, CaseState.resolved_won, CaseState.resolved_lost,
+         CaseState.withdrawn}
     ),
     CaseState.resolved_won: frozenset(),
     CaseState.resolved_lost: frozenset(),
@@ -142,9 +159,15 @@ CASE_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 
 
 class CaseEvent(_Model):
+    """One step of a case's history; ``note`` says why. Who made it (``actor``/``actor_kind``) and
+    the state it left are recorded by chalicelib.cases.lifecycle (None on older records)."""
+
     at: datetime = Field(default_factory=utcnow)
     state: CaseState
     note: str = ""
+    from_state: CaseState | None = None
+    actor: str | None = None
+    actor_kind: str | None = None  # customer | assistant | agent | system
 
 
 class DisputeCase(_Model):
@@ -163,6 +186,10 @@ class DisputeCase(_Model):
     provisional_credit_due: date | None = None
     decision_due: date | None = None
     history: list[CaseEvent] = Field(default_factory=list)
+    # Card-network reason code (chalicelib.cases.reason_codes), e.g. "13.1" (Visa) or "4855" (Mastercard).
+    network_reason_code: str | None = None
+    # Evidence collected so far: checklist item key -> redacted note (chalicelib.cases.evidence).
+    evidence: dict[str, str] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

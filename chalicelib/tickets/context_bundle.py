@@ -1,0 +1,139 @@
+"""The context bundle: everything the assistant knew and decided, for the agent who takes over.
+
+Its shape is ``context_bundle.schema.json`` (versioned; tests validate every bundle against it).
+The bundle is built from masked projections, never from the models themselves, so a field added
+to Customer (a date of birth, a phone) cannot leak into it; every string in it also passes the one
+card-number guard (chalicelib.pci) and an optional redactor the composition root supplies (the
+NLP redactor, for CVVs and dates of birth in free text).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from chalicelib.cases.deadlines import CaseDeadlines
+from chalicelib.cases.evidence import EvidenceStatus
+from chalicelib.email_ingest import mask_address
+from chalicelib.models import Card, Customer, DisputeCase, Transaction
+from chalicelib.pci import scrub_pans
+from chalicelib.tickets.model import Ticket
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).with_name("context_bundle.schema.json")
+
+
+@lru_cache(maxsize=1)
+def bundle_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _iso(v: datetime | date | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def _guard(value: Any, redact: Callable[[str], str] | None) -> Any:
+    if isinstance(value, str):
+        text = redact(value) if redact else value
+        return scrub_pans(text)[0]
+    if isinstance(value, dict):
+        return {k: _guard(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_guard(v, redact) for v in value]
+    return value
+
+
+def customer_summary(customer: Customer | None, cards: Iterable[Card] = ()) -> dict | None:
+    if customer is None:
+        return None
+    return {
+        "customer_ref": customer.customer_id,
+        "name_initial": (customer.name.strip()[:1] or "?") + ".",
+        "email_masked": mask_address(customer.email),
+        "vulnerable": customer.vulnerable,
+        "cards": [{"last4": c.last4, "network": c.network, "card_type": c.card_type.value} for c in cards],
+    }
+
+
+def transaction_summary(t: Transaction) -> dict:
+    return {
+        "txn_id": t.txn_id, "occurred_at": t.occurred_at.isoformat(), "merchant_name": t.merchant_name,
+        "descriptor": t.descriptor, "mcc": t.mcc, "amount_minor": t.amount_minor, "currency": t.currency,
+        "status": t.status.value, "card_last4": t.card_last4, "channel": t.channel, "country": t.country,
+    }
+
+
+def case_summary(case: DisputeCase | None, deadlines: CaseDeadlines | None, evidence: EvidenceStatus | None) -> dict | None:
+    if case is None:
+        return None
+    return {
+        "case_id": case.case_id, "state": case.state.value, "reason": case.reason.value,
+        "network_reason_code": case.network_reason_code,
+        "disputed_amount_minor": case.disputed_amount_minor, "currency": case.currency,
+        "deadlines": deadlines.to_dict() if deadlines else None,
+        "evidence": evidence.to_dict() if evidence else None,
+        "history": [e.model_dump(mode="json") for e in case.history],
+    }
+
+
+def decision_summary(d: Any) -> dict:
+    """A decision-log ``Decision`` (or a mapping with its fields), reduced to what an agent reads."""
+    get = d.get if isinstance(d, Mapping) else lambda k, default=None: getattr(d, k, default)
+    at = get("at")
+    return {
+        "decision_id": str(get("decision_id", "")), "at": at.isoformat() if isinstance(at, datetime) else str(at or ""),
+        "actor": str(get("actor", "")), "action": str(get("action", "")), "outcome": str(get("outcome", "")),
+        "explanation": str(get("explanation", "") or ""), "reasons": [str(r) for r in get("reasons", []) or []],
+        "policy_version": get("policy_version"),
+    }
+
+
+def build_context_bundle(
+    ticket: Ticket,
+    *,
+    customer: Customer | None = None,
+    cards: Iterable[Card] = (),
+    identity_level: str = "anonymous",
+    transactions: Iterable[Transaction] = (),
+    case: DisputeCase | None = None,
+    deadlines: CaseDeadlines | None = None,
+    evidence: EvidenceStatus | None = None,
+    triage: Mapping[str, Any] | None = None,
+    conversation_kind: str = "none",
+    messages: Iterable[Mapping[str, Any]] = (),
+    decisions: Iterable[Any] = (),
+    next_action: tuple[str, str] = ("review", "Read the conversation and contact the customer."),
+    redact: Callable[[str], str] | None = None,
+) -> dict:
+    """The bundle for ``ticket``. ``messages`` are {role, text, at?} and should arrive redacted;
+    ``redact`` (e.g. nlp.redact) is applied to every string again, then the PAN guard."""
+    bundle = {
+        "schema_version": SCHEMA_VERSION,
+        "ticket": {
+            "ticket_id": ticket.ticket_id, "queue": ticket.queue.value, "priority": ticket.priority.value,
+            "reason": ticket.reason, "created_by": ticket.created_by.value, "sla_due": ticket.sla_due.isoformat(),
+        },
+        "customer": customer_summary(customer, cards),
+        "identity_level": identity_level,
+        "transactions": [transaction_summary(t) for t in transactions],
+        "case": case_summary(case, deadlines, evidence),
+        "triage": dict(triage) if triage is not None else None,
+        "conversation": {
+            "kind": conversation_kind,
+            "messages": [{"role": str(m.get("role", "")), "at": _iso(m.get("at")) if not isinstance(m.get("at"), str)
+                          else m.get("at"), "text": str(m.get("text", ""))} for m in messages],
+        },
+        "decisions": [decision_summary(d) for d in decisions],
+        "recommended_next_action": {"code": next_action[0], "text": next_action[1]},
+    }
+    return _guard(bundle, redact)
+
+
+def validate_bundle(bundle: Mapping[str, Any]) -> None:
+    """Raise jsonschema.ValidationError when the bundle breaks its schema (jsonschema is a test and
+    agent-API dependency, imported only here)."""
+    import jsonschema
+
+    jsonschema.validate(bundle, bundle_schema(), format_checker=jsonschema.FormatChecker())

@@ -1,0 +1,127 @@
+"""Tickets in DynamoDB: conditional writes make a replayed create a no-op and a stale save fail.
+
+Keys: ``ticket_id`` (hash). Index ``by_queue`` (queue, prio_due) lists a queue in the order agents
+work it; sparse index ``open_by_customer`` (open_key = customer#reason, created_key) holds only
+tickets that are not resolved, so the duplicate check reads one small partition.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.repositories.common import time_key
+from chalicelib.repositories.dynamodb import _code, _ResourceClientAdapter, _Table
+from chalicelib.tickets.model import Queue, Ticket, TicketStatus
+from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
+
+BY_QUEUE = "by_queue"
+OPEN_BY_CUSTOMER = "open_by_customer"
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """CreateTable parameters (also the shape the CloudFormation template should declare)."""
+    s = lambda *ns: [{"AttributeName": n, "AttributeType": "S"} for n in ns]  # noqa: E731
+
+    def key(h: str, r: str | None = None) -> list[dict[str, str]]:
+        return [{"AttributeName": h, "KeyType": "HASH"}] + ([{"AttributeName": r, "KeyType": "RANGE"}] if r else [])
+
+    return {
+        "TableName": name,
+        "AttributeDefinitions": s("ticket_id", "queue", "prio_due", "open_key", "created_key"),
+        "KeySchema": key("ticket_id"),
+        "GlobalSecondaryIndexes": [
+            {"IndexName": BY_QUEUE, "KeySchema": key("queue", "prio_due"), "Projection": {"ProjectionType": "ALL"}},
+            {"IndexName": OPEN_BY_CUSTOMER, "KeySchema": key("open_key", "created_key"),
+             "Projection": {"ProjectionType": "ALL"}},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def _open_key(t: Ticket) -> str | None:
+    return f"{t.customer_ref}#{t.reason}" if t.customer_ref and t.is_open else None
+
+
+class DynamoTicketStore:
+    def __init__(self, client_or_resource: Any, table_name: str = "tickets"):
+        client = client_or_resource
+        if hasattr(client, "Table") and hasattr(client, "meta"):  # a boto3.resource: use its client
+            client = _ResourceClientAdapter(client.meta.client)
+        self._client = client
+        self._t = _Table(client, table_name)
+        self.table_name = table_name
+
+    def create_schema(self) -> None:
+        try:
+            self._client.create_table(**table_definition(self.table_name))
+        except ClientError as exc:
+            if _code(exc) != "ResourceInUseException":
+                raise
+
+    @staticmethod
+    def _item(t: Ticket) -> dict:
+        item = {
+            "ticket_id": {"S": t.ticket_id},
+            "queue": {"S": t.queue.value},
+            "status": {"S": t.status.value},
+            "prio_due": {"S": f"{t.priority.value}#{time_key(t.sla_due)}#{t.ticket_id}"},
+            "created_key": {"S": time_key(t.created_at)},
+            "version": {"N": str(t.version)},
+            "data": {"S": t.model_dump_json()},
+        }
+        if (ok := _open_key(t)) is not None:
+            item["open_key"] = {"S": ok}
+        return item
+
+    @staticmethod
+    def _load(item: dict) -> Ticket:
+        return Ticket.model_validate_json(item["data"]["S"])
+
+    def create(self, ticket: Ticket) -> Ticket:
+        try:
+            self._t.call("put_item", Item=self._item(ticket), ConditionExpression="attribute_not_exists(ticket_id)")
+        except ClientError:  # only ConditionalCheckFailed reaches here (_Table wraps the rest)
+            raise AlreadyExists(ticket.ticket_id) from None
+        return ticket.model_copy(deep=True)
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        item = self._t.get({"ticket_id": {"S": ticket_id}})
+        return self._load(item) if item else None
+
+    def save(self, ticket: Ticket) -> Ticket:
+        saved = ticket.model_copy(deep=True, update={"version": ticket.version + 1})
+        try:
+            self._t.call(
+                "put_item",
+                Item=self._item(saved),
+                ConditionExpression="attribute_exists(ticket_id) AND version = :v",
+                ExpressionAttributeValues={":v": {"N": str(ticket.version)}},
+            )
+        except ClientError:
+            raise (StaleTicket(ticket.ticket_id) if self.get(ticket.ticket_id) else NotFound(ticket.ticket_id)) from None
+        return saved
+
+    def find_open(self, customer_ref: str, reason: str) -> Ticket | None:
+        items = self._t.query(
+            IndexName=OPEN_BY_CUSTOMER,
+            KeyConditionExpression="open_key = :k",
+            ExpressionAttributeValues={":k": {"S": f"{customer_ref}#{reason}"}},
+        )
+        found = sorted((self._load(i) for i in items), key=lambda t: (t.created_at, t.ticket_id))
+        return found[0] if found else None
+
+    def list(self, queue: Queue | None = None, status: TicketStatus | None = None) -> list[Ticket]:
+        if queue is not None:
+            items = self._t.query(
+                IndexName=BY_QUEUE,
+                KeyConditionExpression="#q = :q",
+                ExpressionAttributeNames={"#q": "queue"},
+                ExpressionAttributeValues={":q": {"S": Queue(queue).value}},
+            )
+        else:
+            items = self._t.scan()
+        tickets = [self._load(i) for i in items]
+        if status is not None:
+            tickets = [t for t in tickets if t.status is TicketStatus(status)]
+        return sort_for_agents(tickets)

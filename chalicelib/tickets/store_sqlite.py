@@ -1,0 +1,92 @@
+"""Tickets in SQLite: the pydantic model as JSON plus the columns the access patterns need."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from chalicelib.repositories.common import time_key
+from chalicelib.tickets.model import Queue, Ticket, TicketStatus
+from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket_id    TEXT PRIMARY KEY,
+    queue        TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    customer_ref TEXT,
+    reason       TEXT NOT NULL,
+    created_key  TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    data         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tickets_by_queue ON tickets (queue, status);
+CREATE INDEX IF NOT EXISTS tickets_open_by_customer ON tickets (customer_ref, reason, status, created_key);
+"""
+
+
+class SqliteTicketStore:
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        self._conn.execute("PRAGMA busy_timeout = 5000")
+
+    def create_schema(self) -> None:
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _row(self, t: Ticket) -> tuple:
+        return (t.ticket_id, t.queue.value, t.status.value, t.customer_ref, t.reason, time_key(t.created_at),
+                t.version, t.model_dump_json())
+
+    def create(self, ticket: Ticket) -> Ticket:
+        with self._lock:
+            try:
+                self._conn.execute("INSERT INTO tickets VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._row(ticket))
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(ticket.ticket_id) from None
+        return ticket.model_copy(deep=True)
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        with self._lock:
+            row = self._conn.execute("SELECT data FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
+        return Ticket.model_validate_json(row[0]) if row else None
+
+    def save(self, ticket: Ticket) -> Ticket:
+        saved = ticket.model_copy(deep=True, update={"version": ticket.version + 1})
+        with self._lock:
+            cur = self._conn.execute(
+                "UPDATE tickets SET queue = ?, status = ?, customer_ref = ?, reason = ?, version = ?, data = ? "
+                "WHERE ticket_id = ? AND version = ?",
+                (saved.queue.value, saved.status.value, saved.customer_ref, saved.reason, saved.version,
+                 saved.model_dump_json(), ticket.ticket_id, ticket.version),
+            )
+            if cur.rowcount == 0:
+                exists = self._conn.execute("SELECT 1 FROM tickets WHERE ticket_id = ?", (ticket.ticket_id,)).fetchone()
+                raise StaleTicket(ticket.ticket_id) if exists else NotFound(ticket.ticket_id)
+        return saved
+
+    def find_open(self, customer_ref: str, reason: str) -> Ticket | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT data FROM tickets WHERE customer_ref = ? AND reason = ? AND status != ? "
+                "ORDER BY created_key, ticket_id LIMIT 1",
+                (customer_ref, reason, TicketStatus.resolved.value),
+            ).fetchone()
+        return Ticket.model_validate_json(row[0]) if row else None
+
+    def list(self, queue: Queue | None = None, status: TicketStatus | None = None) -> list[Ticket]:
+        sql, params = "SELECT data FROM tickets WHERE 1 = 1", []
+        if queue is not None:
+            sql, params = sql + " AND queue = ?", params + [Queue(queue).value]
+        if status is not None:
+            sql, params = sql + " AND status = ?", params + [TicketStatus(status).value]
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return sort_for_agents([Ticket.model_validate_json(r[0]) for r in rows])

@@ -1,0 +1,100 @@
+"""The context bundle validates against its versioned schema and carries no card number, date of
+birth or CVV."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timezone
+
+import jsonschema
+import pytest
+
+from chalicelib.cases.deadlines import deadlines_for_case
+from chalicelib.cases.evidence import case_evidence_status
+from chalicelib.cases.lifecycle import Actor, transition
+from chalicelib.models import Card, CardType, Customer, DisputeCase, DisputeReason, Transaction, TxnStatus
+from chalicelib.pci import find_pans
+from chalicelib.tickets.context_bundle import SCHEMA_VERSION, build_context_bundle, bundle_schema, validate_bundle
+from chalicelib.tickets.service import new_ticket
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+DOB = date(1985, 7, 14)
+DOB_FORMS = ("1985-07-14", "07/14/1985", "14/07/1985", "July 14, 1985", "14 July 1985")
+CVV_RE = re.compile(r"(?i)\b(?:cvv2?|cvc2?|security\s+code)\b\W{0,3}\d{3,4}\b")
+
+
+def _bundle(messages, redact=None):
+    customer = Customer(customer_id="demo-alice", name="Alice Moreno", email="alice@example.com", phone="+1-555-0100",
+                        date_of_birth=DOB, created_at=T0)
+    card = Card(card_id="k1", customer_id="demo-alice", last4="4242", card_type=CardType.debit)
+    txn = Transaction(txn_id="t1", customer_id="demo-alice", card_id="k1", card_last4="4242", descriptor="ACME*SHOP",
+                      merchant_name="Acme", mcc="5999", amount_minor=4200, status=TxnStatus.posted, occurred_at=T0,
+                      channel="ecommerce")
+    case = DisputeCase(case_id="DSP-ABCDEF", customer_id="demo-alice", txn_id="t1", reason=DisputeReason.not_received,
+                       disputed_amount_minor=4200, created_at=T0, network_reason_code="13.1",
+                       evidence={"expected_delivery_date": "2026-02-20"})
+    case = transition(case, "awaiting_customer", Actor("assistant", "assistant"), "need merchant contact", now=T0)
+    ticket = new_ticket(created_by="talk_to_agent", source_ref="sess-1#4", reason="customer_request",
+                        queue="disputes", priority="P3", customer_ref="demo-alice", case_id=case.case_id, now=T0)
+    decisions = [{"decision_id": "dec-1", "at": T0, "actor": "assistant", "action": "file_dispute",
+                  "outcome": "escalate", "explanation": "amount over the assistant's limit", "reasons": ["over_limit"],
+                  "policy_version": "2026-11-01"}]
+    return build_context_bundle(
+        ticket, customer=customer, cards=[card], identity_level="step_up_verified", transactions=[txn], case=case,
+        deadlines=deadlines_for_case(case, txn, card), evidence=case_evidence_status(case, {"goods": True}),
+        triage={"category": "not_received", "urgency": "normal"}, conversation_kind="chat", messages=messages,
+        decisions=decisions, next_action=("ask_merchant_contact", "Ask when the customer contacted Acme."),
+        redact=redact,
+    )
+
+
+def _leaks(bundle) -> list[str]:
+    text = json.dumps(bundle, default=str)
+    found = [f"pan:{s.last4}" for s in find_pans(text)]
+    found += [f"dob:{f}" for f in DOB_FORMS if f in text]
+    found += [f"cvv:{m.group()}" for m in CVV_RE.finditer(text)]
+    return found
+
+
+def test_bundle_validates_and_carries_the_whole_story():
+    """Given a verified customer escalating a not-received dispute, When the bundle is built, Then it
+    validates against schema 1.0 and holds the masked customer, the case with Reg E deadlines, the
+    missing evidence, the decision with its explanation and the next action."""
+    b = _bundle([{"role": "customer", "text": "my parcel never came", "at": T0}])
+    validate_bundle(b)
+    assert b["schema_version"] == SCHEMA_VERSION == bundle_schema()["properties"]["schema_version"]["const"]
+    assert b["customer"] == {"customer_ref": "demo-alice", "name_initial": "A.", "email_masked": "a***@example.com",
+                             "vulnerable": False, "cards": [{"last4": "4242", "network": "visa", "card_type": "debit"}]}
+    assert b["case"]["deadlines"]["regulation"] == "reg_e"
+    assert b["case"]["history"][-1]["actor_kind"] == "assistant"
+    assert "merchant_contact_attempt" in [i["key"] for i in b["case"]["evidence"]["missing_required"]]
+    assert b["decisions"][0]["explanation"] == "amount over the assistant's limit"
+    assert _leaks(b) == []
+
+
+def test_a_card_number_typed_in_chat_is_masked_and_a_redactor_removes_cvv_and_dob():
+    """Given a transcript where the customer typed a card number, a CVV and a date of birth, When the
+    bundle is built with the injected redactor, Then none survives the scan; without the redactor the
+    card number is still masked by the PCI guard (and the scan would catch the rest)."""
+    msgs = [{"role": "customer", "text": "card 4111-1111-1111-1111 cvv 123, dob 07/14/1985"}]
+
+    def redact(text):
+        text = CVV_RE.sub("[CVV]", text)
+        return re.sub(r"(?i)\bdob\s+\S+", "dob [DOB]", text)
+
+    assert _leaks(_bundle(msgs, redact)) == []
+    bare = _leaks(_bundle(msgs))
+    assert not any(x.startswith("pan:") for x in bare) and "cvv:cvv 123" in bare and "dob:07/14/1985" in bare
+
+
+def test_schema_refuses_a_date_of_birth_or_an_unmasked_email():
+    """Given a valid bundle, When a date_of_birth is added to the customer or the email unmasked,
+    Then validation fails (the schema is closed)."""
+    b = _bundle([])
+    b["customer"]["date_of_birth"] = "1985-07-14"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_bundle(b)
+    b = _bundle([])
+    b["customer"]["email_masked"] = "alice@example.com"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_bundle(b)

@@ -49,6 +49,18 @@ def email_ingest(event):
     )
 
 
+@app.on_kinesis_record(
+    stream=_ingest_settings.card_events_stream, batch_size=_ingest_settings.card_events_batch_size,
+    starting_position="TRIM_HORIZON", name="card_events",
+)
+def card_events(event):
+    """Card authorisations, declines, settlements, reversals and refunds (chalicelib/fraud/stream.py).
+    Returns the partial-batch response: the mapping needs FunctionResponseTypes [ReportBatchItemFailures]."""
+    from chalicelib.fraud.service import handle_kinesis_event
+
+    return handle_kinesis_event(event.to_dict())
+
+
 @app.route("/chat", methods=["GET"])
 def chat_page():
     return Response(body=_local_channel().page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})

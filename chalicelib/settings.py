@@ -85,6 +85,22 @@ class Settings(BaseSettings):
     email_triage_fn: str = "nlp.triage:triage_email_tiered"  # Comprehend tier + its controls (nlp.tiering)
     email_redact_fn: str = "nlp.redact:redact"
 
+    # Card-event stream and fraud scoring (issue 12; chalicelib/fraud/). The stream name is read
+    # when app.py is imported (Chalice needs it at package time).
+    card_events_stream: str = "da-card-events"
+    card_events_batch_size: int = Field(default=100, ge=1, le=10000)
+    fraud_model: Literal["none", "sagemaker", "frauddetector"] = "none"
+    fraud_model_mode: Literal["off", "shadow", "on"] = "shadow"
+    fraud_model_floor: float = Field(default=0.3, ge=0, le=1)  # rules risk below this never calls the model
+    fraud_model_timeout_s: float = 1.0
+    fraud_model_max_attempts: int = Field(default=2, ge=1, le=5)
+    fraud_sagemaker_endpoint: str = "da-fraud-scorer"
+    fraud_detector_id: str = "da_card_fraud"
+    fraud_detector_version: str | None = None
+    fraud_event_type: str = "card_authorisation"
+    notifier: Literal["outbox", "sns"] = "outbox"
+    outbox_dir: Path = Field(default=REPO_ROOT / ".data" / "outbox")
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

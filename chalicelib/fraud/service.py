@@ -1,0 +1,113 @@
+"""Builds the card-event stream's services from settings: the one place they are constructed.
+
+Why here and not in ``app.py``: the entry point only parses and calls; the replay CLI and the tests
+build the same processor with the same wiring (a store, a decision log, a notifier of their own).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from chalicelib.cost import CircuitBreaker, CostMeter, DEFAULT_PRICES
+from chalicelib.fraud.actions import FraudActionService
+from chalicelib.fraud.adapters import (FRAUDDETECTOR_API, SAGEMAKER_API, FraudDetectorScorer, GuardedModelScorer,
+                                       SageMakerScorer, model_prices)
+from chalicelib.fraud.events import CardEvent
+from chalicelib.fraud.ledger import build_event_ledger
+from chalicelib.fraud.scoring import HISTORY_DAYS, RulesEngine, ScoringContext, SelectiveScorer
+from chalicelib.fraud.stream import APPLIED_TTL_S, CardEventProcessor
+from chalicelib.idempotency import IdempotencyGuard, build_idempotency_store
+from chalicelib.models import Transaction
+
+
+@dataclass
+class FraudService:
+    """Scores an applied authorisation and acts on the verdict (the stream's ``on_authorisation``)."""
+
+    store: Any
+    scorer: SelectiveScorer
+    actions: FraudActionService
+
+    def assess(self, txn: Transaction, event: CardEvent) -> dict:
+        since = txn.occurred_at - timedelta(days=HISTORY_DAYS)
+        history = tuple(self.store.transactions.list_for_customer(txn.customer_id, since=since, until=txn.occurred_at))
+        ctx = ScoringContext(txn, history, cvv=event.cnp.cvv if event.cnp else "not_provided",
+                             device_new=event.device_new, event_id=event.event_id)
+        return self.actions.act(txn, self.scorer.score(ctx), event.event_id)
+
+
+def build_model(settings, rules: RulesEngine, *, client=None, breaker: CircuitBreaker | None = None):
+    """The configured model behind its guard (None when ``fraud_model`` is ``none``)."""
+    if settings.fraud_model == "none":
+        return None, None
+    from chalicelib.aws import client as aws_client
+
+    service = "sagemaker-runtime" if settings.fraud_model == "sagemaker" else "frauddetector"
+    client = client or aws_client(service, settings, timeout_s=settings.fraud_model_timeout_s,
+                                  max_attempts=settings.fraud_model_max_attempts)
+    if settings.fraud_model == "sagemaker":
+        model, api = SageMakerScorer(client, settings.fraud_sagemaker_endpoint, rules), SAGEMAKER_API
+    else:
+        model = FraudDetectorScorer(client, settings.fraud_detector_id, settings.fraud_event_type, rules,
+                                    detector_version=settings.fraud_detector_version)
+        api = FRAUDDETECTOR_API
+    breaker = breaker or CircuitBreaker(f"fraud_{settings.fraud_model}", latency_ms=settings.fraud_model_timeout_s * 1000)
+    return GuardedModelScorer(model, rules, breaker), api
+
+
+def build_notifier(settings):
+    if settings.notifier == "sns":
+        from chalicelib.aws import client as aws_client
+        from chalicelib.outbox import SnsSmsNotifier
+
+        return SnsSmsNotifier(aws_client("sns", settings))
+    from chalicelib.outbox import LocalOutbox
+
+    return LocalOutbox(settings.outbox_dir)
+
+
+def build_processor(settings=None, *, store=None, decision_log=None, notifier=None, metrics=None,
+                    model_client=None, cost: CostMeter | None = None) -> CardEventProcessor:
+    from chalicelib.settings import get_settings
+
+    settings = settings or get_settings()
+    if store is None:
+        from chalicelib.repositories.factory import get_store
+
+        store = get_store(settings)
+    if decision_log is None:
+        from chalicelib.decision_log import build_decision_log
+
+        decision_log = build_decision_log(settings)
+    if metrics is None:
+        from chalicelib.metrics import get_metrics
+
+        metrics = get_metrics()
+    rules = RulesEngine()
+    model, api = build_model(settings, rules, client=model_client)
+    cost = cost or CostMeter.from_env(prices={**DEFAULT_PRICES, **model_prices()})
+    scorer = SelectiveScorer(rules, model, mode=settings.fraud_model_mode, floor=settings.fraud_model_floor,
+                             cost=cost, api=api, metrics=metrics)
+    actions = FraudActionService(store, decision_log, notifier or build_notifier(settings), metrics=metrics,
+                                 model_mode=settings.fraud_model_mode, cost=cost)
+    fraud = FraudService(store, scorer, actions)
+    guard = IdempotencyGuard(build_idempotency_store(settings), ttl_s=APPLIED_TTL_S)
+    return CardEventProcessor(store, build_event_ledger(settings), guard, on_authorisation=fraud.assess)
+
+
+_processor: CardEventProcessor | None = None
+
+
+def get_processor() -> CardEventProcessor:
+    """The container's processor, built on first use (moves to the composition root with issue 9)."""
+    global _processor
+    if _processor is None:
+        _processor = build_processor()
+    return _processor
+
+
+def handle_kinesis_event(event: dict, processor: CardEventProcessor | None = None) -> dict:
+    """The Lambda Kinesis event (``{"Records": [...]}``) → partial-batch response."""
+    processor = processor or get_processor()
+    return processor.handle_records(event.get("Records", [])).response()

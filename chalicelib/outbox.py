@@ -1,0 +1,87 @@
+"""Outbound customer notices: SNS SMS in AWS, one file per message in ``.data/outbox/`` locally.
+
+Why one file per message, named by the message id: a replayed event rewrites the same file instead
+of sending twice, and a person (or a test) can read exactly what the customer would receive.
+SMS become ``<id>.sms.json``, email ``<id>.eml``. Every text passes the PAN guard before it leaves,
+and the recipient is stored masked (last 4 characters of a phone number only).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from chalicelib.pci import find_pans
+
+
+class UnsafeNotice(ValueError):
+    """A notice carried a card number: refused, never sent."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    message_id: str  # stable per cause (e.g. the decision id): the idempotency key of the send
+    customer_id: str
+    channel: str  # sms | email
+    to: str  # phone (E.164) or email address
+    text: str
+    subject: str = ""
+
+
+def mask_recipient(to: str) -> str:
+    if "@" in to:
+        local, _, domain = to.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return "*" * max(0, len(to) - 4) + to[-4:]
+
+
+def _check(notice: Notice) -> None:
+    if find_pans(notice.text) or find_pans(notice.subject):
+        raise UnsafeNotice("notice text contains a card number")
+
+
+class Notifier(Protocol):
+    def send(self, notice: Notice) -> str:
+        """Deliver; returns a provider message id (or the outbox path). Raises on failure."""
+        ...
+
+
+class LocalOutbox:
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def send(self, notice: Notice) -> str:
+        _check(notice)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if notice.channel == "email":
+            msg = EmailMessage()
+            msg["To"] = mask_recipient(notice.to)
+            msg["From"] = "alerts@dispute-assistant.example"
+            msg["Subject"] = notice.subject or "About a payment on your card"
+            msg["Message-ID"] = f"<{notice.message_id}@dispute-assistant.example>"
+            msg.set_content(notice.text)
+            path = self.directory / f"{notice.message_id}.eml"
+            path.write_bytes(bytes(msg))
+        else:
+            path = self.directory / f"{notice.message_id}.sms.json"
+            body = {**asdict(notice), "to": mask_recipient(notice.to)}
+            path.write_text(json.dumps(body, indent=2, sort_keys=True))
+        return str(path)
+
+
+class SnsSmsNotifier:
+    """SMS through ``sns.publish(PhoneNumber=...)`` as a transactional message."""
+
+    def __init__(self, sns_client, sender_id: str | None = None):
+        self.client = sns_client
+        self.sender_id = sender_id
+
+    def send(self, notice: Notice) -> str:
+        _check(notice)
+        attrs = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if self.sender_id:
+            attrs["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self.sender_id}
+        resp = self.client.publish(PhoneNumber=notice.to, Message=notice.text, MessageAttributes=attrs)
+        return resp["MessageId"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.models import Handoff, Transaction, TxnStatus
-from chalicelib.pci import contains_pan, find_pans
+from chalicelib.pci import contains_pan, find_pans, guard_value
 from chatbot.dialog import (
     ATTR_CANDIDATES,
     ATTR_HANDOFF,
@@ -390,7 +390,7 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
             customer_id=turn.identity.customer_id if turn.identity.verified else None,
             session_id=turn.session_id,
             reason=reason,
-            summary=_redacted(turn.transcript)[:500],
+            summary=_redacted(turn.transcript)[:500],  # redact() ends with the one outbound guard
             context=_context_bundle(turn, extra or {}),
             channel="chat",
             created_at=now_of(turn),
@@ -435,4 +435,6 @@ def _context_bundle(turn: Turn, extra: dict) -> dict:
         "at": now_of(turn).astimezone(timezone.utc).isoformat(),
     }
     bundle.update(extra)
-    return bundle
+    # The ticket an agent reads is outbound text too: handler-supplied extras (search criteria built
+    # from the customer's words) pass the one guard with everything else.
+    return guard_value(bundle)

@@ -51,7 +51,7 @@ from urllib.parse import quote_plus, unquote_plus
 from pydantic import BaseModel, Field
 
 from chalicelib.decision_log import derive_decision_id
-from chalicelib.pci import guard_text
+from chalicelib.pci import guard_text, guard_value
 from chalicelib.idempotency import DuplicateInProgress, key_from
 from chalicelib.models import Customer, TriageRecord, TriageStatus, utcnow
 from chalicelib.policy import DecisionRequest
@@ -166,13 +166,8 @@ def scrub_pans(text: str) -> str:
 
 
 def scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return scrub_pans(value)
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    return value
+    """Every string (and key) of a record through the one outbound guard before it is stored."""
+    return guard_value(value)
 
 
 def _b32(*parts: str) -> str:

@@ -85,10 +85,11 @@ def redact_mapping(value: Any) -> Any:
     """Scrubs card numbers from every string inside a record or log payload (dicts, lists, tuples).
 
     This is the last line of defence before a record is stored or a log line written: it runs only
-    the Luhn scrubber (cheap, no pipeline) so it can wrap every structured log call.
+    the one outbound guard (cheap, no pipeline: card numbers, CVV, SSN, IBAN) so it can wrap every
+    structured log call.
     """
     if isinstance(value, str):
-        return scrub_pans(value)[0]
+        return guard_text(value)
     if isinstance(value, dict):
         return {k: redact_mapping(v) for k, v in value.items()}
     if isinstance(value, list):

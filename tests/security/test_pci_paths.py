@@ -161,3 +161,31 @@ def test_log_lines_of_project_loggers_are_scrubbed(caplog):
     ours = [r for r in caplog.records if r.name == "chalicelib.anything"]
     assert ours and not _leaks([ours[0].getMessage(), json.dumps(ours[0].detail)]), ours[0].getMessage()
     assert "[CARD ****0009]" in ours[0].getMessage()
+
+
+def test_session_attribute_values_are_guarded_before_encoding(world):
+    """Given session attributes whose JSON escapes a card number's separators (tab, NBSP as \\u00a0,
+    en dash) and a CVV, When the hook answers, Then the decoded values carry none of them (a scrub
+    over the encoded string used to miss exactly these)."""
+    nasty = {"name": "LookupTransaction", "slots": {"Merchant": "4111\t1111\t1111\t1111",
+                                                    "Amount": "5500\u00a00000\u00a00000\u00a00004",
+                                                    "TransactionDate": "2221\u20130000\u20130000\u20130009 cvv 123"}}
+    carried = {"pendingIntent": json.dumps(nasty), "candidates": json.dumps(["4111\t1111\t1111\t1111"]),
+               "intentHistory": json.dumps(["5500\u00a00000\u00a00000\u00a00004"])}
+    for intent, token in (("LookupTransaction", {}), ("DisputeStatus", world.token("demo-alice")),
+                          ("FallbackIntent", world.token("demo-bob"))):
+        ev = make_lex_event(intent=intent, slots={}, transcript="hello", session_attributes=carried,
+                            request_attributes=token, session_id=f"attrs-{intent}")
+        attrs = world.hook(ev)["sessionState"].get("sessionAttributes", {})
+        decoded = [json.loads(v) if v[:1] in "[{" else v for v in attrs.values()]
+        assert not _leaks(_strings(decoded) + list(attrs.values())), (intent, attrs)
+
+
+def test_metric_dimensions_never_carry_a_card_number():
+    """Given a dimension value holding a card number, When a metric is emitted, Then the EMF document
+    carries the masked token only."""
+    from chalicelib.metrics import GovernanceMetrics
+
+    lines: list = []
+    GovernanceMetrics(sink=lines.append, enabled=True).put("Turns", 1, Intent="4111\u00a01111\u00a01111\u00a01111")
+    assert lines and not _leaks([str(x) for x in lines]) and "[CARD ****1111]" in str(lines)

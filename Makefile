@@ -79,7 +79,7 @@ bench: $(BENCH_STAMP)
 	$(PY) -m bench
 
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz tests/security tests/ingest/test_pci_email.py
 
 ## Training needs torch + transformers: kept out of the test venv and the Lambda package.
 train:

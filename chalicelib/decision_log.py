@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import random
-import re
 import secrets
 import sqlite3
 import threading
@@ -86,33 +85,22 @@ def compute_hash(record: dict[str, Any]) -> str:
 # PAN guard
 # --------------------------------------------------------------------------------------------
 
-from chalicelib.pci import luhn_valid  # noqa: E402  (one definition of a card number checksum)
-
-_DIGIT_RUN = re.compile(r"\d+(?:[ .\-]\d+)*")
-
-
-_STANDALONE_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d+(?:[ .\-]\d+)*(?![A-Za-z0-9])")
+from chalicelib.pci import find_sensitive  # noqa: E402  (the one card-number finder)
 
 
 def contains_pan(text: str, standalone_only: bool = False) -> bool:
-    """True when text holds a Luhn-valid run of 13–19 digits, contiguous or grouped by ' ', '-', '.'.
+    """True when text holds anything the outbound guard would remove: a card number in any grouping,
+    digits or separators (chalicelib.pci decides), a CVV, an SSN or an IBAN.
 
-    Groups are tried in every contiguous combination so that a card number next to other digits
-    ("4111 1111 1111 1111 2029") is still found. ``standalone_only`` (used for identifier fields)
-    ignores digit runs glued to letters, as inside a hex digest ("dec-9f3a0412345678901234b"),
-    which are not card numbers but would otherwise trip the check about once in 400 ids.
+    ``standalone_only`` (used for identifier fields) ignores card-like digit runs glued to letters,
+    as inside a hex digest ("dec-9f3a0412345678901234b"), which would otherwise trip the check about
+    once in 400 ids.
     """
-    for m in (_STANDALONE_DIGIT_RUN if standalone_only else _DIGIT_RUN).finditer(text):
-        groups = re.split(r"[ .\-]", m.group(0))
-        for i in range(len(groups)):
-            digits = ""
-            for j in range(i, len(groups)):
-                digits += groups[j]
-                if len(digits) > 19:
-                    break
-                if len(digits) >= 13 and luhn_valid(digits):
-                    return True
-    return False
+    spans = find_sensitive(text)
+    if not standalone_only:
+        return bool(spans)
+    return any(not ((sp.start > 0 and text[sp.start - 1].isalpha()) or (sp.end < len(text) and text[sp.end].isalpha()))
+               for sp in spans)
 
 
 # Identifier fields: generated or derived ids (hex/base32 digests), checked for standalone numbers only.

@@ -51,7 +51,7 @@ from urllib.parse import quote_plus, unquote_plus
 from pydantic import BaseModel, Field
 
 from chalicelib.decision_log import derive_decision_id
-from chalicelib.pci import scrub_pans as _pci_scrub
+from chalicelib.pci import guard_text, guard_value
 from chalicelib.idempotency import DuplicateInProgress, key_from
 from chalicelib.models import Customer, TriageRecord, TriageStatus, utcnow
 from chalicelib.policy import DecisionRequest
@@ -160,18 +160,14 @@ def mask_address(address: str | None) -> str | None:
 
 
 def scrub_pans(text: str) -> str:
-    """Mask every card number to its last 4 (chalicelib.pci decides what a card number is)."""
-    return _pci_scrub(text)[0]
+    """Mask every card number to its last 4 and drop CVV, SSN and IBAN (the one outbound guard,
+    chalicelib.pci, decides what each is)."""
+    return guard_text(text)
 
 
 def scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return scrub_pans(value)
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    return value
+    """Every string (and key) of a record through the one outbound guard before it is stored."""
+    return guard_value(value)
 
 
 def _b32(*parts: str) -> str:
@@ -425,7 +421,8 @@ class EmailIngestService:
         if existing is not None:
             return self._finish(existing, bucket, key, duplicate=True)
         now = self.clock()
-        base = dict(record_id=record_id, message_id=message_id, s3_bucket=bucket, s3_key=key, received_at=now,
+        # The raw header is the customer's text too (a card number has been seen in a Message-ID).
+        base = dict(record_id=record_id, message_id=scrub_pans(message_id) if message_id else None, s3_bucket=bucket, s3_key=key, received_at=now,
                     size=total, decision_id=derive_decision_id("email", ACTION, record_id))
         if total > self.max_bytes:
             log.warning("email_ingest: %s is %d bytes, over the %d cap", record_id, total, self.max_bytes)
@@ -697,6 +694,9 @@ def build_email_ingest_service(settings: Any = None, *, s3: Any = None, store: A
     from chalicelib.repositories import get_store
     from chalicelib.settings import get_settings
 
+    from chalicelib import log_guard
+
+    log_guard.install()  # the ingest container's log lines pass the PAN/PII guard
     settings = settings or get_settings()
     return EmailIngestService(
         store or get_store(settings),
@@ -776,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.email_ingest", description=main.__doc__)
     parser.add_argument("paths", nargs="+", help="raw .eml files or directories of them")
     args = parser.parse_args(argv)
+    from chalicelib import log_guard
+
+    log_guard.install()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from chalicelib.settings import get_settings
 

@@ -68,7 +68,9 @@ class GovernanceMetrics:
         """Emit one EMF document with one metric; returns it (None when disabled)."""
         if not self.enabled:
             return None
-        dims = {"service": self.service, **{k: str(v) for k, v in dimensions.items()}}
+        from chalicelib.pci import guard_text  # a dimension value is stored and shown like any log line
+
+        dims = {"service": self.service, **{k: guard_text(str(v)) for k, v in dimensions.items()}}
         doc = {
             "_aws": {
                 "Timestamp": int(self.clock() * 1000),

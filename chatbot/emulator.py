@@ -277,7 +277,9 @@ def _otp_note(emulator: LexEmulator, result: TurnResult) -> str | None:
 
     services = get_services()[0]
     path = getattr(getattr(services, "otp_sender", None), "path", None)
-    state = services.step_up.status(emulator.session_id)
+    from chalicelib.ids import session_key
+
+    state = services.step_up.status(session_key(emulator.session_id))
     if path is None or not state or not state.candidate_customer_id:
         return None
     code = latest_local_code(path, state.candidate_customer_id)

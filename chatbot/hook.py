@@ -13,7 +13,10 @@ import logging
 import time
 from typing import Any
 
+from chalicelib.ids import session_key
+from chalicelib.pci import contains_pan
 from chatbot import lex
+from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
 from chatbot.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
 from chatbot.replies import render
 
@@ -39,13 +42,12 @@ def _settings():
 
 def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
     """Keep only our keys, cap each value, and mask any card number in them: Lex stores session
-    attributes, so a PAN a client (or a bug) put there must not be echoed back and kept."""
-    from nlp.patterns import scrub_pans
-
+    attributes, so a PAN (or CVV, SSN, IBAN) a client or a bug put there must not be echoed back
+    and kept. Values are guarded before they are cut, JSON values as values (chatbot.outbound)."""
     out = {}
     for k, v in (attrs or {}).items():
         if k in KNOWN_SESSION_KEYS and v is not None:
-            out[k] = scrub_pans(str(v)[:MAX_ATTR_VALUE])[0]
+            out[k] = guard_attribute(str(v))[:MAX_ATTR_VALUE]
     return out
 
 
@@ -55,17 +57,34 @@ def _error_response(key: str, session_attributes: dict[str, str] | None = None) 
 
 
 def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | None = None) -> dict:
-    started = time.monotonic()
+    """One Lex turn; whatever path answers, the reply passes the outbound guard on the way out."""
     try:
         event = lex.parse_event(raw)
     except lex.LexEventError as exc:
         logger.warning("rejected lex event", extra={"error_code": exc.code, "detail": str(exc)[:200]})
-        return _error_response("error_bad_event")
+        return guard_response(_error_response("error_bad_event"))
+    if contains_pan(event.session_id):
+        # Refused before anything is keyed, stored or logged under it: a card number as a session id.
+        logger.error("rejected lex event", extra={"error_code": "session_id_pan_shaped",
+                                                  "session_id": session_key(event.session_id)})
+        return guard_response(_error_response("error_session_id"))
+    shared = customer_shared_card(event.input_transcript, *_slot_texts(event))
+    response = _handle(event, services, resolver, budget_s)
+    return guard_response(response, render("card_number_shared") if shared else None)
 
+
+def _slot_texts(event: lex.LexEvent) -> list[str]:
+    return [t for v in (event.intent.slots or {}).values() if v is not None
+            for t in (v.original, v.interpreted) if isinstance(t, str)]
+
+
+def _handle(event: lex.LexEvent, services, resolver, budget_s: float | None) -> dict:
+    started = time.monotonic()
+    sid = session_key(event.session_id)
     session = _clean_session(event.session_attributes)
     transcript = event.input_transcript or ""
     if len(transcript) > MAX_TRANSCRIPT_CHARS:
-        logger.info("transcript too long", extra={"chars": len(transcript), "session_id": event.session_id})
+        logger.info("transcript too long", extra={"chars": len(transcript), "session_id": sid})
         return _error_response("error_too_long", session)
 
     if services is None or resolver is None:
@@ -79,24 +98,25 @@ def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | N
     try:
         response = future.result(timeout=remaining)
     except cf.TimeoutError:
-        logger.error("turn exceeded budget", extra={"session_id": event.session_id, "budget_s": budget,
+        logger.error("turn exceeded budget", extra={"session_id": sid, "budget_s": budget,
                                                     "intent": event.intent_name})
         return _error_response("error_timeout", session)
     except Exception:  # a bug or a dependency failure: the customer still gets an answer
-        logger.exception("turn failed", extra={"session_id": event.session_id, "intent": event.intent_name})
+        logger.exception("turn failed", extra={"session_id": sid, "intent": event.intent_name})
         return _error_response("error_internal", session)
-    logger.info("turn", extra={"session_id": event.session_id, "intent": event.intent_name,
+    logger.info("turn", extra={"session_id": sid, "intent": event.intent_name,
                                "ms": round((time.monotonic() - started) * 1000, 1)})
     return response
 
 
 def build_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> Turn:
-    identity = resolver.resolve(event.request_attributes or {}, session, event.session_id)
+    sid = session_key(event.session_id)  # the only session id anything downstream sees
+    identity = resolver.resolve(event.request_attributes or {}, session, sid)
     intent = event.intent
     slots = {k: (v.interpreted if v is not None else None) for k, v in (intent.slots or {}).items()}
     original = {k: (v.original if v is not None else None) for k, v in (intent.slots or {}).items()}
     return Turn(
-        session_id=event.session_id,
+        session_id=sid,
         intent_name=intent.name,
         invocation_source=event.invocation_source,
         transcript=event.input_transcript or "",

@@ -22,6 +22,9 @@ def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> 
     from chalicelib.settings import get_settings
     from intents._governance import Governance
 
+    from chalicelib import log_guard
+
+    log_guard.install()  # every log line of this container passes the PAN/PII guard
     settings = settings or get_settings()
     store = store or get_store(settings)
     if otp_sender is None:

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+from chalicelib.pci import guard_value
 from chatbot.emulator import LexEmulator, local_emulator
 from chatbot.replies import render
 
@@ -65,7 +66,9 @@ class WebChat:
                 emulator = entry[1]
                 self._sessions.move_to_end(session_id)
         result = emulator.send(text)
-        return {"session_id": session_id, "turn": result.as_json(), "otp": self._otp(emulator, result)}
+        # The page shows the customer's own words back too: they pass the same guard as the bot's.
+        turn = guard_value(result.as_json())
+        return {"session_id": session_id, "turn": turn, "otp": self._otp(emulator, result)}
 
     @staticmethod
     def _otp(emulator: LexEmulator, result) -> str | None:

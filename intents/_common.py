@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.models import Handoff, Transaction, TxnStatus
+from chalicelib.pci import contains_pan, find_pans, guard_value
 from chatbot.dialog import (
     ATTR_CANDIDATES,
     ATTR_HANDOFF,
@@ -75,7 +76,8 @@ def require_identity(turn: Turn) -> Decision | None:
 
 
 def _clean_slots(slots: dict[str, str | None]) -> dict[str, str | None]:
-    return {k: (v if v is None else str(v)[:200]) for k, v in slots.items()}
+    """Session attributes hold state, never the customer's raw words: a redacted copy is parked."""
+    return {k: (v if v is None else _redacted(str(v)[:200])) for k, v in slots.items()}
 
 
 # --------------------------------------------------------------------------- search
@@ -112,7 +114,8 @@ _FILLER = re.compile(
 
 
 def parse_amount_text(text: str | None) -> int | None:
-    if not text:
+    """An amount typed in a slot; a card number is never read as one (it is not money)."""
+    if not text or contains_pan(str(text)):
         return None
     from nlp.entities import parse_amount
 
@@ -143,8 +146,11 @@ def parse_date_text(text: str | None, today: date) -> date | None:
 def amount_in_phrase(text: str) -> int | None:
     """An amount in a free phrase: "$42.99", "42.99 dollars", or a bare "899" / "the 58.20 one".
 
-    Four-digit bare numbers are left alone (card endings, years); dates are stripped first."""
+    Four-digit bare numbers are left alone (card endings, years); dates and card numbers are
+    stripped first."""
     from nlp.entities import parse_amount
+
+    text = without_pans(text)
 
     found = parse_amount(text)
     if found:
@@ -164,7 +170,7 @@ def criteria_from_turn(turn: Turn, text_slot: str = "Merchant", text: str | None
     of that in one slot, so amounts, dates and card digits are pulled out of it as well.
     """
     today = now_of(turn).date()
-    text = (turn.slot(text_slot) or "") if text is None else text
+    text = without_pans((turn.slot(text_slot) or "") if text is None else text)
     crit = Criteria(
         amount_minor=parse_amount_text(turn.slot("Amount")),
         on=parse_date_text(turn.slot("TransactionDate"), today),
@@ -189,6 +195,15 @@ def criteria_from_turn(turn: Turn, text_slot: str = "Merchant", text: str | None
     if crit.last4 and not re.fullmatch(r"\d{4}", crit.last4):
         crit.last4 = None
     return crit
+
+
+def without_pans(text: str) -> str:
+    """The text with card numbers blanked, so no digit of one is read as an amount, date or merchant."""
+    out, pos = [], 0
+    for sp in find_pans(text or ""):
+        out.append(text[pos:sp.start] + " ")
+        pos = sp.end
+    return "".join(out) + (text or "")[pos:]
 
 
 def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | None = None) -> list[Transaction]:
@@ -375,7 +390,7 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
             customer_id=turn.identity.customer_id if turn.identity.verified else None,
             session_id=turn.session_id,
             reason=reason,
-            summary=_redacted(turn.transcript)[:500],
+            summary=_redacted(turn.transcript)[:500],  # redact() ends with the one outbound guard
             context=_context_bundle(turn, extra or {}),
             channel="chat",
             created_at=now_of(turn),
@@ -420,4 +435,6 @@ def _context_bundle(turn: Turn, extra: dict) -> dict:
         "at": now_of(turn).astimezone(timezone.utc).isoformat(),
     }
     bundle.update(extra)
-    return bundle
+    # The ticket an agent reads is outbound text too: handler-supplied extras (search criteria built
+    # from the customer's words) pass the one guard with everything else.
+    return guard_value(bundle)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from chalicelib.disputes import eligibility, open_case, timeline
 from chalicelib.models import DisputeReason, Transaction
+from chalicelib.pci import guard_text
 from chalicelib.settings import get_settings
 from chatbot.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
 from chatbot.replies import day, money, render
@@ -216,7 +217,7 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
         misses = int(turn.session.get(ATTR_NO_MATCH, "0") or 0) + 1
         if misses >= 3:
             return None, escalate(turn, "no_match", render("lookup_give_up"))
-        d = _ask(turn, "TransactionRef", [render("lookup_none", criteria=f"matching “{ref[:60]}”")], turn.slots)
+        d = _ask(turn, "TransactionRef", [render("lookup_none", criteria=f"matching “{guard_text(ref)[:60]}”")], turn.slots)
         d.session[ATTR_NO_MATCH] = str(misses)
         return None, d
     remembered = last_txn(turn)

@@ -7,7 +7,27 @@ bank number from an order number; context words are what separate a CVV from a q
 from __future__ import annotations
 
 import re
-from chalicelib.pci import PAN_RUN_RE, Span, find_pans, luhn_valid, scrub_pans  # noqa: F401  (re-exported)
+# The card-number finder and the CVV / SSN / IBAN / id patterns live in chalicelib.pci (standard library
+# only, shared with the outbound guard); re-exported here so detectors and the guard cannot disagree.
+from chalicelib.pci import (  # noqa: F401  (re-exported)
+    CASE_ID_RE,
+    CVV_AFTER_RE,
+    CVV_RE,
+    HANDOFF_ID_RE,
+    IBAN_LENGTHS,
+    IBAN_RE,
+    PAN_RUN_RE,
+    SSN_CONTEXT_RE,
+    SSN_RE,
+    TXN_ID_RE,
+    Span,
+    find_ibans,
+    find_pans,
+    guard_text,
+    iban_valid,
+    luhn_valid,
+    scrub_pans,
+)
 
 # --------------------------------------------------------------------------------------------
 # Checksums
@@ -24,43 +44,11 @@ def aba_valid(digits: str) -> bool:
     return (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + (d[2] + d[5] + d[8])) % 10 == 0
 
 
-# ISO 13616 lengths for the countries a card-dispute desk sees most; others fall back to 15-34.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28,
-    "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22,
-    "GI": 23, "GL": 18, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27,
-    "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31,
-    "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PT": 25, "QA": 29, "RO": 24, "RS": 22,
-    "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VA": 22,
-}
-
-
-def iban_valid(compact: str) -> bool:
-    """ISO 7064 mod-97-10 over the rearranged IBAN (country code and check digits moved last)."""
-    if len(compact) < 15 or len(compact) > 34 or not compact.isalnum():
-        return False
-    expected = IBAN_LENGTHS.get(compact[:2])
-    if expected is not None and len(compact) != expected:
-        return False
-    rearranged = compact[4:] + compact[:4]
-    try:
-        number = int("".join(str(int(ch, 36)) for ch in rearranged))
-    except ValueError:
-        return False
-    return number % 97 == 1
-
-
 def _has_context(text: str, start: int, end: int, pattern: re.Pattern[str], before: int,
                  after: int = 0) -> bool:
     return bool(pattern.search(text, max(0, start - before), start)) or (
         after > 0 and bool(pattern.search(text, end, min(len(text), end + after))))
 
-
-CVV_RE = re.compile(
-    r"(?i)\b(?:cvv2?|cvc2?|cvn|cid|csc|security\s+code|card\s+verification(?:\s+(?:value|code|number))?)"
-    r"\b[^\d\n]{0,20}?(?<!\d)(\d{3,4})(?!\d)")
-CVV_AFTER_RE = re.compile(
-    r"(?i)(?<![\d$€£¥.,])(\d{3,4})(?![\d.,])\s+(?:is\s+)?(?:the\s+|my\s+)?(?:cvv2?|cvc2?|security\s+code)\b")
 
 _MMYY = r"(?:0?[1-9]|1[0-2])\s?[/\-]\s?(?:20)?\d{2}"
 EXPIRY_KW_RE = re.compile(
@@ -68,11 +56,6 @@ EXPIRY_KW_RE = re.compile(
     rf"\b[^\d\n]{{0,12}}?(?<![\d/])({_MMYY})(?![\d/])")
 MMYY_RE = re.compile(r"(?<![\d/.\-])((?:0[1-9]|1[0-2])\s?/\s?(?:20)?\d{2})(?![\d/])")
 CARD_CONTEXT_RE = re.compile(r"(?i)\b(?:card|visa|mastercard|amex|discover|cvv|cvc|exp)\b|\[CARD ")
-
-IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34}")
-
-SSN_RE = re.compile(r"(?<![\d\-])(?!000|666|9\d\d)(\d{3})([- ]?)(?!00)(\d{2})\2(?!0000)(\d{4})(?![\d\-])")
-SSN_CONTEXT_RE = re.compile(r"(?i)\b(?:ssn|social\s+security|ss#|tax\s*id|tin)\b")
 
 ROUTING_RE = re.compile(r"(?<![\d\-])(\d{9})(?![\d\-])")
 ROUTING_CONTEXT_RE = re.compile(r"(?i)\b(?:routing|aba|rtn|transit|bank\s+code|sort\s+code)\b")
@@ -118,10 +101,6 @@ DOB_RE = re.compile(
 
 # --------------------------------------------------------------------------------------------
 # Things that must never be redacted (amounts, ids, transaction dates)
-
-CASE_ID_RE = re.compile(r"(?i)\bDSP-[A-Z0-9]{4,12}\b")
-HANDOFF_ID_RE = re.compile(r"(?i)\bHND-[A-Z0-9]{4,12}\b")
-TXN_ID_RE = re.compile(r"(?i)\btxn[-_][A-Za-z0-9](?:[A-Za-z0-9_\-]*[A-Za-z0-9])?")
 
 CURRENCY_SYMBOLS = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD", "A$": "AUD",
                     "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
@@ -177,18 +156,7 @@ def detect_expiry(text: str, cards: list[Span], window: int) -> list[Span]:
 
 
 def detect_iban(text: str) -> list[Span]:
-    out: list[Span] = []
-    for m in IBAN_RE.finditer(text):
-        cand = m.group()
-        positions = [i for i, ch in enumerate(cand) if ch != " "]
-        compact = "".join(cand[i] for i in positions)
-        lengths = [IBAN_LENGTHS[compact[:2]]] if compact[:2] in IBAN_LENGTHS else range(
-            min(34, len(compact)), 14, -1)
-        for n in lengths:
-            if n <= len(compact) and iban_valid(compact[:n]):
-                out.append(Span(m.start(), m.start() + positions[n - 1] + 1, "IBAN"))
-                break
-    return out
+    return find_ibans(text)
 
 
 def detect_ssn(text: str, window: int) -> list[Span]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from chalicelib.pci import guard_text
 from nlp.patterns import scrub_pans
 
 if TYPE_CHECKING:  # spaCy is imported only when the pipeline is first needed
@@ -61,10 +62,14 @@ def redact(text: str) -> Redaction:
         findings.append(PiiFinding(type=sp.type, start=sp.start, end=sp.end))
     out.append(text[pos:])
     redacted = "".join(out)
-    # Safety net: whatever the detectors and the resolver decided, no Luhn-valid run leaves.
-    redacted, extra = scrub_pans(redacted)
-    if extra:
-        counts["CARD"] = counts.get("CARD", 0) + extra
+    # Safety net: whatever the detectors and the resolver decided, no card number, CVV, SSN or
+    # IBAN leaves (the one outbound guard, chalicelib.pci).
+    guarded = guard_text(redacted)
+    if guarded != redacted:
+        extra = guarded.count("[CARD ****") - redacted.count("[CARD ****")
+        if extra:
+            counts["CARD"] = counts.get("CARD", 0) + extra
+        redacted = guarded
     return Redaction(text=redacted, pii_counts=counts, findings=findings)
 
 
@@ -80,10 +85,11 @@ def redact_mapping(value: Any) -> Any:
     """Scrubs card numbers from every string inside a record or log payload (dicts, lists, tuples).
 
     This is the last line of defence before a record is stored or a log line written: it runs only
-    the Luhn scrubber (cheap, no pipeline) so it can wrap every structured log call.
+    the one outbound guard (cheap, no pipeline: card numbers, CVV, SSN, IBAN) so it can wrap every
+    structured log call.
     """
     if isinstance(value, str):
-        return scrub_pans(value)[0]
+        return guard_text(value)
     if isinstance(value, dict):
         return {k: redact_mapping(v) for k, v in value.items()}
     if isinstance(value, list):

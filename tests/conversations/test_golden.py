@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chalicelib.ids import session_key
+
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
 
 
@@ -76,7 +78,7 @@ def _after(world, emulator, after: dict) -> None:
         fd = next(f for f in store.fraud.list_for_customer("demo-alice") if f.decision_id == after["not_released"])
         assert not fd.released
     if "handoff" in after:
-        reasons = [h.reason for h in store.handoffs.list_for_session(emulator.session_id)]
+        reasons = [h.reason for h in store.handoffs.list_for_session(session_key(emulator.session_id))]
         assert after["handoff"] in reasons, reasons
     if "decisions_min" in after:
         log = world.services.governance.log

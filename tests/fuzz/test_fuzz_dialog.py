@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from chalicelib.pci import find_sensitive
 from nlp.patterns import scrub_pans
 from tests.lex_events import make_lex_event
 from tests.world import World
@@ -47,7 +48,28 @@ def _check(resp: dict) -> None:
     assert len(json.dumps(resp["sessionState"].get("sessionAttributes", {})).encode()) <= 12 * 1024
     said = " ".join(m.get("content", "") for m in resp.get("messages", []))
     assert scrub_pans(said)[1] == 0, said
-    assert scrub_pans(json.dumps(resp["sessionState"].get("sessionAttributes", {})))[1] == 0
+    # Every string the hook returns (cards, buttons, slots) and every session attribute value, raw
+    # and JSON-decoded, passes the one guard: no card number, CVV, SSN or IBAN.
+    texts = _strings(resp) + _strings([_decoded(v) for v in resp["sessionState"].get("sessionAttributes", {}).values()])
+    leaked = [t for t in texts if find_sensitive(t)]
+    assert not leaked, leaked
+
+
+def _decoded(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 @given(intent=st.sampled_from(INTENTS), slots=st.dictionaries(st.sampled_from(SLOT_NAMES), st.one_of(st.none(), text), max_size=6),

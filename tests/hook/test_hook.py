@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from chalicelib.ids import session_key
 from tests.lex_events import load_event, make_lex_event
 
 SCHEMA = json.loads(
@@ -220,7 +221,7 @@ def test_fallback_sends_sensitive_or_foreign_text_to_a_human(world, text, reason
                         session_id=f"sens-{reason}")
     resp = _valid(world.hook(ev))
     assert "HND-" in _texts(resp)
-    handoffs = world.store.handoffs.list_for_session(f"sens-{reason}")
+    handoffs = world.store.handoffs.list_for_session(session_key(f"sens-{reason}"))  # stored hashed
     assert [h.reason for h in handoffs] == [reason]
     assert handoffs[0].context["triage"]["urgency"] >= 0 and "lawyer" not in json.dumps(handoffs[0].context["triage"])
 

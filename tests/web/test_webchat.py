@@ -89,3 +89,20 @@ def test_chat_is_not_served_outside_local_mode(tmp_path, monkeypatch):
         assert c.http.get("/chat").status_code == 404
         assert _post(c, {"text": "hi", "customer": "demo-alice"}).status_code == 404
     get_settings.cache_clear()
+
+
+def test_a_typed_card_number_never_comes_back_in_the_page_json(client):
+    """Given a customer typing card numbers (grouped with NBSP, wrapped, fullwidth) into the web chat,
+    When each turn's JSON comes back, Then neither the echoed customer text nor the bot's reply
+    carries one, and the bot asks for the last 4 instead."""
+    from chalicelib.pci import find_sensitive
+
+    sid = None
+    for text in ("I want to dispute a payment", "4111\u00a01111\u00a01111\u00a01111",
+                 "5500 0000\n0000 0004 was charged", "２２２１０００００００００００００９"):
+        body = json.loads(_post(client, {"text": text, "customer": "demo-alice", "session_id": sid}).body)
+        sid = body["session_id"]
+        raw = json.dumps(body, ensure_ascii=False)
+        assert not find_sensitive(json.dumps(body["turn"], ensure_ascii=False)), raw
+        if text != "I want to dispute a payment":
+            assert "never share a full card number" in " ".join(body["turn"]["bot"]), raw

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chalicelib.ids import session_key
+
 from tests.conversations.test_golden import _after, _check
 
 SPECS = sorted((Path(__file__).parent / "golden_answers").glob("*.yaml"))
@@ -62,7 +64,7 @@ def test_not_me_hands_the_fraud_team_the_context_redacted(world):
                  "that wasn't me, my card is 4111 1111 1111 1111"):
         result = emulator.send(text)
     assert result.slot_to_elicit == "BlockCard"
-    [handoff] = world.store.handoffs.list_for_session(emulator.session_id)
+    [handoff] = world.store.handoffs.list_for_session(session_key(emulator.session_id))
     assert handoff.reason == "fraud_reported_by_customer"
     ctx = handoff.context
     assert (ctx["txn_id"], ctx["fraud_decision_id"], ctx["reason_codes"]) == ("txn-alice-hold", "fd-alice-hold", ["UNUSUAL_AMOUNT"])

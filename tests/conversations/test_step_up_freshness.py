@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from chalicelib.ids import session_key
 
 
 def _held(world) -> bool:
@@ -46,6 +47,7 @@ def test_fresh_verification_is_the_ttl_boundary(world):
         em.send(text)
     em.send(world.latest_code("demo-alice"))
     ttl = timedelta(seconds=world.settings.identity_token_ttl_s)
-    assert step_up.fresh_verification("fresh-check", "demo-alice", world.now + ttl)
-    assert not step_up.fresh_verification("fresh-check", "demo-alice", world.now + ttl + timedelta(seconds=1))
-    assert not step_up.fresh_verification("fresh-check", "demo-bob", world.now)
+    key = session_key("fresh-check")  # the hook stores step-ups under the hashed session id
+    assert step_up.fresh_verification(key, "demo-alice", world.now + ttl)
+    assert not step_up.fresh_verification(key, "demo-alice", world.now + ttl + timedelta(seconds=1))
+    assert not step_up.fresh_verification(key, "demo-bob", world.now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["split_sentences", "DISPUTE_RX", "OTHER_PRODUCT_RX", "COMPLAINT_RX", "NONCOMPLAINT_RX",
-           "dispute_hits", "complaint_hits", "noncomplaint_hits", "other_product_hits"]
+           "dispute_hits", "complaint_hits", "personal_hits", "PERSONAL_RX", "noncomplaint_hits", "other_product_hits"]
 
 _SPLIT_RE = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9¿¡À-Ý\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[-*•>])"
                        r"|(?<=[。！？])")
@@ -71,6 +71,12 @@ COMPLAINT_RX = _rx(
     r"|\b(?:cobro|cargo|reembolso|tarjeta|cuenta|banco|fraude|reclamaci[óo]n|d[ée]bit|remboursement|carte|compte|banque"
     r"|pr[ée]l[eè]vement|r[ée]clamation|Abbuchung|Erstattung|Karte|Konto|Bank|Betrug|Beschwerde|cobran[çc]a|reembolso"
     r"|cart[ãa]o|conta|addebito|rimborso|carta|conto)\b|信用卡|扣款|退款|盗刷|银行|账户")
+# The author's own money: a novel says "money" and "lost"; a complaint says "my card", "I was charged".
+PERSONAL_RX = _rx(
+    r"\b(?:my|our|I|we|me|us)\b[^.!?\n]{0,40}\b(?:accounts?|cards?|loans?|payments?|charged?|charges|refund\w*|bank|mortgage"
+    r"|credit|debt|balance|statement|funds|deposit\w*|withdraw\w*|transactions?|billed|fees?|disput\w*|complain\w*)\b"
+    r"|\b(?:mi|mis|nuestra|mon|ma|mes|notre|mein|meine|meu|minha|il\s+mio|la\s+mia)\s+(?:\w+\s+)?(?:tarjeta|cuenta|carte|compte"
+    r"|Karte|Konto|cart[ãa]o|conta|carta|conto)\b|我的(?:信用卡|银行卡|账户)")
 NONCOMPLAINT_RX = _rx(
     r"\bunsubscribe\b|\bnewsletter\b|\bview\s+(?:this\s+(?:email|message)\s+)?in\s+(?:your|a)\s+browser\b|\bmanage\s+(?:your\s+)?preferences\b"
     r"|\byou\s+(?:are\s+)?receiv\w+\s+this\s+(?:email|message)\s+because\b|\bopt[-\s]out\b|\bout\s+of\s+(?:the\s+)?office\b"
@@ -101,6 +107,10 @@ def other_product_hits(text: str) -> list[str]:
 
 def complaint_hits(text: str) -> int:
     return _count(COMPLAINT_RX, text)
+
+
+def personal_hits(text: str) -> int:
+    return _count(PERSONAL_RX, text)
 
 
 def noncomplaint_hits(text: str) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from nlp.patterns import Span, protected_spans
+from nlp.patterns import MONTH_NAME, Span, protected_spans
 
 __all__ = ["CVV_TRIGGER_RE", "SSN_TRIGGER_RE", "ORDER_REF_RE", "detect_cvv_words", "detect_ssn_words",
            "order_ref_spans", "merge_spans"]
@@ -46,7 +46,7 @@ CVV_TRIGGER_RE = re.compile(
 SSN_TRIGGER_RE = re.compile(
     r"(?i)(?:\bssn\b|\bs\.s\.n\.?|\bss\s?#|\bss\s+(?:no|num|number)\b\.?|\bsoc\.?\s+sec\.?\b"
     r"|\bsocial\s+security\b(?:\s+(?:number|no\.?|#|num))?|\bmy\s+social\b|\bsocial\s+(?:is|was|number|no\.?|#|:)"
-    r"|\bsocial\s*:|\btax(?:payer)?\s+id(?:entification)?(?:\s+number)?\b|\bitin\b"
+    r"|\bsocial\s*:|\(social\s+security\)|\btax(?:payer)?\s+id(?:entification)?(?:\s+number)?\b|\bitin\b"
     r"|\bseguro\s+social\b|\bn[úu]mero\s+de\s+seguro\b|\bnss\b)")
 
 # A 3-4 digit code: digits (optionally spaced or dashed one by one) or spelled-out digits.
@@ -55,7 +55,7 @@ _CVV_NUM_RE = re.compile(
     r"(?![\w%/]|[.,]\d|\s?(?:dollars?|usd|eur|euros?|pesos?|gbp|bucks))")
 # Nine digits in any grouping (spaces, dashes, dots, slashes), or spelled out.
 _SSN_NUM_RE = re.compile(
-    rf"(?i)(?<![\w$€£¥.,/\-])(?:\d(?:[ .\-/]{{0,2}}\d){{8}}|{_SPELLED}(?:[\s,\-]+{_SPELLED}){{8}})(?![\w%]|[.,/\-]\d)")
+    rf"(?i)(?<![\w$€£¥.,/\-])(?:\d(?:[ .\-/]{{0,3}}\d){{8}}|{_SPELLED}(?:[\s,\-]+{_SPELLED}){{8}})(?![\w%]|[.,/\-]\d)")
 # "last four of my social is 6789": a partial SSN is still an SSN.
 _SSN_LAST4_RE = re.compile(
     r"(?i)\blast\s+(?:4|four)(?:\s+digits)?\s+(?:of\s+)?(?:my\s+|the\s+)?(?:ssn|social(?:\s+security)?(?:\s+number)?|ss#?)"
@@ -67,13 +67,19 @@ ORDER_REF_RE = re.compile(
     r"([A-Z0-9](?:[A-Z0-9]|[\-./ ](?=[A-Z0-9])){3,40})")
 
 
+# "March 3, 2026", "3 March 2026", "marzo de 2026": the year is not a security code.
+WRITTEN_DATE_RE = re.compile(
+    rf"(?i)\b{MONTH_NAME}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_NAME}\.?,?\s+\d{{4}}\b"
+    r"|\b(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre)\s+de\s+\d{4}\b")
+
+
 def order_ref_spans(text: str) -> list[tuple[int, int]]:
     """Order, booking, invoice and tracking references: kept as written."""
     return [m.span(1) for m in ORDER_REF_RE.finditer(text) if any(ch.isdigit() for ch in m.group(1))]
 
 
 def _keep(text: str) -> list[tuple[int, int]]:
-    return protected_spans(text) + order_ref_spans(text)
+    return protected_spans(text) + order_ref_spans(text) + [m.span() for m in WRITTEN_DATE_RE.finditer(text)]
 
 
 def _overlaps(s: int, e: int, spans: Iterable[tuple[int, int]]) -> bool:
@@ -134,7 +140,12 @@ def merge_spans(text: str, spans: list[Span]) -> list[Span]:
     A described CVV/SSN replaces a weaker guess it overlaps (a phone, an account number) and
     extends to cover it; a phone/account/routing guess inside an order reference is dropped."""
     refs = order_ref_spans(text)
-    spans = [s for s in spans if s.type in _STRONG or not _overlaps(s.start, s.end, refs)]
+    dates = [m.span() for m in WRITTEN_DATE_RE.finditer(text)]
+    # A weak guess inside an order reference goes; so does a "security code" that is the middle of
+    # an order number or the year of a written date (the pattern detectors take any 3-4 digits
+    # that follow "CVV2", even "CVV2. Order ref 168-6218772-...").
+    spans = [s for s in spans if not _overlaps(s.start, s.end, refs + dates)
+             or (s.type in _STRONG and s.type not in ("CVV", "EXPIRY"))]
     for new in detect_cvv_words(text) + detect_ssn_words(text):
         hits = [s for s in spans if s.start < new.end and new.start < s.end]
         if any(h.type in _STRONG for h in hits):

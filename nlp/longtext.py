@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from nlp import urgency as _urgency
+from nlp import urgency as urgency_rules
 from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, other_product_hits, personal_hits,
                              split_sentences)
 from nlp.scope import PRODUCT_NAMES, get_scope_model
@@ -107,7 +107,7 @@ def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bo
     flags = [complaint_hits(s) > 0 for s in sentences]
     ctx = [s for i, s in enumerate(sentences)
            if flags[i] or (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])]
-    urg = _urgency.score_urgency("\n".join(ctx), list(amounts), repeat_contact=repeat_contact)
+    urg = urgency_rules.score_urgency("\n".join(ctx), list(amounts), repeat_contact=repeat_contact)
     ev: list[Evidence] = []
     for reason in urg.reasons:
         phrases = [p for p in urg.evidence.get(reason, []) if not p.startswith("flag:")]

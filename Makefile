@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test unit seed chat demo bench fuzz package train evaluate clean lint bot screenshots browser
+.PHONY: run test unit seed chat demo bench fuzz package train train-scope evaluate clean lint bot screenshots browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ train:
 
 evaluate: $(STAMP)
 	$(PY) -m nlp.evaluate
+	$(PY) -m training.longtext_eval
+
+## The long-text scope model (nlp/artifacts/scope.npz + scope.json): seconds, CPU, deterministic.
+train-scope: $(STAMP)
+	$(PY) -m training.scope
 
 clean:
 	rm -rf build .data .pytest_cache

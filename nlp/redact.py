@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from chalicelib.pci import guard_text
 from nlp.patterns import scrub_pans
+from nlp.pii_words import merge_spans
 
 if TYPE_CHECKING:  # spaCy is imported only when the pipeline is first needed
     from spacy.language import Language
@@ -49,7 +50,8 @@ def redact(text: str) -> Redaction:
     if not text:
         return Redaction(text="", pii_counts={}, findings=[])
     doc = get_pipeline()(text)
-    spans = doc._.pii_spans or []
+    # Security codes and SSNs described in words (nlp.pii_words) join the pipeline's findings.
+    spans = merge_spans(text, list(doc._.pii_spans or []))
     out: list[str] = []
     counts: dict[str, int] = {}
     findings: list[PiiFinding] = []

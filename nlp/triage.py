@@ -36,6 +36,8 @@ from nlp import language as _language
 from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
 from nlp.entities import Entities, extract_entities
+from nlp.category_rules import rule_category
+from nlp.longtext import LONG_TEXT_CHARS, triage_document
 from nlp.redact import redact, redact_mapping
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -77,73 +79,17 @@ class TriageResult(BaseModel):
     tier_used: str
     cost_usd: float = 0.0
     model_versions: dict[str, str] = Field(default_factory=dict)
+    # Long text only (emails, letters; ``nlp.longtext``): ours / other_product / not_a_complaint,
+    # why, the other product named, and the redacted sentences that decided scope, category, urgency.
+    scope: str | None = None
+    scope_reason: str | None = None
+    product: str | None = None
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class EmailTriageResult(TriageResult):
     # from, original_from, subject (redacted), message_id, attachments, malformed, defects
     email: dict[str, Any] = Field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------------
-# Category rules
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.I)
-
-
-_GOODS = r"(?:order|item|goods|package|parcel|product|purchase|delivery|shipment|tickets?|furniture|laptop|phone case)s?"
-_NEG = r"(?:never|not|hasn['’]?t|haven['’]?t|didn['’]?t|did\s+not|has\s+not|have\s+not|still\s+(?:not|hasn['’]?t|haven['’]?t))"
-
-# (rule name, category, pattern), checked in order; the first match wins.
-_DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
-    ("charged_twice", "duplicate_charge", _rx(
-        r"\b(?:charged|billed|debited|taken)\s+(?:me\s+)?(?:twice|two\s+times|double)\b|\bdouble[-\s]?(?:charged|billed|charge)\b"
-        r"|\bduplicate(?:d)?\s+(?:charge|transaction|payment|debit)s?\b|\bpaid\s+twice\b"
-        r"|\b(?:same|one)\s+(?:charge|transaction|payment|purchase)\s+(?:\w+\s+){0,3}twice\b")),
-    ("charged_after_cancelling", "cancelled_recurring", _rx(
-        r"\b(?:cancel(?:l)?ed|unsubscribed(?:\s+from)?|terminated)\s+(?:my\s+|the\s+|our\s+)?(?:\w+\s+)?(?:subscription|membership|trial|recurring|plan|gym)\b"
-        r"[^.!?\n]{0,80}\b(?:still|again|charg|bill|debit|taking|took)"
-        r"|\b(?:still|keeps?|continue[sd]?\s+to)\s+(?:being\s+)?(?:charg|bill|debit|tak)\w*[^.!?\n]{0,60}\b(?:after|since|even\s+though|although|despite)\b[^.!?\n]{0,20}\bcancel"
-        r"|\bfree\s+trial\b[^.!?\n]{0,60}\b(?:charged|billed|debited)\b"
-        r"|\brecurring\s+(?:charge|payment|debit)s?\b[^.!?\n]{0,60}\b(?:after|despite|even\s+though)\b[^.!?\n]{0,20}\bcancel")),
-    ("not_as_described", "not_as_described", _rx(
-        r"\bnot\s+as\s+(?:described|advertised|pictured)\b|\b(?:arrived|was|were|came|is|are)\s+(?:damaged|broken|defective|faulty|counterfeit)\b"
-        r"|\bcounterfeit\b|\b(?:fake|knock-?off)\s+(?:item|product|goods|bag|watch|shoes)\b|\bwrong\s+(?:item|size|colou?r|product|model)\b"
-        r"|\bcompletely\s+different\s+(?:from|to|than)\b")),
-    ("not_received", "not_received", _rx(
-        rf"\b{_GOODS}\b[^.!?\n]{{0,40}}\b{_NEG}\s+(?:yet\s+)?(?:been\s+)?(?:arrived?|delivered|received|come|shipped|turned\s+up)\b"
-        rf"|\b{_NEG}\s+(?:yet\s+)?(?:receive[d]?|get|got|gotten)\s+(?:the|my|our|any)\s+(?:\w+\s+)?{_GOODS}\b"
-        r"|\bservice\s+(?:was\s+)?(?:never|not)\s+(?:provided|rendered|delivered)\b|\bnever\s+(?:shipped|delivered)\b")),
-    ("lost_or_stolen", "lost_or_stolen", _rx(
-        r"\b(?:lost|stolen)\s+(?:my\s+)?(?:\w+\s+)?(?:card|wallet|purse|phone)\b|\b(?:card|wallet|purse)\s+(?:was|has\s+been|got|is)\s+(?:lost|stolen|missing)\b"
-        r"|\b(?:someone|somebody|thief|they)\s+stole\s+my\s+(?:card|wallet|purse|bag|phone)\b|\bpick-?pocketed\b")),
-]
-
-# Products that are clearly not a card payment (CFPB products outside scope). A narrative is out of
-# scope when these mentions are at least OOS_RATIO times the card/account-payment words: on the
-# CFPB developer files this catches 67% of the out-of-scope narratives by rule alone (the
-# classifier sends most others to out_of_scope too) and 5 of 64 dispute-related in-scope ones.
-_OOS_RX = _rx(
-    r"\bmortgages?\b|\bmortgage\s+servicer\b|\bescrow\b|\bforeclos\w*|\bloan\s+modification\b|\bcredit\s+reports?\b|\bcredit\s+reporting\b"
-    r"|\bcredit\s+(?:bureaus?|file|score|history)\b|\bequifax\b|\bexperian\b|\btrans\s?union\b|\bFCRA\b|\bFDCPA\b"
-    r"|\bstudent\s+loans?\b|\bnavient\b|\bsallie\s+mae\b|\bnelnet\b|\bfedloan\b|\bdebt\s+collect\w*|\bcollection\s+agency\b"
-    r"|\bcollections?\s+account\b|\bauto\s+loan\b|\bcar\s+loan\b|\bvehicle\s+loan\b|\bpayday\s+loans?\b|\btitle\s+loan\b"
-    r"|\bpersonal\s+loan\b|\bhard\s+inquir(?:y|ies)\b|\bdispute\s+letter\s+to\s+the\s+bureaus?\b|\bcredit\s+repair\b|\brepossess\w*")
-_CARD_RX = _rx(
-    r"\bcards?\b|\bmerchants?\b|\bcharged?\b|\bATM\b|\bchargeback\b|\brefund(?:ed)?\b|\bpurchases?\b"
-    r"|\btransactions?\b|\bwithdrawals?\b|\bstatement\b|\bchecking\b|\bsavings\b|\bdeposit\b|\bzelle\b|\bpaypal\b|\bwire\b")
-OOS_RATIO = 2  # other-product mentions must be at least twice the card-payment words
-
-
-def rule_category(text: str) -> tuple[str, str] | None:
-    """(category, rule name) when the (redacted) text is explicit about it, else None."""
-    oos = len(_OOS_RX.findall(text))
-    if oos and oos >= OOS_RATIO * len(_CARD_RX.findall(text)):
-        return "out_of_scope", "other_product"
-    for name, category, rx in _DISPUTE_RULES:
-        if rx.search(text):
-            return category, name
-    return None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -256,10 +202,36 @@ def _decision_id(id: str | None, redacted: str) -> str:
     return id or "triage-" + hashlib.sha256(redacted.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _sentence_classifier(clf: _Classifier) -> Any:
+    """texts -> [(category, its probability mass)] for the long-text triage (one batch call)."""
+    def classify(texts: list[str]) -> list[tuple[str, float]]:
+        import numpy as np
+
+        from nlp.classifier import softmax
+        from nlp.taxonomy import label_to_category
+
+        if not texts:
+            return []
+        probs = softmax(np.asarray(clf.logits(texts)), clf.temperature)
+        out = []
+        for row in probs:
+            mass: dict[str, float] = {}
+            for lab, p in zip(clf.labels, row):
+                mass[label_to_category(lab)] = mass.get(label_to_category(lab), 0.0) + float(p)
+            top = clf.labels[int(row.argmax())]
+            unsure = float(row.max()) < clf.threshold
+            cat = "out_of_scope" if unsure else label_to_category(top)
+            out.append((cat, mass.get(cat, 0.0)))
+        return out
+    return classify
+
+
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
-                classifier: _Classifier | None = None) -> TriageResult:
-    """Triage one message. ``classifier`` overrides the shared one (tests, evaluation)."""
+                classifier: _Classifier | None = None, long_text: bool | None = None) -> TriageResult:
+    """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
+    ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) adds the
+    document-level triage of ``nlp.longtext``, whose scope, category and urgency then stand."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
     red = redact(text)
     redacted = red.text
@@ -289,6 +261,18 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
 
     senti = _sentiment.analyse_sentiment(redacted)
     urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+    urgency, urgency_reasons = urg.score, list(urg.reasons)
+    doc = None
+    if long_text is None:
+        long_text = channel == "email" or len(text) >= LONG_TEXT_CHARS
+    if long_text and redacted.strip():
+        doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
+                              classify=_sentence_classifier(clf) if clf is not None else None)
+        category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
+        if not urg.self_harm:  # self-harm language is never ignored, complaint or not
+            urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
+        if doc.scope != "ours":
+            intent, lex_intent = "unsure", None
 
     sentiment, sentiment_scores = senti.label, dict(senti.scores)
     language, language_conf = lang.language, lang.confidence
@@ -296,7 +280,7 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
     if comprehend is not None:
         escalate = comprehend.escalation_reasons(
             unsure=intent == "unsure", language=language, language_confidence=language_conf,
-            urgency_reasons=urg.reasons)
+            urgency_reasons=urgency_reasons)
         outcome = comprehend.analyse(redacted, escalation=escalate, language=language,
                                      language_confidence=language_conf,
                                      decision_id=_decision_id(id, redacted))
@@ -308,6 +292,8 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
     versions = _model_versions(clf)
     if comprehend is not None:
         versions["comprehend"] = "2017-11-27"
+    if doc is not None:
+        versions["scope"] = doc.model_version
 
     result = TriageResult(
         id=id, channel=channel, language=language, language_confidence=round(language_conf, 4),
@@ -315,8 +301,10 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
         intent=intent, intent_confidence=round(intent_conf, 6), intent_top3=top3,
         category=category, category_confidence=round(min(1.0, category_conf), 6), category_source=category_source,
         lex_intent=lex_intent, sentiment=sentiment, sentiment_scores=sentiment_scores,
-        urgency=urg.score, urgency_reasons=list(urg.reasons), escalation_reasons=list(escalate),
+        urgency=urgency, urgency_reasons=urgency_reasons, escalation_reasons=list(escalate),
         tier_used=tier, cost_usd=round(cost, 6), model_versions=versions,
+        scope=doc.scope if doc else None, scope_reason=doc.scope_reason if doc else None,
+        product=doc.product if doc else None, evidence=doc.evidence_dicts() if doc else [],
     )
     settle = getattr(comprehend, "settle", None)
     if settle is not None:  # a controlled tier (nlp.tiering): records shadow mode's decision

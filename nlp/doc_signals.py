@@ -1,0 +1,117 @@
+"""Sentence splitting and the per-sentence signals the long-text triage aggregates.
+
+Why rules beside the scope model: the scope model (``nlp.scope``) knows products, not intent. A
+letter that says "I disputed the charge with the merchant" in its fourth paragraph is a card
+dispute even if its first three paragraphs talk about a credit limit; a newsletter that mentions a
+"credit card offer" is not a complaint at all. Explicit dispute language, complaint language and
+non-complaint markers (newsletters, auto-replies, bounces, "file attached", marketing, spam) are
+fixed, reviewable phrases, in English and the languages the desk sees most (es, fr, de, pt, it).
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_sentences", "DISPUTE_RX", "OTHER_PRODUCT_RX", "COMPLAINT_RX", "NONCOMPLAINT_RX",
+           "dispute_hits", "complaint_hits", "personal_hits", "PERSONAL_RX", "noncomplaint_hits", "other_product_hits"]
+
+_SPLIT_RE = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9¿¡À-Ý\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[-*•>])"
+                       r"|(?<=[。！？])")
+MAX_SENTENCE_CHARS = 600
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: terminal punctuation followed by a capital, blank lines and
+    list items; over-long runs (tables, pasted logs) are cut every MAX_SENTENCE_CHARS."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in list(_SPLIT_RE.finditer(text)) + [None]:
+        end = m.start() if m is not None else len(text)
+        seg_start = pos
+        while seg_start < end:
+            seg_end = min(end, seg_start + MAX_SENTENCE_CHARS)
+            s, e = seg_start, seg_end
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                out.append((s, e))
+            seg_start = seg_end
+        pos = m.end() if m is not None else len(text)
+    return out
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+_TXN = r"(?:charges?|transactions?|purchases?|payments?|debits?|withdrawals?|transfers?|billing|bill)"
+DISPUTE_RX = _rx(
+    rf"\bdisput\w*\s+(?:\w+\s+){{0,4}}{_TXN}\b|\b{_TXN}\s+(?:\w+\s+){{0,3}}disput\w*"
+    rf"|\bunauthori[sz]ed\s+(?:\w+\s+){{0,2}}{_TXN}|\bfraudulent\s+(?:\w+\s+){{0,2}}{_TXN}"
+    rf"|\b(?:did\s*n[o']?t|never)\s+(?:make|authori[sz]e|recogni[sz]e|approve)\s+(?:\w+\s+){{0,3}}{_TXN}"
+    r"|\bchargebacks?\b|\bcharged\s+(?:me\s+)?(?:twice|double|two\s+times)|\bdouble[-\s]charged\b|\bduplicate\s+charges?\b"
+    r"|\b(?:refund|credit)\s+(?:\w+\s+){0,4}(?:never|not|hasn't|has\s+not)\s+(?:been\s+)?(?:processed|posted|received|issued|showed?|appeared)"
+    r"|\bnever\s+(?:received|got|arrived|delivered)\b|\bmerchant\b|\bvendor\b|\bprovisional\s+credit\b|\bzelle\b|\bcash\s*app\b"
+    r"|\b(?:debit|credit|prepaid|gift)\s+card\b|\bATM\b|\boverdraft\b|\bchecking\s+account\b|\bsavings\s+account\b"
+    r"|\bcard\s+(?:was|got|has\s+been)\s+(?:declined|blocked|frozen|stolen|lost)|\bfunds?\s+(?:on\s+)?hold\b|\bfroze\s+my\b"
+    r"|\bwrong\s+amount\b|\bovercharg\w*|\bcharged\s+(?:me\s+)?(?:\w+\s+){0,2}(?:more|extra|again)\b"
+    r"|\bcobr\w+\s+(?:dos\s+veces|indebid\w*|no\s+reconoc\w*)|\bno\s+reconozco\b|\bd[ée]bit\s+(?:non\s+autoris|inconnu)\w*"
+    r"|\bpr[ée]l[eè]vement\s+(?:non\s+autoris|inconnu)\w*|\bnicht\s+autorisiert\w*|\bAbbuchung\b|\b(?:carte|tarjeta|Karte)\b")
+OTHER_PRODUCT_RX = _rx(
+    r"\bmortgages?\b|\bescrow\b|\bforeclos\w*|\bloan\s+modification\b|\bcredit\s+(?:reports?|reporting|bureaus?|file|score|history)\b"
+    r"|\bequifax\b|\bexperian\b|\btrans\s?union\b|\bFCRA\b|\bFDCPA\b|\b15\s+U\.?S\.?C\b|\bstudent\s+loans?\b|\bnavient\b"
+    r"|\bsallie\s+mae\b|\bnelnet\b|\bdebt\s+collect\w*|\bcollection\s+agency\b|\bcollectors?\b|\b(?:auto|car|vehicle)\s+loan\b"
+    r"|\bpayday\s+loans?\b|\btitle\s+loan\b|\bpersonal\s+loan\b|\bhard\s+inquir(?:y|ies)\b|\brepossess\w*|\blease\b")
+COMPLAINT_RX = _rx(
+    r"\b(?:charged?|charges|refund\w*|disput\w*|fraud\w*|scam\w*|unauthori[sz]ed|complain\w*|account|card|bank|payment|paid"
+    r"|transaction|loan|debt|credit|fee|fees|statement|balance|money|funds|withdraw\w*|deposit\w*|overdraft|interest"
+    r"|billed?|billing|invoice|merchant|order|subscription|cancel\w*|stolen|lost|hack\w*|error|mistake|wrong|incorrect"
+    r"|report\w*|collector|mortgage|lender|servicer)\b"
+    r"|\b(?:cobro|cargo|reembolso|tarjeta|cuenta|banco|fraude|reclamaci[óo]n|d[ée]bit|remboursement|carte|compte|banque"
+    r"|pr[ée]l[eè]vement|r[ée]clamation|Abbuchung|Erstattung|Karte|Konto|Bank|Betrug|Beschwerde|cobran[çc]a|reembolso"
+    r"|cart[ãa]o|conta|addebito|rimborso|carta|conto)\b|信用卡|扣款|退款|盗刷|银行|账户")
+# The author's own money: a novel says "money" and "lost"; a complaint says "my card", "I was charged".
+PERSONAL_RX = _rx(
+    r"\b(?:my|our|I|we|me|us)\b[^.!?\n]{0,40}\b(?:accounts?|cards?|loans?|payments?|charged?|charges|refund\w*|bank|mortgage"
+    r"|credit|debt|balance|statement|funds|deposit\w*|withdraw\w*|transactions?|billed|fees?|disput\w*|complain\w*)\b"
+    r"|\b(?:mi|mis|nuestra|mon|ma|mes|notre|mein|meine|meu|minha|il\s+mio|la\s+mia)\s+(?:\w+\s+)?(?:tarjeta|cuenta|carte|compte"
+    r"|Karte|Konto|cart[ãa]o|conta|carta|conto)\b|我的(?:信用卡|银行卡|账户)")
+NONCOMPLAINT_RX = _rx(
+    r"\bunsubscribe\b|\bnewsletter\b|\bview\s+(?:this\s+(?:email|message)\s+)?in\s+(?:your|a)\s+browser\b|\bmanage\s+(?:your\s+)?preferences\b"
+    r"|\byou\s+(?:are\s+)?receiv\w+\s+this\s+(?:email|message)\s+because\b|\bopt[-\s]out\b|\bout\s+of\s+(?:the\s+)?office\b"
+    r"|\bautomatic\s+reply\b|\bauto[-\s]?reply\b|\bautoreply\b|\bI\s+am\s+(?:currently\s+)?away\b|\bon\s+(?:annual\s+)?leave\s+until\b"
+    r"|\bdelivery\s+(?:status\s+notification|has\s+failed|to\s+the\s+following\s+recipients?\s+failed)|\bundeliverable\b"
+    r"|\bmail\s+delivery\s+(?:failed|subsystem)|\bmailer-daemon\b|\breturned\s+mail\b"
+    r"|\b(?:please\s+)?(?:find|see)\s+(?:the\s+)?attached\b|\bfile\s+attached\b|\battached\s+(?:is|are|please\s+find)\b"
+    r"|\bpi[èe]ce\s+jointe\b|\bci-joint\w*|\bfichier\s+(?:attach|joint)\w*|\badjunto\b|\barchivo\s+adjunto\b|\bim\s+Anhang\b|\banbei\b"
+    r"|\ben\s+anexo\b|\bin\s+allegato\b|\bcongratulations?\b|\byou\s+(?:have\s+)?won\b|\blottery\b|\bprize\b|\bclick\s+(?:here|below)\b"
+    r"|\blimited\s+time\s+offer\b|\b\d{1,2}\s?%\s+off\b|\bfree\s+shipping\b|\bspecial\s+offer\b|\bexclusive\s+(?:deal|offer)\b"
+    r"|\bviagra\b|\bcasino\b|\bbuy\s+now\b|\bshop\s+now\b|\bwebinar\b|\bpress\s+release\b|\bthis\s+is\s+a\s+test\b|\btest\s+message\b"
+    r"|\bno[-\s]?reply\b|\bdo\s+not\s+reply\s+to\s+this\b|\bread\s+receipt\b|\bcalendar\s+invitation\b"
+    r"|\bmessage\s+d['’]absence\b|\babwesenheitsnotiz\b|\bfuera\s+de\s+la\s+oficina\b|\brespuesta\s+autom[áa]tica\b"
+    r"|优惠|促销|免费|点击|中奖|http://\S+\.cn\b|退订|代开发票|发票")
+
+
+def _count(rx: re.Pattern[str], text: str) -> int:
+    return sum(1 for _ in rx.finditer(text))
+
+
+def dispute_hits(text: str) -> list[str]:
+    return [m.group(0).lower() for m in DISPUTE_RX.finditer(text)]
+
+
+def other_product_hits(text: str) -> list[str]:
+    return [m.group(0).lower() for m in OTHER_PRODUCT_RX.finditer(text)]
+
+
+def complaint_hits(text: str) -> int:
+    return _count(COMPLAINT_RX, text)
+
+
+def personal_hits(text: str) -> int:
+    return _count(PERSONAL_RX, text)
+
+
+def noncomplaint_hits(text: str) -> list[str]:
+    return [m.group(0).lower() for m in NONCOMPLAINT_RX.finditer(text)]

@@ -1,0 +1,195 @@
+"""Document-level triage of long text (complaint emails and letters): scope, category, urgency,
+and the sentences that decided each.
+
+Why whole-document: the intent classifier reads the first 64 tokens, and a complaint letter puts
+its point anywhere ("...in the fourth paragraph: I disputed the charge"). Here the redacted text is
+split into sentences; each sentence gets signals (non-complaint markers, complaint words, explicit
+dispute language, other-product words, and P(in scope) from ``nlp.scope``); the document's
+decision aggregates them, and the deciding sentences are returned so an agent sees why.
+
+Decisions, in order:
+1. **not a complaint**: spam, newsletters, auto-replies, bounces, "file attached", marketing, or
+   text with no complaint word at all (a novel excerpt, a test mail, Chinese spam).
+2. **another product**: the scope model's P(in scope) is under its threshold and no explicit
+   dispute language outweighs the other-product words; the reason names the product.
+3. **ours**: everything else; the category comes from the dispute rules on the deciding
+   sentences, else from the intent classifier on the most in-scope sentences (``classify``).
+Urgency is scored only on sentences of a complaint (a sentence with complaint words or its
+neighbour), never on a non-complaint: "again" in a novel is not a repeat contact.
+
+Input is redacted text only (``nlp.triage`` redacts first), so the sentences returned are redacted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from nlp import urgency as urgency_rules
+from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, other_product_hits, personal_hits,
+                             split_sentences)
+from nlp.scope import PRODUCT_NAMES, get_scope_model
+
+__all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "triage_document",
+           "LONG_TEXT_CHARS", "VERSION"]
+
+VERSION = "longtext-1"
+SCOPE_OURS = "ours"
+SCOPE_OTHER = "other_product"
+SCOPE_NONE = "not_a_complaint"
+LONG_TEXT_CHARS = 400  # chat text at least this long takes the document path; email always does
+MAX_EVIDENCE = 3
+MAX_SENTENCES = 200  # a page of text; the rest of a very long mail is not read sentence by sentence
+EVIDENCE_CHARS = 300
+
+# (category, rule) from the short-text rules, passed in by nlp.triage to keep one definition.
+RuleFn = Callable[[str], "tuple[str, str] | None"]
+# texts -> [(category, confidence)] from the intent classifier (None: not available).
+ClassifyFn = Callable[[list[str]], "list[tuple[str, float]]"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    decision: str  # "scope" | "category" | "urgency:<reason>"
+    sentence: str  # redacted
+    index: int
+    signal: str  # what in it counted
+
+
+@dataclass
+class DocumentTriage:
+    scope: str
+    scope_reason: str
+    scope_confidence: float
+    product: str | None
+    category: str
+    category_confidence: float
+    category_source: str
+    urgency: float
+    urgency_reasons: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+    sentences: int = 0
+    model_version: str = "unavailable"
+
+    def evidence_dicts(self) -> list[dict[str, object]]:
+        return [{"decision": e.decision, "sentence": e.sentence, "index": e.index, "signal": e.signal}
+                for e in self.evidence]
+
+
+def _clip(s: str) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= EVIDENCE_CHARS else s[:EVIDENCE_CHARS - 1] + "…"
+
+
+def _noncomplaint(sentences: list[str], text: str) -> tuple[str, list[tuple[int, str]]] | None:
+    """(reason, [(sentence index, signal)]) when the document is not a complaint."""
+    markers = [(i, h[0]) for i, s in enumerate(sentences) if (h := noncomplaint_hits(s))]
+    complaint = sum(complaint_hits(s) for s in sentences)
+    disputes = [(i, h[0]) for i, s in enumerate(sentences) if (h := dispute_hits(s))]
+    words = max(1, len(text.split()))
+    if complaint == 0:
+        return "no complaint language", markers[:MAX_EVIDENCE] or [(0, "no complaint words")]
+    personal = [i for i, s in enumerate(sentences) if personal_hits(s)]
+    if not personal and not disputes:
+        # Money words without the author's own account, card or charge: a story, not a complaint.
+        return "no complaint by the author", markers[:MAX_EVIDENCE] or [(0, "no first-person complaint")]
+    # Marketing and spam mention cards and payments too: markers win unless the author disputes
+    # something explicitly and at some length.
+    if markers and (len(disputes) < 2 or len(markers) > len(disputes)):
+        return f"non-complaint markers ({', '.join(sorted({m for _, m in markers})[:4])})", markers[:MAX_EVIDENCE]
+    if complaint == 1 and not disputes and words < 25:
+        return "too little complaint language", [(i, "one complaint word") for i, s in enumerate(sentences)
+                                                 if complaint_hits(s)][:1]
+    return None
+
+
+def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bool) -> tuple[float, list[str], list[Evidence]]:
+    """Urgency on complaint sentences only (a sentence with complaint words, or next to one)."""
+    flags = [complaint_hits(s) > 0 for s in sentences]
+    ctx = [s for i, s in enumerate(sentences)
+           if flags[i] or (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])]
+    urg = urgency_rules.score_urgency("\n".join(ctx), list(amounts), repeat_contact=repeat_contact)
+    ev: list[Evidence] = []
+    for reason in urg.reasons:
+        phrases = [p for p in urg.evidence.get(reason, []) if not p.startswith("flag:")]
+        for i, s in enumerate(sentences):
+            low = s.lower()
+            hit = next((p for p in phrases if p in low), None)
+            if hit is not None and s in ctx:
+                ev.append(Evidence(f"urgency:{reason}", _clip(s), i, hit))
+                break
+    return urg.score, list(urg.reasons), ev
+
+
+def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: ClassifyFn | None = None,
+                    amounts: Iterable[object] = (), repeat_contact: bool = False,
+                    is_email: bool = True) -> DocumentTriage:
+    """Scope, category, urgency and evidence of one redacted document."""
+    spans = split_sentences(redacted)[:MAX_SENTENCES]
+    sentences = [redacted[s:e] for s, e in spans] or [redacted]
+    model = get_scope_model()
+    version = model.version if model is not None else "unavailable"
+
+    nc = _noncomplaint(sentences, redacted)
+    if nc is not None:
+        reason, marks = nc
+        ev = [Evidence("scope", _clip(sentences[i]), i, sig) for i, sig in marks]
+        return DocumentTriage(SCOPE_NONE, reason, 0.9, None, "out_of_scope", 0.9, "longtext:not_a_complaint",
+                              0.0, [], ev, len(sentences), version)
+
+    disputes = [(i, h) for i, s in enumerate(sentences) if (h := dispute_hits(s))]
+    others = [(i, h) for i, s in enumerate(sentences) if (h := other_product_hits(s))]
+    n_disp = sum(len(h) for _, h in disputes)
+    n_other = sum(len(h) for _, h in others)
+    if model is not None:
+        p_doc, prod_doc = model.scores([redacted])
+        p_in = float(p_doc[0])
+        product = model.classes[1 + int(prod_doc[0].argmax())]
+        p_sent, prod_sent = model.scores(sentences)
+        threshold = model.threshold
+    else:  # no artifact: rules alone
+        p_in = 1.0 if n_disp >= n_other else 0.0
+        product, p_sent, prod_sent, threshold = None, None, None, 0.5
+    # Explicit dispute language can overrule a model that hesitates, never one that is sure.
+    ours = p_in >= threshold or (n_disp >= 2 and n_disp > n_other and p_in >= threshold / 3)
+    ev: list[Evidence] = []
+    if not ours:
+        name = PRODUCT_NAMES.get(product or "", "another product")
+        if p_sent is not None and product is not None:
+            col = model.classes.index(product) - 1  # type: ignore[union-attr]
+            order = sorted(range(len(sentences)), key=lambda i: (-(1 - p_sent[i]) * prod_sent[i][col], i))
+        else:
+            order = [i for i, _ in others]
+        for i in order[:MAX_EVIDENCE]:
+            sig = ", ".join(other_product_hits(sentences[i])[:2]) or f"about {name}"
+            ev.append(Evidence("scope", _clip(sentences[i]), i, sig))
+        conf = 1.0 - p_in
+        return DocumentTriage(SCOPE_OTHER, f"about another product: {name}", round(conf, 4), product,
+                              "out_of_scope", round(conf, 4), "longtext:other_product", 0.0, [], ev,
+                              len(sentences), version)
+
+    # Ours: the sentences that carry the dispute, then the category.
+    if p_sent is not None:
+        ranked = sorted(range(len(sentences)), key=lambda i: (-(len(dispute_hits(sentences[i])) + p_sent[i]), i))
+    else:
+        ranked = [i for i, _ in disputes] or list(range(len(sentences)))
+    for i in ranked[:MAX_EVIDENCE]:
+        sig = ", ".join(dispute_hits(sentences[i])[:2]) or "card-payment wording"
+        ev.append(Evidence("scope", _clip(sentences[i]), i, sig))
+    category, cat_conf, source = "out_of_scope", 0.0, "longtext:none"
+    if rule is not None:
+        for i in [i for i, _ in disputes] + [i for i in range(len(sentences)) if i not in dict(disputes)]:
+            r = rule(sentences[i])
+            if r is not None and r[0] != "out_of_scope":
+                category, cat_conf, source = r[0], 0.9, f"longtext:rule:{r[1]}"
+                ev.append(Evidence("category", _clip(sentences[i]), i, r[1]))
+                break
+    if category == "out_of_scope" and classify is not None:
+        picks = ranked[:MAX_EVIDENCE]
+        answers = classify([sentences[i] for i in picks])
+        best = max(range(len(picks)), key=lambda k: (answers[k][0] != "out_of_scope", answers[k][1]), default=None)
+        if best is not None and answers[best][0] != "out_of_scope":
+            category, cat_conf, source = answers[best][0], answers[best][1], "longtext:classifier"
+            ev.append(Evidence("category", _clip(sentences[picks[best]]), picks[best], "intent classifier"))
+    score, reasons, urg_ev = _urgency(sentences, amounts, repeat_contact)
+    return DocumentTriage(SCOPE_OURS, "card payment or account complaint", round(p_in, 4), None, category,
+                          round(cat_conf, 4), source, score, reasons, ev + urg_ev, len(sentences), version)

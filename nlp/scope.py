@@ -1,0 +1,146 @@
+"""Which product a long complaint is about: ours (card payments, card and account disputes) or
+another one (credit reports, debt collection, mortgages, student/vehicle/payday loans), served with
+NumPy from ``nlp/artifacts/scope.npz``.
+
+Why a TF-IDF + logistic-regression model and not the intent classifier: the intent classifier
+reads the first 64 tokens of a short chat message, and a complaint letter names its product
+anywhere in a page of text. Word uni- and bigrams over the whole document, weighted by TF-IDF, are
+what separates "the bureau keeps reporting this account" from "the merchant charged my card
+twice"; a linear model over them trains in seconds (``python -m training.scope``), is served by a
+dot product, and its weights can be read per sentence, which is how the long-text triage names the
+sentences that decided the product.
+
+The featuriser below is the single definition used both in training (passed to scikit-learn as
+the analyzer) and in serving, so the two cannot drift apart; ``training.scope`` checks that the
+served probabilities equal scikit-learn's on every training document before it writes the
+artifact.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["IN_SCOPE", "PRODUCT_FAMILIES", "PRODUCT_NAMES", "ScopeModel", "features", "get_scope_model",
+           "product_family", "ARTIFACT", "META"]
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACT = ARTIFACTS / "scope.npz"
+META = ARTIFACTS / "scope.json"
+
+IN_SCOPE = "in_scope"
+# Model classes: ours, then the other products a support inbox sees, named as an agent would.
+PRODUCT_NAMES: dict[str, str] = {
+    IN_SCOPE: "card payments and accounts",
+    "credit_reporting": "credit report",
+    "debt_collection": "debt collection",
+    "mortgage": "mortgage",
+    "student_loan": "student loan",
+    "vehicle_loan": "vehicle loan or lease",
+    "personal_loan": "payday or personal loan",
+}
+PRODUCT_FAMILIES = list(PRODUCT_NAMES)
+
+_FAMILY_RULES: list[tuple[str, str]] = [
+    ("credit report", "credit_reporting"), ("debt collection", "debt_collection"), ("mortgage", "mortgage"),
+    ("student loan", "student_loan"), ("vehicle loan", "vehicle_loan"), ("payday", "personal_loan"),
+    ("consumer loan", "personal_loan"), ("debt or credit management", "debt_collection"),
+    ("credit card", IN_SCOPE), ("prepaid card", IN_SCOPE), ("checking or savings", IN_SCOPE),
+    ("bank account", IN_SCOPE), ("money transfer", IN_SCOPE),
+]
+
+
+def product_family(product: str) -> str | None:
+    """Model class of a CFPB ``Product`` value (None: a product too rare to learn, e.g. "Other")."""
+    p = product.lower()
+    for needle, family in _FAMILY_RULES:
+        if needle in p:
+            return family
+    return None
+
+
+# CFPB's own redaction marks (XXXX, XX/XX/XXXX, {$12.00}) and our typed redaction tokens carry no
+# product signal, and a model must not learn "XXXX means CFPB, [CARD ****1234] means email".
+_NOISE_RE = re.compile(r"\{\$[\d,.]+\}|\b[xX]{2,}(?:/[xX]{2,})*\b|\[[A-Z_]+(?: \*{4}\d{4})?\]")
+_WORD_RE = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+
+
+def features(text: str) -> list[str]:
+    """Lower-cased words (two letters or more) and adjacent word bigrams."""
+    words = [w for w in _WORD_RE.findall(_NOISE_RE.sub(" ", text or "").lower()) if len(w) > 1]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+class ScopeModel:
+    """Sublinear TF-IDF (l2-normalised), then two linear heads: a binary logistic regression for
+    P(in scope) (row 0 of ``coef``) and one-vs-rest logistic regressions naming the other product
+    (rows 1…, trained on out-of-scope letters only). Plain NumPy."""
+
+    def __init__(self, vocab: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                 classes: list[str], threshold: float = 0.5, version: str = "unversioned"):
+        self.index = {term: i for i, term in enumerate(vocab)}
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.coef = np.asarray(coef, dtype=np.float64)  # (1 + products, features)
+        self.intercept = np.asarray(intercept, dtype=np.float64)
+        self.classes = list(classes)  # [IN_SCOPE, product, ...]
+        self.threshold = float(threshold)
+        self.version = version
+
+    @classmethod
+    def load(cls, path: Path = ARTIFACT, meta: Path = META) -> "ScopeModel":
+        with np.load(path, allow_pickle=False) as z:
+            vocab = [str(t) for t in z["vocab"]]
+            arrays = (z["idf"], z["coef"], z["intercept"])
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        return cls(vocab, *arrays, classes=info["classes"], threshold=info["threshold"],
+                   version=info.get("version", "unversioned"))
+
+    def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts: dict[int, int] = {}
+        index = self.index
+        for f in features(text):
+            j = index.get(f)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        vals = (1.0 + np.log(tf)) * self.idf[cols]
+        return cols, vals / np.linalg.norm(vals)
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        out = np.tile(self.intercept, (len(texts), 1))
+        for i, text in enumerate(texts):
+            cols, vals = self._row(text)
+            if len(cols):
+                out[i] += self.coef[:, cols] @ vals
+        return out
+
+    def p_in_scope(self, texts: list[str]) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(texts)[:, 0]))
+
+    def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(P(in scope) per text, one-vs-rest product probabilities per text)."""
+        z = self.logits(texts)
+        p = 1.0 / (1.0 + np.exp(-z))
+        prod = p[:, 1:]
+        return p[:, 0], prod / np.clip(prod.sum(axis=1, keepdims=True), 1e-12, None)
+
+    def product(self, texts: list[str]) -> list[str]:
+        """The other product each text is most about (never ``in_scope``)."""
+        _, prod = self.scores(texts)
+        return [self.classes[1 + int(i)] for i in prod.argmax(axis=1)]
+
+
+@lru_cache(maxsize=1)
+def get_scope_model() -> ScopeModel | None:
+    """The committed model, loaded once per process; None when the artifact is missing (the
+    long-text triage then decides scope from its rules alone)."""
+    try:
+        return ScopeModel.load()
+    except (OSError, ValueError, KeyError):
+        return None

@@ -1,0 +1,141 @@
+"""Generate the PII-in-words red-team fixture: ``python -m training.redteam`` writes
+``tests/fixtures/redteam_pii.json`` (seeded, so the file only changes when this script does).
+
+Each case is a complaint sentence with one secret (a card security code or an SSN, introduced in
+one of many ways, before or after the number, English or Spanish, digits grouped any way or
+spelled out) and must-keep facts around it (an amount, a date, an order reference, a case id
+DSP-XXXXXX, a transaction id, a phone-like order number) that redaction must leave exactly as
+written. Written from imagination, not from the existing tests.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "redteam_pii.json"
+SEED = 11
+N_CVV = 300
+N_SSN = 260
+
+_SPELL_EN = "zero one two three four five six seven eight nine".split()
+_SPELL_ES = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
+
+CVV_BEFORE = [  # "{trigger} {code}"
+    "the 3 digits on the back are {c}", "the three digits on the back of my card: {c}", "security code {c}",
+    "my security number is {c}", "code on the reverse is {c}", "CVV2 {c}", "cvv2: {c}", "the cvc is {c}",
+    "card verification value {c}", "verification code: {c}", "the 4 digits on the front say {c}",
+    "the numbers on the back are {c}", "sec code {c}", "security digits {c}", "CSC {c}",
+    "the code on the back of the card is {c}", "digits on the signature strip {c}", "CVN {c}",
+    "mi código de seguridad es {c}", "código de seguridad: {c}", "los tres dígitos del reverso son {c}",
+    "los 3 dígitos de atrás son {c}", "el codigo cvv es {c}", "clave de seguridad {c}",
+    "dígitos del reverso {c}", "número de seguridad {c}", "the back of the card says {c}",
+]
+CVV_AFTER = [  # "{code} {trigger}"
+    "{c} is the security code", "{c} (the 3 digits on the back)", "{c} - code on the reverse",
+    "{c}, the three digits on the back", "{c} is my cvv2", "{c} son los tres dígitos del reverso",
+    "{c} es el código de seguridad", "{c} security number",
+]
+SSN_FORMS = [
+    "my social is {s}", "ss# {s}", "SSN {s}", "social security number {s}", "soc sec {s}", "my social security no. {s}",
+    "social: {s}", "taxpayer id {s}", "ITIN {s}", "mi número de seguro social es {s}", "seguro social {s}",
+    "{s} is my social", "{s} (social security)", "{s} - my SSN", "S.S.N. {s}", "ss number {s}",
+]
+SSN_LAST4 = ["the last 4 of my social is {s4}", "last four digits of my SSN: {s4}"]
+OPENERS = [
+    "I was charged {amt} on {date} for order {order} and I did not make it.",
+    "Please reverse the {amt} charge from {date}; my case is {case}.",
+    "Transaction {txn} for {amt} on {date} is not mine.",
+    "The merchant billed me {amt} twice on {date} (order {phone_order}).",
+    "Re {case}: still waiting for a refund of {amt} since {date}.",
+    "Cobro de {amt} el {date}, pedido {order}, no lo reconozco.",
+]
+CLOSERS = ["Thanks.", "Case {case} please.", "Order ref {phone_order}.", "It was {amt} on {date}.", "Txn {txn}.", ""]
+
+
+def _code(rng: random.Random) -> tuple[str, str]:
+    """(as written, its digits)."""
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([3, 3, 3, 4])))
+    style = rng.random()
+    if style < 0.7:
+        return digits, digits
+    if style < 0.8:
+        return " ".join(digits), digits
+    if style < 0.9:
+        return "-".join(digits), digits
+    words = _SPELL_ES if rng.random() < 0.3 else _SPELL_EN
+    return " ".join(words[int(d)] for d in digits), digits
+
+
+def _ssn(rng: random.Random) -> tuple[str, str]:
+    area = rng.randint(1, 899)
+    while area == 666:
+        area = rng.randint(1, 899)
+    d = f"{area:03d}{rng.randint(1, 99):02d}{rng.randint(1, 9999):04d}"
+    groupings = [(3, 2, 4), (9,), (3, 3, 3), (1, 8), (5, 4), (3, 6), (4, 5), (2, 3, 4), (3, 2, 2, 2)]
+    seps = [" ", "-", ".", "  ", " - ", "/"]
+    g, sep = rng.choice(groupings), rng.choice(seps)
+    parts, i = [], 0
+    for n in g:
+        parts.append(d[i:i + n])
+        i += n
+    written = sep.join(parts)
+    if rng.random() < 0.05:
+        written = " ".join(_SPELL_EN[int(c)] for c in d)
+    return written, d
+
+
+def _facts(rng: random.Random) -> dict[str, str]:
+    amt = rng.choice(["${:,.2f}", "USD {:.2f}", "€{:.2f}", "{:.2f} dollars", "£{:.0f}"]).format(rng.uniform(3, 4000))
+    date = rng.choice(["03/14/2026", "2026-02-09", "March 3, 2026", "12/01/2025", "2026-11-02"])
+    return {
+        "amt": amt, "date": date,
+        "order": f"#{rng.randint(10**7, 10**8 - 1)}",
+        # Phone-like (3-3-4) most of the time; an Amazon-style 3-7-7 ref otherwise (17 digits: when it
+        # happens to be Luhn-valid the PCI guard masks it as a card, on purpose).
+        "phone_order": (f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}" if rng.random() < 0.7
+                        else f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}-{rng.randint(1000000, 9999999)}"),
+        "case": "DSP-" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(6)),
+        "txn": f"txn_{rng.randint(10**9, 10**10 - 1)}",
+    }
+
+
+def _case(rng: random.Random, kind: str) -> dict:
+    facts = _facts(rng)
+    opener = rng.choice(OPENERS).format(**facts)
+    closer = rng.choice(CLOSERS).format(**facts)
+    if kind == "CVV":
+        written, digits = _code(rng)
+        phrase = rng.choice(CVV_BEFORE + CVV_AFTER).format(c=written)
+    else:
+        if rng.random() < 0.08:
+            written = digits = f"{rng.randint(1, 9999):04d}"
+            phrase = rng.choice(SSN_LAST4).format(s4=written)
+        else:
+            written, digits = _ssn(rng)
+            phrase = rng.choice(SSN_FORMS).format(s=written)
+    joiner = rng.choice([" For verification, ", " Also ", " FYI ", "\n", " - "])
+    text = f"{opener}{joiner}{phrase}. {closer}".strip()
+    used = [v for k, v in facts.items() if v in text]
+    return {"kind": kind, "text": text, "secret": written, "secret_digits": digits, "must_keep": used}
+
+
+def generate(seed: int = SEED) -> list[dict]:
+    rng = random.Random(seed)
+    cases = [_case(rng, "CVV") for _ in range(N_CVV)] + [_case(rng, "SSN") for _ in range(N_SSN)]
+    for i, c in enumerate(cases):
+        c["id"] = f"rt-{i:04d}"
+    return cases
+
+
+def main() -> None:
+    cases = generate()
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    FIXTURE.write_text(json.dumps({"seed": SEED, "generator": "training/redteam.py", "cases": cases},
+                                  indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {len(cases)} cases to {FIXTURE.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

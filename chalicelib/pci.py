@@ -243,7 +243,7 @@ def scrub_pans(text: str) -> tuple[str, int]:
 
 CVV_RE = re.compile(
     r"(?i)\b(?:cvv2?|cvc2?|cvn|cid|csc|security\s+code|card\s+verification(?:\s+(?:value|code|number))?)"
-    r"\b[^\d\n]{0,20}?(?<!\d)(\d{3,4})(?!\d)")
+    r"\b[^\d\n.\[\]]{0,20}?(?<![\d-])(\d{3,4})(?![\d-])")
 CVV_AFTER_RE = re.compile(
     r"(?i)(?<![\d$€£¥.,])(\d{3,4})(?![\d.,])\s+(?:is\s+)?(?:the\s+|my\s+)?(?:cvv2?|cvc2?|security\s+code)\b")
 SSN_RE = re.compile(r"(?<![\d\-])(?!000|666|9\d\d)(\d{3})([- ]?)(?!00)(\d{2})\2(?!0000)(\d{4})(?![\d\-])")

@@ -86,7 +86,7 @@ train:
 	bash scripts/train.sh
 
 evaluate: $(STAMP)
-	$(PY) -m nlp.evaluate
+	$(PY) -m training.evaluate
 	$(PY) -m training.longtext_eval
 
 ## The long-text scope model (nlp/artifacts/scope.npz + scope.json): seconds, CPU, deterministic.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import BadRequestError, Chalice, NotFoundError, Response
 
-from chalicelib.settings import get_settings
+from chalicelib.core.settings import get_settings
 
 app = Chalice(app_name="dispute-assistant")
 
@@ -13,7 +13,7 @@ _webchat = None
 def _local_channel():
     """The local web chat, or 404 when this deployment is not local (see chatbot/webchat.py)."""
     global _webchat
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     if not get_settings().local_channel:
         raise NotFoundError("not found")
@@ -40,8 +40,8 @@ _ingest_settings = get_settings()
     queue=_ingest_settings.email_queue_name, batch_size=_ingest_settings.email_batch_size, name="email_ingest"
 )
 def email_ingest(event):
-    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/email_ingest.py)."""
-    from chalicelib.email_ingest import get_email_ingest_service
+    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/ingest/email_ingest.py)."""
+    from chalicelib.ingest.email_ingest import get_email_ingest_service
 
     records = event.to_dict().get("Records", [])
     return get_email_ingest_service().handle_batch(

@@ -18,9 +18,9 @@ _TORCH_CODE = """
 import json, sys
 import numpy as np
 from pathlib import Path
-from nlp.train import load_split
+from training.train import load_split
 from nlp.classifier import IntentClassifier
-from nlp.evaluate import torch_comparison
+from training.evaluate import torch_comparison
 clf = IntentClassifier.load(Path("nlp/artifacts"))
 _, dev = load_split()
 texts = [t for t, _ in dev]
@@ -48,8 +48,8 @@ def run() -> dict:
     import numpy as np
 
     from nlp.classifier import IntentClassifier
-    from nlp.evaluate import point_metrics, speed
-    from nlp.train import load_split
+    from training.evaluate import point_metrics, speed
+    from training.train import load_split
 
     clf = IntentClassifier.load()
     _, dev = load_split()

@@ -53,7 +53,7 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         world = World(Path(tmp))
         token = world.token("demo-alice")
-        from chatbot import lex
+        from lexv2 import protocol as lex
 
         turns = {
             "dispute_status": make_lex_event(intent="DisputeStatus", slots={"CaseId": None}, transcript="status of my dispute",

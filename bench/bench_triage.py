@@ -141,7 +141,7 @@ def _email_rate(messages: list[tuple[str, bytes]], min_seconds: float = 3.0) -> 
 
 
 def _cost(dev: list[tuple[str, str]], messages: list[tuple[str, bytes]]) -> dict:
-    from chalicelib.cost import CostMeter
+    from chalicelib.governance.cost import CostMeter
     from nlp.comprehend import ComprehendBudget, ComprehendTier
     from nlp.triage import triage_email, triage_text
 

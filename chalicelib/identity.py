@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Protocol
 
 from chalicelib import stepup_store
-from chalicelib.models import Customer, VerificationState
+from chalicelib.core.models import Customer, VerificationState
 
 logger = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def key_provider_from_settings(settings: Any, secrets_client_factory: Callable[[
 
             def secrets_client_factory() -> Any:
 
-                from chalicelib.aws import client as aws_client
+                from chalicelib.core.aws import client as aws_client
                 return aws_client("secretsmanager", settings)
 
         return SecretsManagerKeyProvider(secrets_client_factory(), settings.identity_key_secret_id)

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
-from chalicelib.pci import find_pans
+from chalicelib.core.pci import find_pans
 
 
 class UnsafeNotice(ValueError):

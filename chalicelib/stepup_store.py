@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from chalicelib.models import VerificationState
+from chalicelib.core.models import VerificationState
 
 Change = Callable[[VerificationState | None], VerificationState | None]
 

@@ -1,7 +1,7 @@
 """Turn the intents' specs into the CloudFormation that defines the Lex V2 bot.
 
 Why generated: the bot definition (utterances, slots, prompts, slot types) must never drift from
-the handlers and the local emulator, so all three read the same :class:`~chatbot.spec.IntentSpec`
+the handlers and the local emulator, so all three read the same :class:`~intents.spec.IntentSpec`
 objects. Mistakes Lex would only report after a slow, failed stack build (unknown slot type, an
 utterance naming a slot the intent lacks, a bad name) are raised here as :class:`BotBuildError`.
 
@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec
+from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec
 
 FALLBACK_INTENT = "FallbackIntent"
 FALLBACK_SIGNATURE = "AMAZON.FallbackIntent"

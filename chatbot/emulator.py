@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from chatbot.recognizer import extract_slots, recognise
-from chatbot.spec import IntentSpec, SlotSpec
+from intents.spec import IntentSpec, SlotSpec
 
 BOT = {"id": "LOCALBOT01", "name": "DisputeAssistant", "aliasId": "TSTALIASID", "aliasName": "TestBotAlias",
        "localeId": "en_US", "version": "DRAFT"}
@@ -261,7 +261,7 @@ def local_emulator(customer: str | None = None, session_id: str | None = None) -
     attrs: dict[str, str] = {}
     if customer:
         from chalicelib.identity import REQUEST_ATTRIBUTE, TokenSigner
-        from chalicelib.settings import get_settings
+        from chalicelib.core.settings import get_settings
 
         # The local channel plays an authenticated app: it signs a short-lived identity token.
         attrs[REQUEST_ATTRIBUTE] = TokenSigner.from_settings(get_settings()).mint(customer, channel="local")
@@ -277,7 +277,7 @@ def _otp_note(emulator: LexEmulator, result: TurnResult) -> str | None:
 
     services = get_services()[0]
     path = getattr(getattr(services, "otp_sender", None), "path", None)
-    from chalicelib.ids import session_key
+    from chalicelib.core.ids import session_key
 
     state = services.step_up.status(session_key(emulator.session_id))
     if path is None or not state or not state.candidate_customer_id:

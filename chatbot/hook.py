@@ -13,12 +13,12 @@ import logging
 import time
 from typing import Any
 
-from chalicelib.ids import session_key
-from chalicelib.pci import contains_pan
-from chatbot import lex
+from chalicelib.core.ids import session_key
+from chalicelib.core.pci import contains_pan
+from lexv2 import protocol as lex
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
-from chatbot.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
-from chatbot.replies import render
+from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
+from intents.replies import render
 
 logger = logging.getLogger("dispute_assistant.hook")
 
@@ -35,7 +35,7 @@ _pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="lex-turn")
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     return get_settings()
 
@@ -162,7 +162,7 @@ def _emit_metrics(turn: Turn, decision: Decision) -> None:
     """Containment and time-to-human, as CloudWatch EMF (silent locally unless DA_METRICS=emf)."""
     from datetime import datetime
 
-    from chalicelib.metrics import get_metrics
+    from chalicelib.governance.metrics import get_metrics
 
     m = get_metrics()
     if not m.enabled:

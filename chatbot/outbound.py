@@ -3,7 +3,7 @@
 Why here and not in handlers: a handler that quotes the customer, a template, a button built from
 a descriptor or a session attribute carrying the customer's words can each leak a card number,
 and Lex keeps every message and attribute in its conversation logs. Every string of the wire
-response passes ``chalicelib.pci.guard_text`` (card numbers, CVV, SSN, IBAN) after it is built,
+response passes ``chalicelib.core.pci.guard_text`` (card numbers, CVV, SSN, IBAN) after it is built,
 so no handler can forget it. Session attribute values holding JSON are guarded as values, before
 encoding: a scrub over the encoded string misses groupings the encoder escapes (tabs, NBSP).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.pci import find_sensitive, guard_text, guard_value
+from chalicelib.core.pci import find_sensitive, guard_text, guard_value
 
 
 def guard_attribute(value: str) -> str:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chatbot.spec import IntentSpec
+from intents.spec import IntentSpec
 
 SIMILARITY_THRESHOLD = 0.38
 MARGIN = 0.04

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timezone
 
-from chatbot.dialog import Services
+from intents.dialog import Services
 
 _lock = threading.Lock()
 _services: Services | None = None
@@ -18,11 +18,11 @@ def _clock() -> datetime:
 def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> tuple[Services, object]:
     """(services, identity resolver) for the given settings; tests pass their own store/clock."""
     from chalicelib.identity import IdentityResolver, LocalOutboxSender, SnsSmsSender, StepUpService, TokenSigner
-    from chalicelib.repositories import get_store
-    from chalicelib.settings import get_settings
+    from chalicelib.storage import get_store
+    from chalicelib.core.settings import get_settings
     from intents._governance import Governance
 
-    from chalicelib import log_guard
+    from chalicelib.core import log_guard
 
     log_guard.install()  # every log line of this container passes the PAN/PII guard
     settings = settings or get_settings()
@@ -32,12 +32,12 @@ def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> 
             otp_sender = LocalOutboxSender(settings.otp_outbox_path)
         else:
 
-            from chalicelib.aws import client as aws_client
+            from chalicelib.core.aws import client as aws_client
             otp_sender = SnsSmsSender(aws_client("sns", settings))
     step_up = StepUpService(store, settings, otp_sender, clock=clock)
 
     def secrets_client():
-        from chalicelib.aws import client as aws_client
+        from chalicelib.core.aws import client as aws_client
 
         return aws_client("secretsmanager", settings)
 

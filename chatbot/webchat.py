@@ -11,9 +11,9 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from chalicelib.pci import guard_value
+from chalicelib.core.pci import guard_value
 from chatbot.emulator import LexEmulator, local_emulator
-from chatbot.replies import render
+from intents.replies import render
 
 PAGE = Path(__file__).resolve().parent / "web" / "chat.html"
 GREETING_MARK = "{{greeting}}"

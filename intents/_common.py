@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from chalicelib.models import Handoff, Transaction, TxnStatus
-from chalicelib.pci import contains_pan, find_pans, guard_value
-from chatbot.dialog import (
+from chalicelib.core.models import Handoff, Transaction, TxnStatus
+from chalicelib.core.pci import contains_pan, find_pans, guard_value
+from intents.dialog import (
     ATTR_CANDIDATES,
     ATTR_HANDOFF,
     ATTR_HISTORY,
@@ -26,7 +26,7 @@ from chatbot.dialog import (
     json_attr,
     set_json_attr,
 )
-from chatbot.replies import day, money, render
+from intents.replies import day, money, render
 
 SEARCH_WINDOW_DAYS = 180
 MAX_CHOICES = 5
@@ -207,7 +207,7 @@ def without_pans(text: str) -> str:
 
 
 def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | None = None) -> list[Transaction]:
-    from chalicelib.merchants import merchant_match_score
+    from chalicelib.payments.merchants import merchant_match_score
 
     customer_id = turn.identity.customer_id
     assert customer_id, "find_transactions needs a verified customer"
@@ -260,7 +260,7 @@ def find_transactions_in_text(turn: Turn, text: str) -> list[Transaction]:
     if crit.empty:
         return []
     if crit.merchant:
-        from chalicelib.merchants import merchant_match_score
+        from chalicelib.payments.merchants import merchant_match_score
 
         words = crit.merchant.split()
         best = None
@@ -286,7 +286,7 @@ def txn_line(t: Transaction) -> str:
 
 
 def txn_detail(t: Transaction) -> str:
-    from chalicelib.merchants import explain_descriptor
+    from chalicelib.payments.merchants import explain_descriptor
 
     explained = explain_descriptor(t.descriptor)
     return render(
@@ -352,7 +352,7 @@ def resolve_choice(turn: Turn, answer: str | None) -> Transaction | None:
         hits = [t for t in cands if abs(t.amount_minor) == amount]
         if len(hits) == 1:
             return hits[0]
-    from chalicelib.merchants import merchant_match_score
+    from chalicelib.payments.merchants import merchant_match_score
 
     scored = sorted(((merchant_match_score(answer, t.descriptor, t.merchant_name), t) for t in cands), key=lambda x: -x[0])
     if scored and scored[0][0] >= 0.6 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.1):
@@ -398,7 +398,7 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
         try:
             store.handoffs.create(handoff)
         except Exception as exc:  # AlreadyExists from a concurrent duplicate: reuse it
-            from chalicelib.repositories.base import AlreadyExists
+            from chalicelib.storage.base import AlreadyExists
 
             if not isinstance(exc, AlreadyExists):
                 raise

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from chalicelib.models import DisputeReason, FraudDecision, Transaction
+from chalicelib.core.models import DisputeReason, FraudDecision, Transaction
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Governance:
 
     @classmethod
     def from_settings(cls, settings, store, clock) -> "Governance":
-        from chalicelib.decision_log import build_decision_log
+        from chalicelib.governance.decision_log import build_decision_log
 
         log = build_decision_log(settings)
         log.clock = clock  # one clock for the facts and the record (tests and replays run on fixed time)
@@ -68,7 +68,7 @@ class Governance:
 
     def _policy(self):
         if self._policy_store is None:
-            from chalicelib.policy import get_policy_store
+            from chalicelib.governance.policy import get_policy_store
 
             self._policy_store = get_policy_store()
         return self._policy_store.current()
@@ -79,7 +79,7 @@ class Governance:
 
     def decide_dispute(self, turn, txn: Transaction, reason: DisputeReason, amount_minor: int, channel: str = "chat",
                        extra_facts: dict | None = None) -> Verdict:
-        from chalicelib.policy import DecisionRequest
+        from chalicelib.governance.policy import DecisionRequest
 
         policy = self._policy()
         now = self.clock()
@@ -116,7 +116,7 @@ class Governance:
         return self._verdict(result)
 
     def decide_release(self, turn, txn: Transaction, fd: FraudDecision) -> Verdict:
-        from chalicelib.policy import DecisionRequest
+        from chalicelib.governance.policy import DecisionRequest
 
         req = DecisionRequest(
             action="release_hold",

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chatbot.dialog import Turn
+    from intents.dialog import Turn
 
 
 class Answer(str, Enum):
@@ -301,7 +301,7 @@ def confirmation_answer(turn: "Turn", kind: str = CONFIRM_ACTION) -> Answer | No
 
     Lex's own Confirmed/Denied is re-read from the transcript: it marks "no, that wasn't me" as
     Denied and cannot tell "yes but not now" from yes."""
-    from chatbot.dialog import ATTR_ASKED
+    from intents.dialog import ATTR_ASKED
 
     asked = turn.session.get(ATTR_ASKED) == f"{turn.intent_name}:"
     if turn.confirmation_state not in ("Confirmed", "Denied") and not asked:
@@ -327,7 +327,7 @@ def forget_clarified(session: dict[str, str]) -> dict[str, str]:
 
 def reclaim_answer(turn: "Turn") -> "Turn":
     """Route a clear answer to the question the bot asked, even if Lex switched intents on it."""
-    from chatbot.dialog import ATTR_ASKED
+    from intents.dialog import ATTR_ASKED
 
     asked = turn.session.get(ATTR_ASKED, "")
     kind = RECLAIMABLE.get(asked)

@@ -5,8 +5,8 @@ depend on the corrected detail, and the dialog then asks them again as if for th
 """
 from __future__ import annotations
 
-from chatbot.dialog import Button, Card, Decision, Turn
-from chatbot.replies import render
+from intents.dialog import Button, Card, Decision, Turn
+from intents.replies import render
 
 CHANGE_CARD = Card(title="Change what?", buttons=(Button("The payment", "payment"), Button("The reason", "reason"),
                                                   Button("The amount", "amount"), Button("The description", "description"),

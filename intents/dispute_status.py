@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import re
 
-from chalicelib.disputes import NEXT_STEP
-from chalicelib.models import DisputeCase
-from chatbot.dialog import Button, Card, Decision, Turn
-from chatbot.replies import day, money, render
-from chatbot.spec import IntentSpec, SlotSpec
+from chalicelib.cases.disputes import NEXT_STEP
+from chalicelib.core.models import DisputeCase
+from intents.dialog import Button, Card, Decision, Turn
+from intents.replies import day, money, render
+from intents.spec import IntentSpec, SlotSpec
 from intents._common import require_identity
 
 SPEC = IntentSpec(

@@ -1,6 +1,6 @@
 """ExplainHold: why a payment was declined or held, what releases it, and releasing it.
 
-Explanations come from customer-safe templates per reason code (chatbot/templates/holds/): they
+Explanations come from customer-safe templates per reason code (intents/templates/holds/): they
 never mention rules, thresholds or risk scores. Release is a governed decision: only after a
 fresh step-up verification in this chat, and only when the decision policy allows it.
 """
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.fraud_codes import REASON_CODES
-from chalicelib.models import FraudAction, FraudDecision, Transaction, TxnStatus
-from chatbot.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
-from chatbot.replies import money, render, render_hold
-from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from chalicelib.payments.fraud_codes import REASON_CODES
+from chalicelib.core.models import FraudAction, FraudDecision, Transaction, TxnStatus
+from intents.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
+from intents.replies import money, render, render_hold
+from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents import hold_fraud
 from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
 from intents._common import (

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from chatbot.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
-from chatbot.replies import render
-from chatbot.spec import IntentSpec
+from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
+from intents.replies import render
+from intents.spec import IntentSpec
 from intents._common import escalate
 
 logger = logging.getLogger("dispute_assistant.fallback")

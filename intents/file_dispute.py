@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from chalicelib.disputes import eligibility, open_case, timeline
-from chalicelib.models import DisputeReason, Transaction
-from chalicelib.pci import guard_text
-from chalicelib.settings import get_settings
-from chatbot.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
-from chatbot.replies import day, money, render
-from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from chalicelib.cases.disputes import eligibility, open_case, timeline
+from chalicelib.core.models import DisputeReason, Transaction
+from chalicelib.core.pci import guard_text
+from chalicelib.core.settings import get_settings
+from intents.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
+from intents.replies import day, money, render
+from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents._common import (
     choice_decision,
     criteria_from_turn,

@@ -9,9 +9,9 @@ the request is recorded as its own handoff, and the reply says so rather than cl
 """
 from __future__ import annotations
 
-from chalicelib.models import FraudDecision, Transaction
-from chatbot.dialog import ATTR_HANDOFF, Button, Card, Decision, Turn
-from chatbot.replies import money, render
+from chalicelib.core.models import FraudDecision, Transaction
+from intents.dialog import ATTR_HANDOFF, Button, Card, Decision, Turn
+from intents.replies import money, render
 from intents._common import escalate
 from intents.answers import BLOCK_CARD, Answer, answer_text, clarified_before, mark_clarified, read_answer
 

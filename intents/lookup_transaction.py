@@ -1,10 +1,10 @@
 """LookupTransaction: find a payment by merchant, amount, date or card and explain it."""
 from __future__ import annotations
 
-from chalicelib.models import TxnStatus
-from chatbot.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
-from chatbot.replies import render
-from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from chalicelib.core.models import TxnStatus
+from intents.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
+from intents.replies import render
+from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents._common import (
     choice_decision,
     criteria_from_turn,
@@ -110,7 +110,7 @@ def handle(turn: Turn) -> Decision:
 
 
 def _candidates(turn: Turn):
-    from chatbot.dialog import ATTR_CANDIDATES, json_attr
+    from intents.dialog import ATTR_CANDIDATES, json_attr
 
     ids = json_attr(turn.session, ATTR_CANDIDATES, []) or []
     store, cid = turn.services.store, turn.identity.customer_id

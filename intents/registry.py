@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from chatbot.dialog import Decision, Turn
-from chatbot.spec import IntentSpec, SlotTypeSpec
+from intents.dialog import Decision, Turn
+from intents.spec import IntentSpec, SlotTypeSpec
 from intents import dispute_status, explain_hold, fallback, file_dispute, lookup_transaction, talk_to_agent, verify_identity
 
 _MODULES = {

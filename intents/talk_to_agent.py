@@ -1,9 +1,9 @@
 """TalkToAgent: hand over to a human with the whole conversation context."""
 from __future__ import annotations
 
-from chatbot.dialog import Decision, Turn
-from chatbot.replies import render
-from chatbot.spec import IntentSpec
+from intents.dialog import Decision, Turn
+from intents.replies import render
+from intents.spec import IntentSpec
 from intents._common import escalate
 
 SPEC = IntentSpec(

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from chatbot.dialog import ATTR_PENDING_INTENT, Decision, Identity, Turn, json_attr
-from chatbot.replies import render
-from chatbot.spec import IntentSpec, SlotSpec
+from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Turn, json_attr
+from intents.replies import render
+from intents.spec import IntentSpec, SlotSpec
 from intents._common import escalate, now_of, parse_date_text
 
 SPEC = IntentSpec(

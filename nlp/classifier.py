@@ -6,7 +6,7 @@ thread. Nothing heavy happens at import: onnxruntime and the model load on the f
 ``get_classifier()`` (once per container, under a lock), so handlers that never classify pay
 nothing.
 
-Artifacts (``nlp/artifacts/``, written by ``nlp.export``): ``model.int8.onnx`` (inputs
+Artifacts (``nlp/artifacts/``, written by ``training.export``): ``model.int8.onnx`` (inputs
 ``input_ids``/``attention_mask``, output ``logits``), ``tokenizer.json``, ``labels.json`` and
 ``calibration.json`` (softmax temperature and the abstention threshold chosen on the dev split)
 and, when the ensemble is on, ``tfidf.npz`` (a word TF-IDF + logistic-regression member).
@@ -65,7 +65,7 @@ class TfidfMember:
 
     Reproduces scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)`` (lower
     case, default token pattern, l2 norm) and ``LogisticRegression.predict_log_proba`` from the
-    arrays ``nlp.train.train_tfidf`` saved; ``nlp.export`` checks the match on the dev split.
+    arrays ``training.train.train_tfidf`` saved; ``training.export`` checks the match on the dev split.
     """
 
     def __init__(self, vocab: list[str], idf: np.ndarray, coef: np.ndarray,
@@ -130,7 +130,7 @@ class IntentClassifier:
         from tokenizers import Tokenizer
 
         if model_dir is None:
-            from chalicelib.settings import get_settings
+            from chalicelib.core.settings import get_settings
 
             model_dir = get_settings().model_dir
         model_dir = Path(model_dir)

@@ -19,7 +19,7 @@ Comprehend view; the cost of calls that were billed is still attributed.
 
 Budget and cost: each call's billed units are reserved before the call, per message
 (``ComprehendBudget.units_per_message``) and per clock hour (``units_per_hour`` in this
-container, plus the ``chalicelib.cost.CostMeter`` USD ceiling, which can be shared across
+container, plus the ``chalicelib.governance.cost.CostMeter`` USD ceiling, which can be shared across
 containers). A reservation for a call that AWS then rejected (throttled, client error) stays
 counted against the ceiling: a conservative ceiling is the safe side. ``cost_usd`` on the result
 counts the calls AWS would bill: successful ones and timed-out ones (the request may have been
@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chalicelib.cost import COMPREHEND, CircuitBreaker, CostMeter
+from chalicelib.governance.cost import COMPREHEND, CircuitBreaker, CostMeter
 
 __all__ = ["ComprehendBudget", "ComprehendOutcome", "ComprehendTier", "client_config", "billed_units",
            "SENTIMENT_CHARS", "SENTIMENT_LANGUAGES", "UNIT_USD"]
@@ -124,7 +124,7 @@ class ComprehendTier:
         """The tier for this container, or None when it is disabled or no AWS credentials exist
         (the CLI and local runs then report ``local:comprehend_disabled``)."""
         if settings is None:
-            from chalicelib.settings import get_settings
+            from chalicelib.core.settings import get_settings
 
             settings = get_settings()
         if not getattr(settings, "comprehend_enabled", False):

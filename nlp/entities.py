@@ -47,9 +47,9 @@ class MerchantMention(BaseModel):
     name: str
     start: int
     end: int
-    source: str  # "catalogue" (chalicelib.merchants), "list" (built-in), "heuristic"
+    source: str  # "catalogue" (chalicelib.payments.merchants), "list" (built-in), "heuristic"
     score: float
-    merchant_key: str | None = None  # chalicelib.merchants key when the ruler matched the directory
+    merchant_key: str | None = None  # chalicelib.payments.merchants key when the ruler matched the directory
 
 
 class Entities(BaseModel):
@@ -329,13 +329,13 @@ _NOT_MERCHANT = {w.capitalize() for w in list(P.MONTHS) + list(_WEEKDAYS)} | {
 
 @lru_cache(maxsize=1)
 def _catalogue() -> tuple[Callable[..., float], dict[str, tuple[Any, ...]]] | None:
-    """(merchant_match_score, index) from chalicelib.merchants when deployed, else None.
+    """(merchant_match_score, index) from chalicelib.payments.merchants when deployed, else None.
 
     Scoring a mention against the whole directory costs ~50 ms; the index keyed by the first three
     letters of each name/alias word keeps it to a handful of candidates.
     """
     try:
-        mod = importlib.import_module("chalicelib.merchants")
+        mod = importlib.import_module("chalicelib.payments.merchants")
         score_fn, merchants = mod.merchant_match_score, tuple(mod.MERCHANTS)
     except (ImportError, AttributeError):
         return None

@@ -7,9 +7,9 @@ bank number from an order number; context words are what separate a CVV from a q
 from __future__ import annotations
 
 import re
-# The card-number finder and the CVV / SSN / IBAN / id patterns live in chalicelib.pci (standard library
+# The card-number finder and the CVV / SSN / IBAN / id patterns live in chalicelib.core.pci (standard library
 # only, shared with the outbound guard); re-exported here so detectors and the guard cannot disagree.
-from chalicelib.pci import (  # noqa: F401  (re-exported)
+from chalicelib.core.pci import (  # noqa: F401  (re-exported)
     CASE_ID_RE,
     CVV_AFTER_RE,
     CVV_RE,
@@ -206,7 +206,7 @@ def detect_dob(text: str) -> list[Span]:
 PRIORITY = ("CARD", "IBAN", "CVV", "EXPIRY", "SSN", "DOB", "ROUTING", "ACCOUNT", "EMAIL", "PHONE",
             "ADDRESS", "NAME")
 
-# Small built-in merchant list for the EntityRuler (chalicelib.merchants adds the real catalogue).
+# Small built-in merchant list for the EntityRuler (chalicelib.payments.merchants adds the real catalogue).
 KNOWN_MERCHANTS = (
     "Amazon", "Amazon Prime", "Apple", "App Store", "iTunes", "Google", "Google Play", "Netflix",
     "Spotify", "Hulu", "Disney+", "Uber", "Uber Eats", "Lyft", "DoorDash", "Grubhub", "Airbnb",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from chalicelib.pci import guard_text
+from chalicelib.core.pci import guard_text
 from nlp.patterns import scrub_pans
 from nlp.pii_words import merge_spans
 
@@ -65,7 +65,7 @@ def redact(text: str) -> Redaction:
     out.append(text[pos:])
     redacted = "".join(out)
     # Safety net: whatever the detectors and the resolver decided, no card number, CVV, SSN or
-    # IBAN leaves (the one outbound guard, chalicelib.pci).
+    # IBAN leaves (the one outbound guard, chalicelib.core.pci).
     guarded = guard_text(redacted)
     if guarded != redacted:
         extra = guarded.count("[CARD ****") - redacted.count("[CARD ****")

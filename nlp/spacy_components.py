@@ -206,9 +206,9 @@ _AMBIGUOUS_ALIASES = {"prime", "shell", "target", "delta", "apple", "square", "c
 
 
 def catalogue_phrases() -> list[tuple[str, str]]:
-    """(merchant key, phrase) from chalicelib.merchants when deployed; the module is optional."""
+    """(merchant key, phrase) from chalicelib.payments.merchants when deployed; the module is optional."""
     try:
-        from chalicelib.merchants import MERCHANTS
+        from chalicelib.payments.merchants import MERCHANTS
     except ImportError:
         return []
     out: list[tuple[str, str]] = []

@@ -3,7 +3,7 @@
 Why a module of its own: ``ComprehendTier`` knows how to call Comprehend cheaply and safely, but
 production needs more around it, once per Lambda container: a cost meter whose hourly-ceiling
 refusals are recorded as decisions, a circuit breaker whose trips and recoveries are recorded as
-decisions, and the ``comprehend_tier`` control (``chalicelib.controls``) read on **every** message,
+decisions, and the ``comprehend_tier`` control (``chalicelib.governance.controls``) read on **every** message,
 so an operator can switch the paid tier off or to shadow in seconds (environment
 ``DA_CONTROL_COMPREHEND_TIER`` or SSM, cached only for the controls' own TTL).
 
@@ -39,8 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.cost import CircuitBreaker, CostMeter, log_refusals, log_transitions
-from chalicelib.decision_log import derive_decision_id
+from chalicelib.governance.cost import CircuitBreaker, CostMeter, log_refusals, log_transitions
+from chalicelib.governance.decision_log import derive_decision_id
 from nlp.comprehend import (
     TIER_COMPREHEND,
     TIER_LOCAL,
@@ -69,7 +69,7 @@ class _ContainerDecisionLog:
     tier is built: building the tier touches no store."""
 
     def record(self, **kwargs: Any) -> Any:
-        from chalicelib.decision_log import get_decision_log
+        from chalicelib.governance.decision_log import get_decision_log
 
         return get_decision_log().record(**kwargs)
 
@@ -120,11 +120,11 @@ class ControlledTier:
 
     def mode(self) -> str:
         """The control's mode now; an unreadable control counts as ``off`` (fail safe, as in
-        ``chalicelib.controls``)."""
+        ``chalicelib.governance.controls``)."""
         try:
             if self.controls is not None:
                 return self.controls.mode(self.capability)
-            from chalicelib.controls import get_controls
+            from chalicelib.governance.controls import get_controls
 
             return get_controls().mode(self.capability)
         except Exception:
@@ -213,7 +213,7 @@ def build_container_tier(settings: Any = None, *, client: Any = None, session: A
     injected ``client``) no AWS credentials exist. The boto3 client is created here, on the first
     message, never at import time."""
     if settings is None:
-        from chalicelib.settings import get_settings
+        from chalicelib.core.settings import get_settings
 
         settings = get_settings()
     if not getattr(settings, "comprehend_enabled", False):

@@ -152,7 +152,7 @@ def _model_versions(clf: _Classifier | None) -> dict[str, str]:
         if "intent" not in _versions_cache:
             model_dir = getattr(clf, "model_dir", None)
             if model_dir is None:
-                from chalicelib.settings import get_settings
+                from chalicelib.core.settings import get_settings
 
                 model_dir = get_settings().model_dir
             md = Path(model_dir)

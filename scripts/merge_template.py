@@ -4,7 +4,7 @@ Why not `chalice package --merge-template`: that is a plain recursive dict merge
 Chalice's shared DefaultRole, derive one least-privilege role, log group and pair of alarms per
 function from the functions Chalice found in app.py, point @app.on_sqs_message at a queue created
 in the same stack, or take the table key schemas from the code that queries them
-(chalicelib/repositories/dynamo_schema.py). This script does, and fails the build on anything it
+(chalicelib/storage/dynamo_schema.py). This script does, and fails the build on anything it
 cannot wire (an unknown queue, a table the settings name but nobody defines).
 
 Usage: merge_template.py --chalice build/chalice-out/sam.json --out build/template.json
@@ -76,17 +76,17 @@ def logical_id(name: str) -> str:
 
 # ---------------------------------------------------------------------------------- tables
 def table_names_fields() -> list[str]:
-    """The tables the application names (chalicelib.settings.TableNames): each needs a resource."""
+    """The tables the application names (chalicelib.core.settings.TableNames): each needs a resource."""
     sys.path.insert(0, str(ROOT))
     try:
-        from chalicelib.settings import TableNames
+        from chalicelib.core.settings import TableNames
     finally:
         sys.path.pop(0)
     return list(TableNames.model_fields)
 
 
 def schema_module():
-    """chalicelib/repositories/dynamo_schema.py, loaded by path (it imports only the stdlib)."""
+    """chalicelib/storage/dynamo_schema.py, loaded by path (it imports only the stdlib)."""
     path = ROOT / "chalicelib" / "repositories" / "dynamo_schema.py"
     if not path.exists():
         return None
@@ -111,7 +111,7 @@ def build_tables(infra_dir: Path) -> dict[str, dict[str, Any]]:
             lid, res = by_name[params["TableName"]]
             from_code[agg] = {"id": lid, "resource": copy.deepcopy(res)}
     else:
-        warn("chalicelib/repositories/dynamo_schema.py not found: all tables from infra/tables.yaml")
+        warn("chalicelib/storage/dynamo_schema.py not found: all tables from infra/tables.yaml")
     extra = load_yaml(infra_dir / "tables.yaml") or {}
     tables: dict[str, dict[str, Any]] = {}
     for agg in aggregates:
@@ -127,7 +127,7 @@ def build_tables(infra_dir: Path) -> dict[str, dict[str, Any]]:
             }
         else:
             raise MergeError(
-                f"TableNames.{agg} has no table: define it in chalicelib/repositories/dynamo_schema.py "
+                f"TableNames.{agg} has no table: define it in chalicelib/storage/dynamo_schema.py "
                 "or infra/tables.yaml"
             )
     for agg, entry in tables.items():

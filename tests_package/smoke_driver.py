@@ -127,10 +127,10 @@ def record_calls(calls, phase, canned):
 def seed_customer(boto3, customer_id):
     """Write one demo customer's records through the package's own store and mint that customer
     an identity token with the key in Secrets Manager, as an authenticated channel would."""
-    from chalicelib import demo_data
+    from chalicelib.demo import demo_data
     from chalicelib.identity import TokenSigner
-    from chalicelib.repositories import get_store
-    from chalicelib.settings import get_settings
+    from chalicelib.storage import get_store
+    from chalicelib.core.settings import get_settings
 
     store = get_store()
     data = demo_data.build()

@@ -123,10 +123,10 @@ def test_every_function_has_error_and_throttle_alarms_and_a_retained_encrypted_l
 
 
 def test_tables_cover_every_table_the_settings_name_encrypted_with_recovery(template, resources):
-    """Given chalicelib.settings.TableNames, when reading the template, then each name has a
+    """Given chalicelib.core.settings.TableNames, when reading the template, then each name has a
     pay-per-request table with point-in-time recovery and KMS encryption, and the expiring records
     (verifications, idempotency, triage) have TTL on."""
-    from chalicelib.settings import TableNames
+    from chalicelib.core.settings import TableNames
 
     tables = template["Metadata"]["DisputeAssistant"]["Tables"]
     assert set(tables) == set(TableNames.model_fields)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from chalicelib.cases.business_days import add_business_days
-from chalicelib.models import Card, CardType, DisputeCase, DisputeReason, Transaction
+from chalicelib.core.models import Card, CardType, DisputeCase, DisputeReason, Transaction
 
 REG_E_PROVISIONAL_CREDIT_BUSINESS_DAYS = 10
 REG_E_PROVISIONAL_CREDIT_BUSINESS_DAYS_NEW_ACCOUNT = 20

@@ -13,7 +13,7 @@ from typing import Mapping
 
 import yaml
 
-from chalicelib.models import DisputeCase, DisputeReason
+from chalicelib.core.models import DisputeCase, DisputeReason
 
 _DATA = Path(__file__).with_name("data") / "evidence.yaml"
 

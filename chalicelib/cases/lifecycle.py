@@ -1,7 +1,7 @@
 """The dispute-case state machine, guarded: which moves exist, who may make each, and a record of
 every move (who, of which kind, why, when).
 
-The graph is ``chalicelib.models.CASE_TRANSITIONS`` (the stores enforce it too); who may make each
+The graph is ``chalicelib.core.models.CASE_TRANSITIONS`` (the stores enforce it too); who may make each
 move is data in ``data/lifecycle.yaml``, checked against that graph when it is loaded, so a state
 added to one and forgotten in the other fails at import rather than in front of a customer.
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
-from chalicelib.models import CASE_TRANSITIONS, CaseEvent, CaseState, DisputeCase, utcnow
-from chalicelib.repositories.base import InvalidTransition
+from chalicelib.core.models import CASE_TRANSITIONS, CaseEvent, CaseState, DisputeCase, utcnow
+from chalicelib.storage.base import InvalidTransition
 
 _DATA = Path(__file__).with_name("data") / "lifecycle.yaml"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from chalicelib.models import DisputeReason, Transaction
+from chalicelib.core.models import DisputeReason, Transaction
 
 _DATA = Path(__file__).with_name("data") / "reason_codes.yaml"
 CARD_PRESENT_CHANNELS = frozenset({"card_present"})

@@ -24,10 +24,10 @@ from typing import Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.decision_log import derive_decision_id
+from chalicelib.governance.decision_log import derive_decision_id
 from chalicelib.fraud.scoring import RULES_VERSION, Verdict
-from chalicelib.fraud_codes import REASON_CODES
-from chalicelib.models import CardStatus, FraudAction, FraudDecision, Transaction, TxnStatus
+from chalicelib.payments.fraud_codes import REASON_CODES
+from chalicelib.core.models import CardStatus, FraudAction, FraudDecision, Transaction, TxnStatus
 from chalicelib.outbox import Notice, Notifier
 
 log = logging.getLogger(__name__)

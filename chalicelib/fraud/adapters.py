@@ -1,9 +1,9 @@
 """Model scorers behind the same interface as the rules: SageMaker endpoints and Amazon Fraud Detector.
 
 Both are wrapped by :class:`GuardedModelScorer`: per-call timeouts and bounded retries come from
-the botocore client (``chalicelib.aws.client(..., timeout_s=..., max_attempts=...)``, standard
+the botocore client (``chalicelib.core.aws.client(..., timeout_s=..., max_attempts=...)``, standard
 retry mode: throttling and timeouts are retried at most ``max_attempts - 1`` times), a
-:class:`~chalicelib.cost.CircuitBreaker` stops calling a failing or slow endpoint for a cool-down,
+:class:`~chalicelib.governance.cost.CircuitBreaker` stops calling a failing or slow endpoint for a cool-down,
 and on any failure the rules engine's assessment is returned with ``fallback_reason`` set, so a
 payment is never left unscored and the caller can count fallbacks.
 
@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
-from chalicelib.cost import CircuitBreaker, Price
+from chalicelib.governance.cost import CircuitBreaker, Price
 from chalicelib.fraud.scoring import RiskAssessment, RiskScorer, RulesEngine, ScoringContext
 
 # Per-request prices for the cost meter (merge into ``CostMeter(prices=...)``). Fraud Detector bills

@@ -3,7 +3,7 @@
 Why: the stream, the bench and the demo need a realistic day (coffee, groceries, a tip that
 changes the settled amount, a reversal, a decline, a refund, one risky card-not-present payment)
 that is byte-identical for the same customer, day and seed, so a test can name what it expects.
-Cards come from :mod:`chalicelib.demo_data`, so the events match a seeded store.
+Cards come from :mod:`chalicelib.demo.demo_data`, so the events match a seeded store.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 from chalicelib.fraud.events import SCHEMA_VERSION, CardEvent, EventType
-from chalicelib.merchants import MERCHANTS, MERCHANTS_BY_KEY, render_descriptor
+from chalicelib.payments.merchants import MERCHANTS, MERCHANTS_BY_KEY, render_descriptor
 
 DEFAULT_SEED = 12
 DEMO_CUSTOMERS = ("demo-alice", "demo-bob")
@@ -28,7 +28,7 @@ RISKY = {"merchant": "coinbase", "amount_minor": 184_900, "country": "RO", "hour
 
 @lru_cache(maxsize=4)
 def _cards(anchor: date) -> dict[str, tuple[str, ...]]:
-    from chalicelib.demo_data import build
+    from chalicelib.demo.demo_data import build
 
     out: dict[str, list[str]] = {}
     for card in build(anchor).cards:

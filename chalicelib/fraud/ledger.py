@@ -1,6 +1,6 @@
 """What the stream remembers besides the transactions: each transaction's order key and the quarantine.
 
-Why a separate record: a :class:`~chalicelib.models.Transaction` says *what* state a payment is
+Why a separate record: a :class:`~chalicelib.core.models.Transaction` says *what* state a payment is
 in, not *which event* put it there, and without that a late authorisation would drag a posted
 payment back to pending (last writer wins). The ledger keeps, per transaction, the order key
 ``(sequence, occurred_at)`` of the event that set its state; ``advance`` moves it forward only,
@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from chalicelib.pci import scrub_pans
+from chalicelib.core.pci import scrub_pans
 
 EXCERPT_CHARS = 512
 
@@ -116,7 +116,7 @@ class DynamoEventLedger:
         self.table = table_name
 
     def create_schema(self) -> None:
-        from chalicelib.aws import create_table_if_missing
+        from chalicelib.core.aws import create_table_if_missing
 
         create_table_if_missing(
             self.client, TableName=self.table,
@@ -159,12 +159,12 @@ class DynamoEventLedger:
 
 
 def build_event_ledger(settings=None, *, dynamodb_client=None) -> EventLedger:
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
-            from chalicelib.aws import client as aws_client
+            from chalicelib.core.aws import client as aws_client
 
             dynamodb_client = aws_client("dynamodb", settings)
         return DynamoEventLedger(dynamodb_client, settings.tables.idempotency)

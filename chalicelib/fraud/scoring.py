@@ -2,11 +2,11 @@
 
 Why rules first: every hold must be explainable to the customer in the ExplainHold intent, so the
 reasons always come from rules over the customer's *own* history, each yielding a code of the
-existing catalogue (:mod:`chalicelib.fraud_codes`). A model (SageMaker / Fraud Detector, in
+existing catalogue (:mod:`chalicelib.payments.fraud_codes`). A model (SageMaker / Fraud Detector, in
 :mod:`chalicelib.fraud.adapters`) adds a better score, but it is paid and remote, so
 :class:`SelectiveScorer` calls it only where the rules already see risk above ``floor`` (most
 payments are everyday spend and never need it), only under the hourly spend ceiling of
-:class:`~chalicelib.cost.CostMeter`, and falls back to the rules' verdict on any failure.
+:class:`~chalicelib.governance.cost.CostMeter`, and falls back to the rules' verdict on any failure.
 
 Modes of the model (``off`` | ``shadow`` | ``on``): in ``shadow`` it scores and its score is
 returned next to the rules' verdict for the decision log, but the rules' score is acted on.
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Protocol
 
-from chalicelib.fraud_codes import REASON_CODES
-from chalicelib.models import Transaction, TxnStatus
+from chalicelib.payments.fraud_codes import REASON_CODES
+from chalicelib.core.models import Transaction, TxnStatus
 
 RULES_VERSION = "fraud-rules-v1"
 # Categories where a first card-not-present payment is a classic cash-out: gambling, quasi-cash /
@@ -166,7 +166,7 @@ class SelectiveScorer:
         self.model = model
         self.mode = mode
         self.floor = floor
-        self.cost = cost  # chalicelib.cost.CostMeter (prices must include ``api``)
+        self.cost = cost  # chalicelib.governance.cost.CostMeter (prices must include ``api``)
         self.api = api or (f"{model.name}:score" if model else None)
         self.metrics = metrics
         self.calls = 0

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.cost import CircuitBreaker, CostMeter, DEFAULT_PRICES
+from chalicelib.governance.cost import CircuitBreaker, CostMeter, DEFAULT_PRICES
 from chalicelib.fraud.actions import FraudActionService
 from chalicelib.fraud.adapters import (FRAUDDETECTOR_API, SAGEMAKER_API, FraudDetectorScorer, GuardedModelScorer,
                                        SageMakerScorer, model_prices)
@@ -17,8 +17,8 @@ from chalicelib.fraud.events import CardEvent
 from chalicelib.fraud.ledger import build_event_ledger
 from chalicelib.fraud.scoring import HISTORY_DAYS, RulesEngine, ScoringContext, SelectiveScorer
 from chalicelib.fraud.stream import APPLIED_TTL_S, CardEventProcessor
-from chalicelib.idempotency import IdempotencyGuard, build_idempotency_store
-from chalicelib.models import Transaction
+from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
+from chalicelib.core.models import Transaction
 
 
 @dataclass
@@ -41,7 +41,7 @@ def build_model(settings, rules: RulesEngine, *, client=None, breaker: CircuitBr
     """The configured model behind its guard (None when ``fraud_model`` is ``none``)."""
     if settings.fraud_model == "none":
         return None, None
-    from chalicelib.aws import client as aws_client
+    from chalicelib.core.aws import client as aws_client
 
     service = "sagemaker-runtime" if settings.fraud_model == "sagemaker" else "frauddetector"
     client = client or aws_client(service, settings, timeout_s=settings.fraud_model_timeout_s,
@@ -58,7 +58,7 @@ def build_model(settings, rules: RulesEngine, *, client=None, breaker: CircuitBr
 
 def build_notifier(settings):
     if settings.notifier == "sns":
-        from chalicelib.aws import client as aws_client
+        from chalicelib.core.aws import client as aws_client
         from chalicelib.outbox import SnsSmsNotifier
 
         return SnsSmsNotifier(aws_client("sns", settings))
@@ -69,19 +69,19 @@ def build_notifier(settings):
 
 def build_processor(settings=None, *, store=None, decision_log=None, notifier=None, metrics=None,
                     model_client=None, cost: CostMeter | None = None) -> CardEventProcessor:
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
     if store is None:
-        from chalicelib.repositories.factory import get_store
+        from chalicelib.storage.factory import get_store
 
         store = get_store(settings)
     if decision_log is None:
-        from chalicelib.decision_log import build_decision_log
+        from chalicelib.governance.decision_log import build_decision_log
 
         decision_log = build_decision_log(settings)
     if metrics is None:
-        from chalicelib.metrics import get_metrics
+        from chalicelib.governance.metrics import get_metrics
 
         metrics = get_metrics()
     rules = RulesEngine()

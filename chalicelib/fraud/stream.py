@@ -4,7 +4,7 @@ Delivery is at least once (Kinesis redelivers a batch from the first failed reco
 time out after writing), and one card's events can arrive out of order (a producer retry, a
 settlement file racing the authorisation feed). So:
 
-- **once**: each event runs inside :class:`~chalicelib.idempotency.IdempotencyGuard` keyed by its
+- **once**: each event runs inside :class:`~chalicelib.storage.idempotency.IdempotencyGuard` keyed by its
   ``event_id`` (a conditional write); a redelivery gets the stored result and changes nothing;
 - **in order**: a transaction's state is set only by an event whose order key
   ``(sequence, occurred_at)`` is newer than the one that set it (:mod:`chalicelib.fraud.ledger`).
@@ -27,9 +27,9 @@ from typing import Any, Callable, Iterable
 
 from chalicelib.fraud.events import CardEvent, EventType, PoisonRecord, decode_kinesis_data, parse_event
 from chalicelib.fraud.ledger import EventLedger, quarantine_record
-from chalicelib.idempotency import DuplicateInProgress, IdempotencyGuard, key_from
-from chalicelib.merchants import find_merchant
-from chalicelib.models import Card, Transaction, TxnStatus
+from chalicelib.storage.idempotency import DuplicateInProgress, IdempotencyGuard, key_from
+from chalicelib.payments.merchants import find_merchant
+from chalicelib.core.models import Card, Transaction, TxnStatus
 
 log = logging.getLogger(__name__)
 

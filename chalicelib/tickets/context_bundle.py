@@ -3,7 +3,7 @@
 Its shape is ``context_bundle.schema.json`` (versioned; tests validate every bundle against it).
 The bundle is built from masked projections, never from the models themselves, so a field added
 to Customer (a date of birth, a phone) cannot leak into it; every string in it also passes the one
-card-number guard (chalicelib.pci) and an optional redactor the composition root supplies (the
+card-number guard (chalicelib.core.pci) and an optional redactor the composition root supplies (the
 NLP redactor, for CVVs and dates of birth in free text).
 """
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from chalicelib.cases.deadlines import CaseDeadlines
 from chalicelib.cases.evidence import EvidenceStatus
-from chalicelib.email_ingest import mask_address
-from chalicelib.models import Card, Customer, DisputeCase, Transaction
-from chalicelib.pci import scrub_pans
+from chalicelib.ingest.email_ingest import mask_address
+from chalicelib.core.models import Card, Customer, DisputeCase, Transaction
+from chalicelib.core.pci import scrub_pans
 from chalicelib.tickets.model import Ticket
 
 SCHEMA_VERSION = "1.0"

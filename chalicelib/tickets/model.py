@@ -10,7 +10,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.models import utcnow
+from chalicelib.core.models import utcnow
 
 
 class Priority(str, Enum):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.models import utcnow
-from chalicelib.pci import scrub_pans
+from chalicelib.core.models import utcnow
+from chalicelib.core.pci import scrub_pans
 from chalicelib.tickets.model import Priority, Queue, Ticket, TicketSource, add_note, ticket_id_for
 from chalicelib.tickets.sla import sla_due
 from chalicelib.tickets.store import AlreadyExists, StaleTicket, TicketRepo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chalicelib.repositories.base import AlreadyExists, NotFound, RepositoryError
+from chalicelib.storage.base import AlreadyExists, NotFound, RepositoryError
 from chalicelib.tickets.model import Queue, Ticket, TicketStatus
 
 __all__ = ["AlreadyExists", "NotFound", "StaleTicket", "TicketRepo", "sort_for_agents"]

@@ -10,8 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.repositories.common import time_key
-from chalicelib.repositories.dynamodb import _code, _ResourceClientAdapter, _Table
+from chalicelib.storage.common import time_key
+from chalicelib.storage.dynamodb import _code, _ResourceClientAdapter, _Table
 from chalicelib.tickets.model import Queue, Ticket, TicketStatus
 from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
 

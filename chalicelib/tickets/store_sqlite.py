@@ -5,7 +5,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from chalicelib.repositories.common import time_key
+from chalicelib.storage.common import time_key
 from chalicelib.tickets.model import Queue, Ticket, TicketStatus
 from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
 

@@ -84,7 +84,7 @@ def live_server(tmp_path_factory) -> LiveServer:
         "DA_OTP_OUTBOX_PATH": str(data_dir / "otp-outbox.log"),
         "PYTHONUNBUFFERED": "1",
     })
-    subprocess.run([sys.executable, "-m", "chalicelib.demo_data", "--reset"], cwd=REPO_ROOT, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "chalicelib.demo.demo_data", "--reset"], cwd=REPO_ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
     port = _free_port()
     log = data_dir / "server.log"

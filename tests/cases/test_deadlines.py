@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from chalicelib.cases.deadlines import deadlines_for, deadlines_for_case, end_of_complete_cycles
-from chalicelib.models import Card, CardType, DisputeCase, DisputeReason, Transaction, TxnStatus
+from chalicelib.core.models import Card, CardType, DisputeCase, DisputeReason, Transaction, TxnStatus
 
 
 def test_debit_notice_on_friday_before_thanksgiving():
@@ -100,7 +100,7 @@ def test_network_window_runs_from_expected_delivery_for_not_received():
 def test_demo_alice_has_one_debit_and_one_credit_card():
     """Given the deterministic demo data, When the demo cards are built, Then alice's 4242 (Visa) is
     debit, her 7781 (Mastercard) credit, and a card built without a type is debit."""
-    from chalicelib import demo_data
+    from chalicelib.demo import demo_data
 
     cards = {c.last4: c for c in demo_data._demo_customers(demo_data._Clock(date(2026, 3, 2))).cards}
     assert cards["4242"].card_type is CardType.debit

@@ -17,8 +17,8 @@ from chalicelib.cases.lifecycle import (
     rulebook,
     transition,
 )
-from chalicelib.models import CASE_TRANSITIONS, CaseState, DisputeCase, DisputeReason
-from chalicelib.repositories.base import InvalidTransition
+from chalicelib.core.models import CASE_TRANSITIONS, CaseState, DisputeCase, DisputeReason
+from chalicelib.storage.base import InvalidTransition
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
 AGENT = Actor("agent-7", ActorKind.agent)

@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.cases.evidence import case_evidence_status, checklist, missing_evidence
 from chalicelib.cases.reason_codes import NoReasonCode, networks, reason_code_for
-from chalicelib.models import DisputeCase, DisputeReason
+from chalicelib.core.models import DisputeCase, DisputeReason
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ def env(tmp_path):
     e.update({"DA_BACKEND": "sqlite", "DA_SQLITE_PATH": str(tmp_path / "cli.db"),
               "DA_OTP_OUTBOX_PATH": str(tmp_path / "outbox.log"),
               "DA_IDENTITY_KEY": "cli-test-key-0123456789abcdef0123456789abcdef"})
-    subprocess.run([sys.executable, "-m", "chalicelib.demo_data", "--reset"], cwd=ROOT, env=e, check=True,
+    subprocess.run([sys.executable, "-m", "chalicelib.demo.demo_data", "--reset"], cwd=ROOT, env=e, check=True,
                    capture_output=True, timeout=120)
     return e
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.settings import TableNames
+from chalicelib.core.settings import TableNames
 
 
 @pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
 def store(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
-        from chalicelib.repositories.sqlite import SqliteStore
+        from chalicelib.storage.sqlite import SqliteStore
 
         s = SqliteStore(tmp_path / "contract.db")
         s.create_schema()
@@ -22,7 +22,7 @@ def store(request, tmp_path, monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.repositories.dynamodb import DynamoStore
+    from chalicelib.storage.dynamodb import DynamoStore
 
     # Fake credentials: moto must never fall through to a real account.
     for var, value in {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.repositories import dynamo_schema
-from chalicelib.repositories.factory import get_store, reset_store_cache
-from chalicelib.repositories.sqlite import SqliteStore
-from chalicelib.settings import Settings, TableNames
+from chalicelib.storage import dynamo_schema
+from chalicelib.storage.factory import get_store, reset_store_cache
+from chalicelib.storage.sqlite import SqliteStore
+from chalicelib.core.settings import Settings, TableNames
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +41,8 @@ def test_dynamodb_backend_builds_a_dynamo_store(monkeypatch):
     created, Then it is a DynamoStore that reads and writes."""
     from moto import mock_aws
 
-    from chalicelib.models import Customer
-    from chalicelib.repositories.dynamodb import DynamoStore
+    from chalicelib.core.models import Customer
+    from chalicelib.storage.dynamodb import DynamoStore
 
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(var, "testing")

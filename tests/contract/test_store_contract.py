@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.models import (
+from chalicelib.core.models import (
     Card,
     CardStatus,
     CaseEvent,
@@ -25,7 +25,7 @@ from chalicelib.models import (
     TxnStatus,
     VerificationState,
 )
-from chalicelib.repositories.base import AlreadyExists, InvalidTransition, NotFound
+from chalicelib.storage.base import AlreadyExists, InvalidTransition, NotFound
 
 T0 = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 

@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.models import Customer, TriageRecord, TriageStatus
-from chalicelib.repositories.base import AlreadyExists
+from chalicelib.core.models import Customer, TriageRecord, TriageStatus
+from chalicelib.storage.base import AlreadyExists
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
 

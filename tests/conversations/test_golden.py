@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chalicelib.ids import session_key
+from chalicelib.core.ids import session_key
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
 

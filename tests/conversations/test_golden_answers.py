@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chalicelib.ids import session_key
+from chalicelib.core.ids import session_key
 
 from tests.conversations.test_golden import _after, _check
 

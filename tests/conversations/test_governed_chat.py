@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from chalicelib.controls import Controls
+from chalicelib.governance.controls import Controls
 
 
 def _file_unrecognised(world):
@@ -35,7 +35,7 @@ def test_amount_over_policy_limit_escalates(world):
     larger payment, Then it goes to a human with the policy reason, and no case is opened."""
     from datetime import timedelta
 
-    from chalicelib.models import Transaction, TxnStatus
+    from chalicelib.core.models import Transaction, TxnStatus
 
     big = Transaction(txn_id="txn-alice-tv", customer_id="demo-alice", card_id="card-alice-1", card_last4="4242",
                       descriptor="BESTBUY.COM 00099999", merchant_name="Best Buy", mcc="5732", amount_minor=89900,
@@ -55,7 +55,7 @@ def test_amount_over_policy_limit_escalates(world):
 def test_audit_verify_replay_explain_after_conversations(world):
     """Given a filing, a hold release and handoffs in the log, When the audit commands run, Then verify
     and replay exit 0 and explain prints a customer-readable account without scores."""
-    from chalicelib.audit import main
+    from chalicelib.governance.audit import main
 
     _file_unrecognised(world)
     world.emulator(None).send("talk to an agent")
@@ -77,8 +77,8 @@ def test_tampering_with_a_chat_decision_is_detected(world):
     """Given decisions from a chat, When one stored record is edited, Then verify fails naming it."""
     import sqlite3
 
-    from chalicelib.audit import main
-    from chalicelib.decision_log import SqliteDecisionStore
+    from chalicelib.governance.audit import main
+    from chalicelib.governance.decision_log import SqliteDecisionStore
 
     _file_unrecognised(world)
     log = world.services.governance.log

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from chalicelib.fraud_codes import REASON_CODES
-from chatbot.replies import money, render_hold
+from chalicelib.payments.fraud_codes import REASON_CODES
+from intents.replies import money, render_hold
 
 FORBIDDEN = re.compile(r"\b(score|threshold|rule|model|risk|0\.\d+)\b", re.I)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from chalicelib.ids import session_key
+from chalicelib.core.ids import session_key
 
 
 def _held(world) -> bool:

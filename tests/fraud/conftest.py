@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
-from chalicelib import demo_data
-from chalicelib.decision_log import DecisionLog, SqliteDecisionStore, SqlitePseudonymVault
+from chalicelib.demo import demo_data
+from chalicelib.governance.decision_log import DecisionLog, SqliteDecisionStore, SqlitePseudonymVault
 from chalicelib.fraud.service import build_processor
-from chalicelib.metrics import GovernanceMetrics
+from chalicelib.governance.metrics import GovernanceMetrics
 from chalicelib.outbox import LocalOutbox
-from chalicelib.repositories.sqlite import SqliteStore
-from chalicelib.settings import Settings
+from chalicelib.storage.sqlite import SqliteStore
+from chalicelib.core.settings import Settings
 
 DAY = date(2026, 12, 1)
 ANCHOR = date(2026, 12, 2)

@@ -12,11 +12,11 @@ from botocore.exceptions import ReadTimeoutError, ConnectTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from chalicelib.cost import CircuitBreaker, CostMeter, DEFAULT_PRICES
+from chalicelib.governance.cost import CircuitBreaker, CostMeter, DEFAULT_PRICES
 from chalicelib.fraud.adapters import (FraudDetectorScorer, GuardedModelScorer, SageMakerScorer, model_prices)
 from chalicelib.fraud.generator import generate_day, kinesis_records
 from chalicelib.fraud.scoring import RulesEngine, ScoringContext, SelectiveScorer
-from chalicelib.models import Transaction, TxnStatus
+from chalicelib.core.models import Transaction, TxnStatus
 
 from .conftest import ANCHOR, DAY
 

@@ -9,7 +9,7 @@ from chalice.test import Client
 from chalicelib.fraud.events import PoisonRecord, parse_event
 from chalicelib.fraud.generator import generate_day, kinesis_records
 from chalicelib.fraud.service import handle_kinesis_event
-from chalicelib.models import FraudAction, TxnStatus
+from chalicelib.core.models import FraudAction, TxnStatus
 
 from .conftest import DAY
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from chalicelib.pci import find_sensitive
+from chalicelib.core.pci import find_sensitive
 from nlp.patterns import scrub_pans
 from tests.lex_events import make_lex_event
 from tests.world import World

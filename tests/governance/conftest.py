@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chalicelib.decision_log import (
+from chalicelib.governance.decision_log import (
     DecisionLog,
     DynamoDecisionStore,
     DynamoPseudonymVault,
     SqliteDecisionStore,
     SqlitePseudonymVault,
 )
-from chalicelib.policy import POLICY_DIR, Policy, PolicyStore
+from chalicelib.governance.policy import POLICY_DIR, Policy, PolicyStore
 
 BASE_POLICY = POLICY_DIR / "policy-2026-11-01.yaml"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.audit import main
-from chalicelib.decision_log import DecisionLog
-from chalicelib.policy import DecisionRequest
+from chalicelib.governance.audit import main
+from chalicelib.governance.decision_log import DecisionLog
+from chalicelib.governance.policy import DecisionRequest
 from tests.governance.conftest import base_policy_data, write_policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,7 +136,7 @@ def test_explain_unknown_decision(decision_log, policy_store):
 
 def test_shadow_report_agreement(decision_log, policy_store):
     """Given three shadow decisions, two resolved by agents (one agreeing) / Then agreement 50% over 2 resolved."""
-    from chalicelib.controls import Controls
+    from chalicelib.governance.controls import Controls
 
     ctl = Controls(env={"DA_CONTROL_AUTO_FILE_DISPUTE": "shadow"})
     policy = policy_store.current()
@@ -153,9 +153,9 @@ def test_shadow_report_agreement(decision_log, policy_store):
 
 
 def test_cli_runs_as_a_module_against_the_configured_sqlite(tmp_path):
-    """Given DA_SQLITE_PATH pointing at a fresh store / When `python -m chalicelib.audit verify` runs / Then exit 0."""
+    """Given DA_SQLITE_PATH pointing at a fresh store / When `python -m chalicelib.governance.audit verify` runs / Then exit 0."""
     env = {**os.environ, "DA_BACKEND": "sqlite", "DA_SQLITE_PATH": str(tmp_path / "cli.db"), "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-m", "chalicelib.audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run([sys.executable, "-m", "chalicelib.governance.audit", "verify"], env=env, capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "chain intact, 0 decisions" in done.stdout
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from chalicelib.controls import CONTROL_OFF, SHADOW_MODE, Controls, UnknownCapability, apply_controls
-from chalicelib.policy import PolicyOutcome
+from chalicelib.governance.controls import CONTROL_OFF, SHADOW_MODE, Controls, UnknownCapability, apply_controls
+from chalicelib.governance.policy import PolicyOutcome
 
 ALLOW = PolicyOutcome(outcome="allow", reasons=["within_policy"], policy_version="2026-11-01")
 DENY = PolicyOutcome(outcome="deny", reasons=["pending_charge"], policy_version="2026-11-01")

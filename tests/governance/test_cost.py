@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 
-from chalicelib.cost import (
+from chalicelib.governance.cost import (
     CLOSED,
     HALF_OPEN,
     OPEN,
@@ -18,7 +18,7 @@ from chalicelib.cost import (
     log_refusals,
     log_transitions,
 )
-from chalicelib.idempotency import DynamoIdempotencyStore
+from chalicelib.storage.idempotency import DynamoIdempotencyStore
 from tests.governance.conftest import atomic_requests, make_log
 
 

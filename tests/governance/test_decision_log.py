@@ -8,7 +8,7 @@ import threading
 import boto3
 import pytest
 
-from chalicelib.decision_log import (
+from chalicelib.governance.decision_log import (
     GENESIS_HASH,
     PiiRejected,
     compute_hash,
@@ -16,7 +16,7 @@ from chalicelib.decision_log import (
     read_jsonl,
     verify_records,
 )
-from chalicelib.policy import DecisionRequest
+from chalicelib.governance.policy import DecisionRequest
 
 
 def req(amount=1_000, **kw) -> DecisionRequest:
@@ -153,7 +153,7 @@ def test_hex_ids_pass_but_a_card_number_as_id_does_not(decision_log):
 
 def test_derived_ids_are_stable_and_distinct():
     """Given the same parts twice and different parts / Then the same id, then a different one."""
-    from chalicelib.decision_log import derive_decision_id
+    from chalicelib.governance.decision_log import derive_decision_id
 
     assert derive_decision_id("file_dispute", "c1", "t1") == derive_decision_id("file_dispute", "c1", "t1")
     assert derive_decision_id("file_dispute", "c1", "t1") != derive_decision_id("file_dispute", "c1", "t2")
@@ -230,7 +230,7 @@ def test_export_to_s3(moto_aws, tmp_path, policy):
 
 def test_shadow_and_controls_are_recorded(decision_log, policy):
     """Given a capability in shadow / When decided / Then logged with shadow=True and the policy's verdict, not acted on."""
-    from chalicelib.controls import Controls
+    from chalicelib.governance.controls import Controls
 
     ctl = Controls(env={"DA_CONTROL_AUTO_FILE_DISPUTE": "shadow"})
     r = decision_log.decide(req(), customer_id="c", policy=policy, capability="auto_file_dispute", controls=ctl)

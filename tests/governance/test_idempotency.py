@@ -7,7 +7,7 @@ import time
 import boto3
 import pytest
 
-from chalicelib.idempotency import (
+from chalicelib.storage.idempotency import (
     COMPLETED,
     DuplicateInProgress,
     DynamoIdempotencyStore,

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from chalicelib.decision_log import Decision
-from chalicelib.metrics import GovernanceMetrics, confidence_bucket
+from chalicelib.governance.decision_log import Decision
+from chalicelib.governance.metrics import GovernanceMetrics, confidence_bucket
 
 
 def emitted(**kw):
@@ -87,7 +87,7 @@ def test_confidence_buckets(c, bucket):
 
 def test_decision_log_emits_once_per_new_decision(tmp_path):
     """Given a log with metrics / When a decision is recorded and then retried with the same id / Then one emission."""
-    from chalicelib.decision_log import DecisionLog, SqliteDecisionStore, SqlitePseudonymVault
+    from chalicelib.governance.decision_log import DecisionLog, SqliteDecisionStore, SqlitePseudonymVault
 
     m, lines = emitted()
     db = tmp_path / "m.db"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.policy import (
+from chalicelib.governance.policy import (
     DISPUTE_REASONS,
     DecisionRequest,
     Policy,

@@ -1,7 +1,7 @@
 """The verdict acted on is the verdict in the log (issue 8.5): first writer wins, a retry reads it back."""
 from __future__ import annotations
 
-from chalicelib.policy import DecisionRequest, Policy
+from chalicelib.governance.policy import DecisionRequest, Policy
 
 from .conftest import base_policy_data, write_policy
 

@@ -21,7 +21,7 @@ def _event(token_attrs: dict) -> dict:
 
 def _container(settings, event, barrier, out) -> None:
     """One container: its own store handle and services on the shared file, the world's fixed clock."""
-    from chalicelib.repositories.sqlite import SqliteStore
+    from chalicelib.storage.sqlite import SqliteStore
     from chatbot.hook import handle_lex_event
     from chatbot.services import build_services
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from chalicelib.ids import session_key
+from chalicelib.core.ids import session_key
 from tests.lex_events import load_event, make_lex_event
 
 SCHEMA = json.loads(
@@ -191,7 +191,7 @@ def test_turns_emit_containment_and_time_to_human_metrics(world, monkeypatch):
     containment and time-to-human metrics are emitted as EMF documents."""
     from datetime import timedelta
 
-    import chalicelib.metrics as metrics
+    import chalicelib.governance.metrics as metrics
 
     lines: list[str] = []
     monkeypatch.setattr(metrics, "_metrics", metrics.GovernanceMetrics(enabled=True, sink=lines.append))

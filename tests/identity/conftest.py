@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.identity import StaticKeyProvider, StepUpService, TokenSigner
-from chalicelib.models import Card, Customer
-from chalicelib.settings import Settings
+from chalicelib.core.models import Card, Customer
+from chalicelib.core.settings import Settings
 from tests.fakes import InMemoryStore
 
 KEY = "k" * 32

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from chalicelib.identity import IdentityResolver, StepUpService, StepUpStatus
-from chalicelib.settings import TableNames
+from chalicelib.core.settings import TableNames
 
 from .conftest import ALICE_DOB, seed
 
@@ -15,7 +15,7 @@ from .conftest import ALICE_DOB, seed
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def real_store(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
-        from chalicelib.repositories.sqlite import SqliteStore
+        from chalicelib.storage.sqlite import SqliteStore
 
         s = SqliteStore(tmp_path / "identity.db")
         s.create_schema()
@@ -27,7 +27,7 @@ def real_store(request, tmp_path, monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.repositories.dynamodb import DynamoStore
+    from chalicelib.storage.dynamodb import DynamoStore
 
     for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():

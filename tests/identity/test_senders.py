@@ -14,7 +14,7 @@ from chalicelib.identity import (
     latest_local_code,
     mask_phone,
 )
-from chalicelib.models import Customer
+from chalicelib.core.models import Customer
 
 from .conftest import ALICE_DOB
 

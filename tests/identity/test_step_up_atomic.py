@@ -31,7 +31,7 @@ class CountingStepUp(StepUpService):
 
 
 def _sqlite(path):
-    from chalicelib.repositories.sqlite import SqliteStore
+    from chalicelib.storage.sqlite import SqliteStore
 
     s = SqliteStore(path)
     s.create_schema()
@@ -91,8 +91,8 @@ def make_store(request, tmp_path, monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from chalicelib.repositories.dynamodb import DynamoStore
-    from chalicelib.settings import TableNames
+    from chalicelib.storage.dynamodb import DynamoStore
+    from chalicelib.core.settings import TableNames
 
     for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():

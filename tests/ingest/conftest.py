@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.settings import Settings
+from chalicelib.core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EMAILS = REPO_ROOT.parent / "shared" / "data" / "emails"
@@ -66,7 +66,7 @@ def aws_env(monkeypatch):
 
 def _seed_alice(store) -> None:
     """Only the two fixed demo customers (the full demo set is 6,000 transactions: slow on moto)."""
-    from chalicelib.demo_data import build
+    from chalicelib.demo.demo_data import build
 
     data = build(ANCHOR)
     keep = {"demo-alice", "demo-bob"}
@@ -82,15 +82,15 @@ def _seed_alice(store) -> None:
 def _build(kind: str, tmp_path: Path, **service_kw) -> World:
     import boto3
 
-    from chalicelib.decision_log import (
+    from chalicelib.governance.decision_log import (
         DecisionLog,
         DynamoDecisionStore,
         DynamoPseudonymVault,
         SqliteDecisionStore,
         SqlitePseudonymVault,
     )
-    from chalicelib.email_ingest import build_email_ingest_service
-    from chalicelib.idempotency import DynamoIdempotencyStore, IdempotencyGuard, SqliteIdempotencyStore
+    from chalicelib.ingest.email_ingest import build_email_ingest_service
+    from chalicelib.storage.idempotency import DynamoIdempotencyStore, IdempotencyGuard, SqliteIdempotencyStore
     from nlp.redact import redact
     from nlp.triage import triage_email
 
@@ -98,14 +98,14 @@ def _build(kind: str, tmp_path: Path, **service_kw) -> World:
     s3.create_bucket(Bucket=BUCKET)
     settings = Settings(backend=kind, sqlite_path=tmp_path / "store.db", raw_mail_bucket=BUCKET)
     if kind == "sqlite":
-        from chalicelib.repositories.sqlite import SqliteStore
+        from chalicelib.storage.sqlite import SqliteStore
 
         store = SqliteStore(tmp_path / "store.db")
         gov = tmp_path / "governance.db"
         log = DecisionLog(SqliteDecisionStore(gov), SqlitePseudonymVault(gov))
         idem_store = SqliteIdempotencyStore(gov)
     else:
-        from chalicelib.repositories.dynamodb import DynamoStore
+        from chalicelib.storage.dynamodb import DynamoStore
 
         ddb = atomic_requests(boto3.client("dynamodb", region_name="us-east-1"))
         store = DynamoStore(ddb, settings.tables)

@@ -13,15 +13,15 @@ import threading
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.decision_log import contains_pan
-from chalicelib.email_ingest import (
+from chalicelib.governance.decision_log import contains_pan
+from chalicelib.ingest.email_ingest import (
     PermanentIngestError,
     TransientIngestError,
     mail_files,
     mask_address,
     s3_event_body,
 )
-from chalicelib.models import TriageStatus
+from chalicelib.core.models import TriageStatus
 from tests.ingest.conftest import BUCKET, EMAILS
 
 PAN = "4111 1111 1111 1111"
@@ -177,7 +177,7 @@ def test_bad_json_body_is_logged_acknowledged_and_stores_nothing(sqlite_world, c
     stored; with partial batch response on, the message is reported failed (to reach the DLQ)."""
     w = sqlite_world
     bad = {"messageId": "sqs-bad", "body": "{not json"}
-    with caplog.at_level(logging.ERROR, logger="chalicelib.email_ingest"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.ingest.email_ingest"):
         assert w.service.handle_batch([bad]) is None
     assert "sqs-bad" in caplog.text and "not JSON" in caplog.text
     assert w.decisions() == []
@@ -324,7 +324,7 @@ def test_chalice_entry_point_ingests_through_the_test_client(sqlite_world, monke
     from chalice.test import Client
 
     import app as app_module
-    import chalicelib.email_ingest as ingest
+    import chalicelib.ingest.email_ingest as ingest
 
     w = sqlite_world
     monkeypatch.setattr(ingest, "_service", w.service)

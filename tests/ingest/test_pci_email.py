@@ -7,7 +7,7 @@ import base64
 import logging
 import os
 
-from chalicelib import pci
+from chalicelib.core import pci
 from tests.ingest.test_email_ingest import put_and_record
 from tests.security.cards import PANS, groupings, sample_groupings
 

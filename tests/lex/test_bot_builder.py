@@ -12,7 +12,7 @@ from cfnlint.api import ManualArgs, lint
 
 from chatbot import __main__ as cli
 from chatbot.bot_builder import BotBuildError, build_bot_template
-from chatbot.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
+from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatbot.lex import (
+from lexv2.protocol import (
     EVENT_ERROR_CODES,
     EVENT_MAX_BYTES,
     LexEvent,

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from chatbot.lex import (
+from lexv2.protocol import (
     RESPONSE_MAX_BYTES,
     SESSION_ATTRIBUTES_MAX_BYTES,
     ActiveContext,

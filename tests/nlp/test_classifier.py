@@ -169,7 +169,7 @@ def test_default_model_dir_comes_from_settings(monkeypatch, tmp_path):
     """Given DA_MODEL_DIR pointing at an empty directory
     When the classifier is loaded with no explicit path
     Then it looks there (and fails because no model is there), proving the settings are used."""
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     monkeypatch.setenv("DA_MODEL_DIR", str(tmp_path))
     get_settings.cache_clear()

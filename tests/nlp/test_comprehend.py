@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from chalicelib.cost import CircuitBreaker, CostMeter
+from chalicelib.governance.cost import CircuitBreaker, CostMeter
 from nlp.comprehend import (SENTIMENT_CHARS, ComprehendBudget, ComprehendTier, billed_units, client_config)
 from nlp.patterns import scrub_pans
 from nlp.triage import triage_text
@@ -275,7 +275,7 @@ def test_from_settings_disabled_or_without_credentials_returns_none(monkeypatch)
     """Given settings with comprehend_enabled false, then true but a session without credentials
     When the tier is built from settings
     Then no tier exists in both cases (callers report local:comprehend_disabled)."""
-    from chalicelib.settings import Settings
+    from chalicelib.core.settings import Settings
 
     assert ComprehendTier.from_settings(Settings(comprehend_enabled=False)) is None
 
@@ -290,7 +290,7 @@ def test_from_settings_builds_client_with_timeouts_and_bounded_retries():
     """Given settings enabling Comprehend and a session with credentials
     When the tier is built
     Then its client has connect/read timeouts equal to the dependency timeout and bounded retries."""
-    from chalicelib.settings import Settings
+    from chalicelib.core.settings import Settings
 
     session = boto3.session.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="eu-west-1")
     tier = ComprehendTier.from_settings(Settings(comprehend_enabled=True, dependency_timeout_s=1.5),

@@ -136,10 +136,10 @@ def test_empty_text_has_no_entities():
 
 
 def test_merchants_resolve_against_the_directory_when_present():
-    """Given chalicelib.merchants (the merchant directory) is deployed
+    """Given chalicelib.payments.merchants (the merchant directory) is deployed
     When a message names a merchant by alias or with a typo
     Then the mention carries the directory's merchant key."""
-    pytest.importorskip("chalicelib.merchants")
+    pytest.importorskip("chalicelib.payments.merchants")
     ents = extract_entities("charged by Starbuks Coffee and AMZN yesterday", TODAY)
     keys = {m.name: m.merchant_key for m in ents.merchants}
     assert keys["AMZN"] == "amazon_mktp"

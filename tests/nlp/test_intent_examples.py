@@ -1,10 +1,10 @@
-"""The intents' sample utterances as classifier training rows (nlp/intent_examples.py)."""
+"""The intents' sample utterances as classifier training rows (training/intent_examples.py)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from nlp.intent_examples import TABLE, build, fill, normalise, sample_utterances
+from training.intent_examples import TABLE, build, fill, normalise, sample_utterances
 
 ROOT = Path(__file__).resolve().parents[2]
 LABELS = json.loads((ROOT.parent / "shared" / "data" / "banking77" / "categories.json").read_text())
@@ -22,7 +22,7 @@ def test_every_sample_utterance_is_reviewed():
 def test_rows_never_duplicate_the_dev_split_and_fill_every_placeholder():
     """Given the seeded dev split, When rows are built excluding it, Then no row equals a dev text,
     no placeholder survives, and only BANKING77 labels are produced."""
-    from nlp.train import load_split
+    from training.train import load_split
 
     _, dev = load_split()
     rows, report = build(LABELS, exclude_texts=[t for t, _ in dev])

@@ -15,9 +15,9 @@ from datetime import UTC
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.controls import Controls
-from chalicelib.decision_log import build_decision_log, contains_pan
-from chalicelib.settings import Settings, get_settings
+from chalicelib.governance.controls import Controls
+from chalicelib.governance.decision_log import build_decision_log, contains_pan
+from chalicelib.core.settings import Settings, get_settings
 from nlp import tiering
 from nlp.comprehend import ComprehendTier
 from nlp.tiering import (
@@ -312,13 +312,13 @@ def test_email_consumer_uses_the_tier(container, client, stub, dlog, tmp_path):
     When its S3 notification is handled
     Then Comprehend is asked with redacted text only, the stored triage record and the email
     decision say tier comprehend with its sentiment and cost."""
-    from chalicelib.email_ingest import (
+    from chalicelib.ingest.email_ingest import (
         LocalBucket,
         build_email_ingest_service,
         s3_event_body,
     )
-    from chalicelib.idempotency import IdempotencyGuard, SqliteIdempotencyStore
-    from chalicelib.repositories.sqlite import SqliteStore
+    from chalicelib.storage.idempotency import IdempotencyGuard, SqliteIdempotencyStore
+    from chalicelib.storage.sqlite import SqliteStore
     from nlp.redact import redact
 
     container("on")
@@ -360,7 +360,7 @@ def test_email_consumer_default_is_the_tiered_triage():
     """Given default settings
     When the email consumer resolves its triage function (DA_EMAIL_TRIAGE_FN)
     Then it is triage_email_tiered."""
-    from chalicelib.email_ingest import load_callable
+    from chalicelib.ingest.email_ingest import load_callable
 
     assert load_callable(Settings().email_triage_fn) is triage_email_tiered
 

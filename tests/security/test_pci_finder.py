@@ -1,4 +1,4 @@
-"""The one card-number finder and the outbound guard (chalicelib.pci), measured.
+"""The one card-number finder and the outbound guard (chalicelib.core.pci), measured.
 
 Recall: every Luhn-valid PAN kind in every grouping of the issue, inside sentences. False
 positives: a generated set of amounts, dates, times, phone numbers, order ids and case/txn ids,
@@ -13,7 +13,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import pci
+from chalicelib.core import pci
 from tests.security.cards import PANS, groupings
 
 CONTEXTS = ["{}", "my card is {}", "{} was charged twice", "card: {}.", "(ending {})", "I typed {}\nthanks",
@@ -139,7 +139,7 @@ def test_decision_log_guard_refuses_every_format_the_guard_finds():
     the decision-log guard checks it, Then it refuses every one, naming the field, never the value."""
     import pytest
 
-    from chalicelib.decision_log import PiiRejected, contains_pan, guard_no_pan
+    from chalicelib.governance.decision_log import PiiRejected, contains_pan, guard_no_pan
 
     formats = [w for pan in PANS.values() for w in groupings(pan).values()]
     formats += ["cvv 123", "ssn 123-45-6789", "DE89 3704 0044 0532 0130 00"]

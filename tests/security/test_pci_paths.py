@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import pci
+from chalicelib.core import pci
 from tests.lex_events import make_lex_event
 from tests.security.cards import PANS, groupings, sample_groupings
 from tests.world import World
@@ -127,7 +127,7 @@ def test_a_card_number_session_id_is_refused_politely_and_not_recorded(world, wo
 def test_session_ids_are_stored_and_logged_hashed(world, caplog):
     """Given a turn that records a handoff, When it is stored and logged, Then the raw sessionId
     appears in neither, and the stored id is the one helper's hash."""
-    from chalicelib.ids import session_key
+    from chalicelib.core.ids import session_key
 
     with caplog.at_level(logging.INFO):
         world.hook(make_lex_event(intent="TalkToAgent", slots={}, transcript="a person please", session_id="raw-sid-77"))
@@ -151,7 +151,7 @@ def test_log_lines_of_project_loggers_are_scrubbed(caplog):
     """Given the log guard installed, When a project module logs a card number in its message, its
     arguments and an extra field, Then the captured record carries none of them; another library's
     logger is left alone."""
-    from chalicelib import log_guard
+    from chalicelib.core import log_guard
 
     log_guard.install()
     written = groupings(PANS["mc2"])["nbsp"]
@@ -184,7 +184,7 @@ def test_session_attribute_values_are_guarded_before_encoding(world):
 def test_metric_dimensions_never_carry_a_card_number():
     """Given a dimension value holding a card number, When a metric is emitted, Then the EMF document
     carries the masked token only."""
-    from chalicelib.metrics import GovernanceMetrics
+    from chalicelib.governance.metrics import GovernanceMetrics
 
     lines: list = []
     GovernanceMetrics(sink=lines.append, enabled=True).put("Turns", 1, Intent="4111\u00a01111\u00a01111\u00a01111")

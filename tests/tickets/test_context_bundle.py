@@ -12,8 +12,8 @@ import pytest
 from chalicelib.cases.deadlines import deadlines_for_case
 from chalicelib.cases.evidence import case_evidence_status
 from chalicelib.cases.lifecycle import Actor, transition
-from chalicelib.models import Card, CardType, Customer, DisputeCase, DisputeReason, Transaction, TxnStatus
-from chalicelib.pci import find_pans
+from chalicelib.core.models import Card, CardType, Customer, DisputeCase, DisputeReason, Transaction, TxnStatus
+from chalicelib.core.pci import find_pans
 from chalicelib.tickets.context_bundle import SCHEMA_VERSION, build_context_bundle, bundle_schema, validate_bundle
 from chalicelib.tickets.service import new_ticket
 

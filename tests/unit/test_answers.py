@@ -137,7 +137,7 @@ def test_unknown_question_kind_fails_loudly():
 
 
 class _Turn:
-    """Just enough of chatbot.dialog.Turn for the turn helpers."""
+    """Just enough of intents.dialog.Turn for the turn helpers."""
 
     def __init__(self, **kw):
         self.intent_name = kw.get("intent_name", "FileDispute")

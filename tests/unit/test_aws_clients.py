@@ -1,8 +1,8 @@
 """Every AWS client the functions create fails fast (inside the Lex turn budget)."""
 from __future__ import annotations
 
-from chalicelib.aws import client
-from chalicelib.settings import Settings
+from chalicelib.core.aws import client
+from chalicelib.core.settings import Settings
 
 
 def test_clients_have_short_timeouts_and_bounded_retries(monkeypatch):

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.demo_data import ALLOWED_ACTIONS, RESERVED_LAST4, build, seed
-from chalicelib.fraud_codes import REASON_CODES
-from chalicelib.merchants import MCC_DESCRIPTIONS
-from chalicelib.models import CardStatus, CaseState, FraudAction, TxnStatus
-from chalicelib.repositories.sqlite import SqliteStore
+from chalicelib.demo.demo_data import ALLOWED_ACTIONS, RESERVED_LAST4, build, seed
+from chalicelib.payments.fraud_codes import REASON_CODES
+from chalicelib.payments.merchants import MCC_DESCRIPTIONS
+from chalicelib.core.models import CardStatus, CaseState, FraudAction, TxnStatus
+from chalicelib.storage.sqlite import SqliteStore
 
 ANCHOR = date(2025, 6, 15)
 

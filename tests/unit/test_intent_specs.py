@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from chatbot.replies import keys, render
+from intents.replies import keys, render
 from intents.registry import all_slot_types, all_specs
 
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from chalicelib.merchants import (
+from chalicelib.payments.merchants import (
     MCC_DESCRIPTIONS,
     MERCHANTS,
     explain_descriptor,

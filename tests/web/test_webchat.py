@@ -12,7 +12,7 @@ from tests.world import World
 @pytest.fixture
 def client(tmp_path, monkeypatch):
     import app as app_module
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
     from chatbot import services
     from chatbot.emulator import LexEmulator
     from chatbot.webchat import WebChat
@@ -81,7 +81,7 @@ def test_chat_is_not_served_outside_local_mode(tmp_path, monkeypatch):
     """Given a deployment without the local channel, When /chat or /api/chat is called, Then 404:
     nobody can mint an identity through the demo page in AWS."""
     import app as app_module
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     monkeypatch.delenv("DA_LOCAL_CHANNEL", raising=False)
     get_settings.cache_clear()
@@ -95,7 +95,7 @@ def test_a_typed_card_number_never_comes_back_in_the_page_json(client):
     """Given a customer typing card numbers (grouped with NBSP, wrapped, fullwidth) into the web chat,
     When each turn's JSON comes back, Then neither the echoed customer text nor the bot's reply
     carries one, and the bot asks for the last 4 instead."""
-    from chalicelib.pci import find_sensitive
+    from chalicelib.core.pci import find_sensitive
 
     sid = None
     for text in ("I want to dispute a payment", "4111\u00a01111\u00a01111\u00a01111",

@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from chalicelib.models import CaseEvent, CaseState, DisputeCase, DisputeReason, Transaction, TxnStatus
-from chalicelib.repositories.base import AlreadyExists
+from chalicelib.core.models import CaseEvent, CaseState, DisputeCase, DisputeReason, Transaction, TxnStatus
+from chalicelib.storage.base import AlreadyExists
 
 # Regulation E (debit cards, 12 CFR 1005.11): provisional credit within 10 business days if the
 # investigation is not finished; resolution within 45 calendar days (90 for foreign-initiated or

@@ -14,7 +14,7 @@ def client(service: str, settings: Any = None, *, timeout_s: float | None = None
     from botocore.config import Config
 
     if settings is None:
-        from chalicelib.settings import get_settings
+        from chalicelib.core.settings import get_settings
 
         settings = get_settings()
     timeout = timeout_s if timeout_s is not None else settings.dependency_timeout_s

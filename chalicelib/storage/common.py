@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from chalicelib.models import CASE_TRANSITIONS, CaseEvent, CaseState, DisputeCase, utcnow
-from chalicelib.repositories.base import InvalidTransition
+from chalicelib.core.models import CASE_TRANSITIONS, CaseEvent, CaseState, DisputeCase, utcnow
+from chalicelib.storage.base import InvalidTransition
 
 # Greater than any character used in ids, so "<prefix>#" + HIGH bounds every key with that prefix.
 HIGH = "\uffff"

@@ -1,10 +1,10 @@
-"""Export the fine-tuned classifier to int8 ONNX + tokenizer + calibration (``python -m nlp.export``).
+"""Export the fine-tuned classifier to int8 ONNX + tokenizer + calibration (``python -m training.export``).
 
-Steps: rebuild the torch model from ``.cache/intent-model`` (written by ``nlp.train``), export
+Steps: rebuild the torch model from ``.cache/intent-model`` (written by ``training.train``), export
 encoder + mean pooling + head as one ONNX graph (dynamic batch and sequence axes), quantise it
 with ``quantize_dynamic(per_channel=True)`` to int8, and check the int8 dev accuracy against the
 fp32 torch model: if quantisation costs more than 0.5 point, the head is re-quantised left in
-fp32. If ``nlp.train`` also fitted the TF-IDF member, its weight in the ensemble is chosen on the
+fp32. If ``training.train`` also fitted the TF-IDF member, its weight in the ensemble is chosen on the
 dev split (0 drops it). Then fit the softmax temperature on the dev scores of what is served
 (int8 graph, plus the TF-IDF member if kept) and choose the abstention threshold there, with a
 margin found by a two-fold check (weight, temperature and threshold chosen on one half of the dev
@@ -22,9 +22,9 @@ import numpy as np
 
 from nlp.classifier import (CALIBRATION_FILE, LABELS_FILE, MAX_LENGTH, MODEL_FILE, TFIDF_FILE,
                             TOKENIZER_FILE, IntentClassifier, TfidfMember, log_softmax, softmax)
-from nlp.evaluate import ROUTING_TARGET, choose_threshold, dev_halves, fit_temperature, routing_at
+from training.evaluate import ROUTING_TARGET, choose_threshold, dev_halves, fit_temperature, routing_at
 from nlp.taxonomy import label_to_category
-from nlp.train import ARTIFACTS, DEFAULT_OUT, load_split, read_labels
+from training.train import ARTIFACTS, DEFAULT_OUT, load_split, read_labels
 
 MAX_ARTIFACT_BYTES = 30 * 1024 * 1024
 MAX_QUANT_LOSS = 0.005
@@ -34,7 +34,7 @@ def load_trained(model_dir: Path, n_labels: int):
     import torch
     from transformers import AutoTokenizer
 
-    from nlp.train import build_model
+    from training.train import build_model
 
     model = build_model(n_labels, model_dir / "encoder")
     model.head.load_state_dict(torch.load(model_dir / "head.pt", map_location="cpu"))
@@ -158,7 +158,7 @@ def two_fold(nn: np.ndarray, tf_lp: np.ndarray | None, y: np.ndarray, cats: np.n
                               for r in rs]))
 
     return {
-        "method": "dev split cut in two fixed halves (nlp.evaluate.dev_halves); fit on one, measure on the other",
+        "method": "dev split cut in two fixed halves (training.evaluate.dev_halves); fit on one, measure on the other",
         "threshold_margin": margin,
         "folds": [{"fitted": f, "measured": r, "routing_without_margin": n["routing"]}
                   for f, r, n in zip(fits, results, no_margin)],

@@ -1,4 +1,4 @@
-"""The Lex intents' sample utterances as labelled BANKING77 training rows (read by ``nlp.train``).
+"""The Lex intents' sample utterances as labelled BANKING77 training rows (read by ``training.train``).
 
 Why a reviewed table: a Lex intent is not a BANKING77 label. ExplainHold covers both
 ``declined_card_payment`` ("why was my card declined") and ``pending_card_payment`` ("why is my
@@ -12,7 +12,7 @@ intent file changed after this review) is skipped and reported as ``unreviewed``
 template, deterministically. Slot-level sample utterances ("{Merchant}", "it ends in
 {CardLast4}") are answers to a prompt, not intents, and are not used.
 
-Only training rows come from here: ``nlp.train`` drops any generated text that equals (after
+Only training rows come from here: ``training.train`` drops any generated text that equals (after
 lower-casing and whitespace/punctuation normalisation) a dev-split text, a BANKING77 training text
 or another generated text, so the dev split and its numbers stay comparable.
 
@@ -197,7 +197,7 @@ def build(labels: list[str], exclude_texts: list[str] = (),
     skipped: list[dict] = []
     duplicates: list[str] = []
     for intent, template in utterances:
-        label, reason = TABLE.get((intent, template), (None, "unreviewed: not in nlp/intent_examples.py TABLE"))
+        label, reason = TABLE.get((intent, template), (None, "unreviewed: not in training/intent_examples.py TABLE"))
         if label is None:
             skipped.append({"intent": intent, "utterance": template, "reason": reason})
             continue

@@ -1,4 +1,4 @@
-"""Evaluate the served intent classifier (``python -m nlp.evaluate``; ``make evaluate``).
+"""Evaluate the served intent classifier (``python -m training.evaluate``; ``make evaluate``).
 
 Runs in the test venv (onnxruntime + numpy only) on the committed int8 model. Reports, on the
 seeded dev split recorded in ``nlp/artifacts/split.json``: accuracy, macro-F1, dispute-category
@@ -13,7 +13,7 @@ graph came from. Writes ``nlp/artifacts/eval.json`` and
 ``docs/confusion-matrix.png``.
 
 The calibration helpers (temperature scaling, threshold choice) live here because they are plain
-NumPy and ``nlp.export`` needs exactly the same definitions as this report.
+NumPy and ``training.export`` needs exactly the same definitions as this report.
 """
 from __future__ import annotations
 
@@ -285,12 +285,12 @@ def torch_comparison(dev_texts: list[str], y: np.ndarray, labels: list[str],
         return None
     if not (model_dir / "head.pt").exists():
         return None
-    from nlp.export import load_trained
+    from training.export import load_trained
 
     torch.set_num_threads(1)
     model, tok = load_trained(model_dir, len(labels))
     enc = tok(dev_texts, truncation=True, max_length=64)["input_ids"]
-    from nlp.train import predict_logits
+    from training.train import predict_logits
 
     logits = predict_logits(model, enc)
     times = []
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict:
                    help="trained checkpoint for the fp32 comparison (needs .venv-train)")
     args = p.parse_args(argv)
 
-    from nlp.train import load_split
+    from training.train import load_split
 
     clf = IntentClassifier.load(args.model_dir)
     _, dev = load_split()
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None) -> dict:
     if cal_path.exists():
         cal = json.loads(cal_path.read_text(encoding="utf-8"))
         if "two_fold" in cal:
-            # nlp.export's estimate: blend weight, temperature and threshold all chosen on one
+            # training.export's estimate: blend weight, temperature and threshold all chosen on one
             # half of the dev split and measured on the other (both ways).
             report["dev_two_fold_calibration"] = {
                 "threshold_margin": cal.get("threshold_margin"), **cal["two_fold"]}

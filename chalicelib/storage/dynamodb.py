@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from chalicelib.models import (
+from chalicelib.core.models import (
     Card,
     CaseState,
     Customer,
@@ -29,9 +29,9 @@ from chalicelib.models import (
     TriageRecord,
     VerificationState,
 )
-from chalicelib.repositories import dynamo_schema as schema
-from chalicelib.repositories.base import AlreadyExists, NotFound, RepositoryError
-from chalicelib.repositories.common import HIGH, time_key, transitioned, with_initial_history
+from chalicelib.storage import dynamo_schema as schema
+from chalicelib.storage.base import AlreadyExists, NotFound, RepositoryError
+from chalicelib.storage.common import HIGH, time_key, transitioned, with_initial_history
 
 M = TypeVar("M", bound=BaseModel)
 

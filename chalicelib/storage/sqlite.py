@@ -19,7 +19,7 @@ from typing import Callable, Iterator, TypeVar
 
 from pydantic import BaseModel
 
-from chalicelib.models import (
+from chalicelib.core.models import (
     Card,
     CaseState,
     Customer,
@@ -30,8 +30,8 @@ from chalicelib.models import (
     TriageRecord,
     VerificationState,
 )
-from chalicelib.repositories.base import AlreadyExists, NotFound, RepositoryError
-from chalicelib.repositories.common import time_key, transitioned, with_initial_history
+from chalicelib.storage.base import AlreadyExists, NotFound, RepositoryError
+from chalicelib.storage.common import time_key, transitioned, with_initial_history
 
 M = TypeVar("M", bound=BaseModel)
 

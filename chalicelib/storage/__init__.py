@@ -4,7 +4,7 @@ Every read of account data takes the owning ``customer_id`` as part of the key. 
 security boundary: a handler can only ask for "this customer's transaction X", so an id typed by
 another customer simply is not found.
 """
-from chalicelib.repositories.base import (  # noqa: F401
+from chalicelib.storage.base import (  # noqa: F401
     AlreadyExists,
     RepositoryError,
     Store,
@@ -13,6 +13,6 @@ from chalicelib.repositories.base import (  # noqa: F401
 
 def get_store(settings=None) -> "Store":
     """The store for the configured backend, created once per container."""
-    from chalicelib.repositories.factory import get_store as _get
+    from chalicelib.storage.factory import get_store as _get
 
     return _get(settings)

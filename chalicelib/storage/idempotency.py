@@ -155,7 +155,7 @@ class DynamoIdempotencyStore:
         self.table = table_name
 
     def create_schema(self) -> None:
-        from chalicelib.aws import create_table_if_missing
+        from chalicelib.core.aws import create_table_if_missing
 
         create_table_if_missing(
             self.client,
@@ -334,13 +334,13 @@ _guard: IdempotencyGuard | None = None
 
 
 def build_idempotency_store(settings=None, *, dynamodb_client=None) -> IdempotencyStore:
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
 
-            from chalicelib.aws import client as aws_client
+            from chalicelib.core.aws import client as aws_client
             dynamodb_client = aws_client("dynamodb", settings)
         return DynamoIdempotencyStore(dynamodb_client, settings.tables.idempotency)
     store = SqliteIdempotencyStore(settings.sqlite_path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from chalicelib.pci import guard_text, guard_value
+from chalicelib.core.pci import guard_text, guard_value
 
 PROJECT_LOGGERS = ("chalicelib", "chatbot", "intents", "nlp", "dispute_assistant", "app")
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}

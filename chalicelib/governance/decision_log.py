@@ -3,7 +3,7 @@
 Why a chain: an auditor must be able to trust that nobody rewrote or removed a decision after the
 fact. Each record stores the SHA-256 of the previous one, and its own hash covers every field, so
 editing, deleting or reordering any stored record breaks verification at that record
-(``python -m chalicelib.audit verify``). Publishing the head hash elsewhere (S3 export with object
+(``python -m chalicelib.governance.audit verify``). Publishing the head hash elsewhere (S3 export with object
 lock, a ticket, an email to compliance) also catches a rewrite of the whole tail.
 
 Why two tables: personal data must be erasable but the chain must stay verifiable. The log never
@@ -41,7 +41,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.policy import DecisionRequest, Policy, PolicyOutcome, reason_text
+from chalicelib.governance.policy import DecisionRequest, Policy, PolicyOutcome, reason_text
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +85,12 @@ def compute_hash(record: dict[str, Any]) -> str:
 # PAN guard
 # --------------------------------------------------------------------------------------------
 
-from chalicelib.pci import find_sensitive  # noqa: E402  (the one card-number finder)
+from chalicelib.core.pci import find_sensitive  # noqa: E402  (the one card-number finder)
 
 
 def contains_pan(text: str, standalone_only: bool = False) -> bool:
     """True when text holds anything the outbound guard would remove: a card number in any grouping,
-    digits or separators (chalicelib.pci decides), a CVV, an SSN or an IBAN.
+    digits or separators (chalicelib.core.pci decides), a CVV, an SSN or an IBAN.
 
     ``standalone_only`` (used for identifier fields) ignores card-like digit runs glued to letters,
     as inside a hex digest ("dec-9f3a0412345678901234b"), which would otherwise trip the check about
@@ -410,7 +410,7 @@ class DynamoDecisionStore:
         self.table = table_name
 
     def create_schema(self) -> None:
-        from chalicelib.aws import create_table_if_missing
+        from chalicelib.core.aws import create_table_if_missing
 
         create_table_if_missing(
             self.client,
@@ -534,7 +534,7 @@ class DynamoPseudonymVault:
         self.table = table_name
 
     def create_schema(self) -> None:
-        from chalicelib.aws import create_table_if_missing
+        from chalicelib.core.aws import create_table_if_missing
 
         create_table_if_missing(
             self.client,
@@ -629,7 +629,7 @@ class DecisionLog:
         max_retries: int = 200,
         metrics=None,
     ):
-        self.metrics = metrics  # a chalicelib.metrics.GovernanceMetrics; None → the container's
+        self.metrics = metrics  # a chalicelib.governance.metrics.GovernanceMetrics; None → the container's
         self.store = store
         self.vault = vault
         self.clock = clock
@@ -667,7 +667,7 @@ class DecisionLog:
         stored, created = self._append(decision)
         if created:
             try:
-                from chalicelib.metrics import get_metrics
+                from chalicelib.governance.metrics import get_metrics
 
                 (self.metrics or get_metrics()).decision(stored)
             except Exception:  # metrics must never cost a decision
@@ -777,8 +777,8 @@ class DecisionLog:
         policy outcome is followed as is. ``extra`` goes to :meth:`record` (models, scores, tier,
         cost_usd, subject, related_to, decision_id ...).
         """
-        from chalicelib.controls import apply_controls  # controls does not import this module
-        from chalicelib.policy import get_policy_store
+        from chalicelib.governance.controls import apply_controls  # controls does not import this module
+        from chalicelib.governance.policy import get_policy_store
 
         policy = policy or get_policy_store().current()
         policy_outcome = policy.evaluate(request)
@@ -879,7 +879,7 @@ def read_jsonl(fp: IO[str]) -> Iterator[StoredRecord]:
 
 
 def pseudonym_table_name(settings=None) -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     return (settings or get_settings()).tables.pseudonym_keys
 
@@ -890,13 +890,13 @@ _log_instance: DecisionLog | None = None
 
 def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bool = True) -> DecisionLog:
     """A decision log for the configured backend (sqlite path or DynamoDB tables)."""
-    from chalicelib.settings import get_settings
+    from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
 
-            from chalicelib.aws import client as aws_client
+            from chalicelib.core.aws import client as aws_client
             dynamodb_client = aws_client("dynamodb", settings)
         dl = DecisionLog(
             DynamoDecisionStore(dynamodb_client, settings.tables.decisions),

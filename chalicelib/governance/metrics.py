@@ -68,7 +68,7 @@ class GovernanceMetrics:
         """Emit one EMF document with one metric; returns it (None when disabled)."""
         if not self.enabled:
             return None
-        from chalicelib.pci import guard_text  # a dimension value is stored and shown like any log line
+        from chalicelib.core.pci import guard_text  # a dimension value is stored and shown like any log line
 
         dims = {"service": self.service, **{k: guard_text(str(v)) for k, v in dimensions.items()}}
         doc = {

@@ -87,7 +87,7 @@ def table_names_fields() -> list[str]:
 
 def schema_module():
     """chalicelib/storage/dynamo_schema.py, loaded by path (it imports only the stdlib)."""
-    path = ROOT / "chalicelib" / "repositories" / "dynamo_schema.py"
+    path = ROOT / "chalicelib" / "storage" / "dynamo_schema.py"
     if not path.exists():
         return None
     spec = importlib.util.spec_from_file_location("_da_dynamo_schema", path)

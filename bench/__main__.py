@@ -16,7 +16,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results.json"
+RESULTS = HERE / "results.json"  # flat: numbers only, units in the names (bench/report.py)
+DETAILS = HERE / "details.json"  # what each benchmark returned, nested
 
 
 def _flatten(prefix: str, value, rows: list[tuple[str, str]]) -> None:
@@ -36,11 +37,12 @@ def _flatten(prefix: str, value, rows: list[tuple[str, str]]) -> None:
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
     results: dict = {}
-    if RESULTS.exists():
+    if DETAILS.exists():  # a subset run keeps the other benchmarks' last numbers
         try:
-            results = json.loads(RESULTS.read_text())
+            results = json.loads(DETAILS.read_text())
         except ValueError:
             results = {}
+    latencies: dict[str, list[float]] = {}
     failed = []
     for name in names:
         mod = name if name.startswith("bench_") else f"bench_{name}"
@@ -54,6 +56,8 @@ def main(argv: list[str]) -> int:
             print(f"\n== {mod}: FAILED (exit {proc.returncode})")
             continue
         data = json.loads(line[len("@@RESULT@@"):])
+        for name, values in (data.pop("_latencies_ms", None) or {}).items():
+            latencies[f"{mod.removeprefix('bench_')} {name}"] = values
         data["_seconds"] = round(time.monotonic() - started, 1)
         results[mod] = data
         rows: list[tuple[str, str]] = []
@@ -64,8 +68,12 @@ def main(argv: list[str]) -> int:
             print(f"  {k.ljust(width)}  {v}")
     results["_meta"] = {"at": datetime.now(timezone.utc).isoformat(), "python": platform.python_version(),
                         "machine": platform.machine(), "cpus": __import__("os").cpu_count()}
-    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    DETAILS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    from bench.report import flat, write_report
+
+    RESULTS.write_text(json.dumps(flat(results), indent=2) + "\n")
+    report = write_report(results, latencies)
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}, {DETAILS.relative_to(ROOT)} and {report.relative_to(ROOT)}")
     return 1 if failed else 0
 
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from chalicelib import stepup_store
+from chalicelib.identity import stepup_store
 from chalicelib.identity import StepUpService, StepUpStatus
 
 from .conftest import ALICE_DOB, FakeClock, RecordingSender, seed

@@ -11,6 +11,8 @@ import os
 from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
+from tests.support.aws import aws_env, moto_aws  # noqa: F401  (fake AWS for every suite, one copy)
+
 settings.register_profile("default", max_examples=40, deadline=None, derandomize=True, database=None,
                           print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("fuzz", max_examples=3000, deadline=None, derandomize=False,

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.storage.common import time_key
-from chalicelib.storage.dynamodb import _code, _ResourceClientAdapter, _Table
+from chalicelib.storage.dynamo_table import DynamoTable, error_code, low_level_client
 from chalicelib.tickets.model import Queue, Ticket, TicketStatus
 from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
 
@@ -45,18 +45,15 @@ def _open_key(t: Ticket) -> str | None:
 
 class DynamoTicketStore:
     def __init__(self, client_or_resource: Any, table_name: str = "tickets"):
-        client = client_or_resource
-        if hasattr(client, "Table") and hasattr(client, "meta"):  # a boto3.resource: use its client
-            client = _ResourceClientAdapter(client.meta.client)
-        self._client = client
-        self._t = _Table(client, table_name)
+        self._client = low_level_client(client_or_resource)
+        self._t = DynamoTable(self._client, table_name)
         self.table_name = table_name
 
     def create_schema(self) -> None:
         try:
             self._client.create_table(**table_definition(self.table_name))
         except ClientError as exc:
-            if _code(exc) != "ResourceInUseException":
+            if error_code(exc) != "ResourceInUseException":
                 raise
 
     @staticmethod
@@ -81,7 +78,7 @@ class DynamoTicketStore:
     def create(self, ticket: Ticket) -> Ticket:
         try:
             self._t.call("put_item", Item=self._item(ticket), ConditionExpression="attribute_not_exists(ticket_id)")
-        except ClientError:  # only ConditionalCheckFailed reaches here (_Table wraps the rest)
+        except ClientError:  # only ConditionalCheckFailed reaches here (DynamoTable wraps the rest)
             raise AlreadyExists(ticket.ticket_id) from None
         return ticket.model_copy(deep=True)
 

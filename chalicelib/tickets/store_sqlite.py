@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from chalicelib.storage.common import time_key
+from chalicelib.storage.sqlite_conn import open_connection
 from chalicelib.tickets.model import Queue, Ticket, TicketStatus
 from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket, sort_for_agents
 
@@ -28,11 +29,8 @@ CREATE INDEX IF NOT EXISTS tickets_open_by_customer ON tickets (customer_ref, re
 class SqliteTicketStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
-        self._conn.execute("PRAGMA busy_timeout = 5000")
+        self._conn = open_connection(self.path, wal=False)
 
     def create_schema(self) -> None:
         with self._lock:

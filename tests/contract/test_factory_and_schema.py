@@ -8,6 +8,7 @@ from chalicelib.storage import dynamo_schema
 from chalicelib.storage.factory import get_store, reset_store_cache
 from chalicelib.storage.sqlite import SqliteStore
 from chalicelib.core.settings import Settings, TableNames
+from tests.support.aws import use_fake_credentials
 
 
 @pytest.fixture(autouse=True)
@@ -44,9 +45,7 @@ def test_dynamodb_backend_builds_a_dynamo_store(monkeypatch):
     from chalicelib.core.models import Customer
     from chalicelib.storage.dynamodb import DynamoStore
 
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(var, "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_credentials(monkeypatch)
     with mock_aws():
         store = get_store(Settings(backend="dynamodb", region="us-east-1"))
         assert isinstance(store, DynamoStore)

@@ -5,7 +5,6 @@ protocol only, so any difference between backends would be a bug that shows up o
 """
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -26,6 +25,7 @@ from chalicelib.core.models import (
     VerificationState,
 )
 from chalicelib.storage.base import AlreadyExists, InvalidTransition, NotFound
+from tests.support.races import race
 
 T0 = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 
@@ -259,21 +259,11 @@ def test_put_many_stores_more_than_one_batch(store):
 def test_concurrent_writers_lose_nothing(store):
     """Given four threads (as under chalice local), When each writes ten transactions, Then all
     forty are stored."""
-    errors: list[BaseException] = []
-
     def work(n: int) -> None:
-        try:
-            for i in range(10):
-                store.transactions.put(txn(f"t-{n}-{i}", at=T0 + timedelta(seconds=n * 10 + i)))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+        for i in range(10):
+            store.transactions.put(txn(f"t-{n}-{i}", at=T0 + timedelta(seconds=n * 10 + i)))
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert errors == []
+    assert race(4, work).raised == []
     assert len(store.transactions.list_for_customer("c-1")) == 40
 
 
@@ -441,24 +431,9 @@ def test_racing_identical_transitions_apply_once(store):
     """Given an opened case and four threads all moving it to under_review, When they race, Then
     exactly one succeeds, the rest get InvalidTransition, and history has one such entry."""
     store.cases.create(case())
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def move() -> None:
-        try:
-            store.cases.transition("c-1", "DSP-AAA111", CaseState.under_review)
-            result = "ok"
-        except InvalidTransition:
-            result = "invalid"
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=move) for _ in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert sorted(outcomes) == ["invalid", "invalid", "invalid", "ok"]
+    outcome = race(4, lambda _: store.cases.transition("c-1", "DSP-AAA111", CaseState.under_review))
+    assert len(outcome.returned) == 1
+    assert [type(exc) for exc in outcome.raised] == [InvalidTransition] * 3
     history = store.cases.get("c-1", "DSP-AAA111").history
     assert [e.state for e in history] == [CaseState.opened, CaseState.under_review]
 

@@ -6,13 +6,13 @@ id, on any backend, even under concurrent writers.
 """
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib.core.models import Customer, TriageRecord, TriageStatus
 from chalicelib.storage.base import AlreadyExists
+from tests.support.races import race
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
 
@@ -61,27 +61,10 @@ def test_second_create_with_same_id_is_refused_and_first_kept(store):
 def test_concurrent_creates_of_one_id_store_exactly_one(store):
     """Given 8 threads creating the same record id at once / When they all run / Then exactly one
     succeeds and the other seven get AlreadyExists."""
-    wins, dupes, errors = [], [], []
-    barrier = threading.Barrier(8)
-
-    def worker(i: int) -> None:
-        barrier.wait()
-        try:
-            store.triage.create(record(key=f"inbound/{i}", subject=f"copy {i}"))
-            wins.append(i)
-        except AlreadyExists:
-            dupes.append(i)
-        except Exception as exc:  # pragma: no cover - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(wins) == 1 and len(dupes) == 7
-    assert store.triage.get("msg-1").subject == f"copy {wins[0]}"
+    outcome = race(8, lambda i: store.triage.create(record(key=f"inbound/{i}", subject=f"copy {i}")))
+    assert all(isinstance(exc, AlreadyExists) for exc in outcome.raised)
+    assert len(outcome.returned) == 1 and len(outcome.raised) == 7
+    assert store.triage.get("msg-1").subject == outcome.returned[0].subject
 
 
 def test_find_by_s3_object_names_the_record_from_that_object(store):

@@ -22,9 +22,8 @@ from .conftest import ANCHOR, DAY
 
 
 @pytest.fixture
-def creds(monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
+def creds(aws_env):
+    """Fake credentials (the suite-wide ``aws_env``) under the name these tests use."""
 
 
 def risky_ctx(world) -> ScoringContext:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,29 +16,9 @@ from chalicelib.governance.decision_log import (
     SqlitePseudonymVault,
 )
 from chalicelib.governance.policy import POLICY_DIR, Policy, PolicyStore
+from tests.support.aws import atomic_requests
 
 BASE_POLICY = POLICY_DIR / "policy-2026-11-01.yaml"
-
-
-@pytest.fixture
-def aws_env(monkeypatch):
-    """Fake credentials: moto must never fall through to a real account."""
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-
-
-@pytest.fixture
-def moto_aws(aws_env):
-    from moto import mock_aws
-
-    with mock_aws():
-        yield
 
 
 @pytest.fixture
@@ -94,26 +73,6 @@ class Tamper:
         else:
             store = self.log.store
             store.client.delete_item(TableName=store.table, Key={"pk": {"S": "chain"}, "sk": {"N": str(seq)}})
-
-
-_MOTO_LOCK = threading.RLock()
-
-
-def atomic_requests(client):
-    """Make each request to a moto client atomic, as each request to the real service is.
-
-    moto's in-memory backends are not thread-safe ("dictionary changed size during iteration").
-    Only single API calls are serialised; the gaps between a writer's calls (read head, then
-    conditional write) stay concurrent, which is where the races under test live.
-    """
-    inner = client._make_api_call
-
-    def call(operation_name, api_params):
-        with _MOTO_LOCK:
-            return inner(operation_name, api_params)
-
-    client._make_api_call = call
-    return client
 
 
 def make_log(kind: str, tmp_path: Path) -> DecisionLog:

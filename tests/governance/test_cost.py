@@ -19,7 +19,8 @@ from chalicelib.governance.cost import (
     log_transitions,
 )
 from chalicelib.storage.idempotency import DynamoIdempotencyStore
-from tests.governance.conftest import atomic_requests, make_log
+from tests.governance.conftest import make_log
+from tests.support.aws import atomic_requests
 
 
 class WallClock:

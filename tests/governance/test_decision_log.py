@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 
 import boto3
 import pytest
@@ -17,6 +16,7 @@ from chalicelib.governance.decision_log import (
     verify_records,
 )
 from chalicelib.governance.policy import DecisionRequest
+from tests.support.races import race
 
 
 def req(amount=1_000, **kw) -> DecisionRequest:
@@ -94,21 +94,11 @@ def test_anchored_head_catches_truncation(decision_log, policy):
 
 def test_concurrent_writers_never_fork_the_chain(decision_log, policy):
     """Given 8 threads appending 5 decisions each / Then 40 records with contiguous seqs and an intact chain."""
-    errors = []
-
     def worker(n):
-        try:
-            for i in range(5):
-                decision_log.decide(req(amount=100 + n * 10 + i), customer_id=f"c{n}", policy=policy)
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
+        for i in range(5):
+            decision_log.decide(req(amount=100 + n * 10 + i), customer_id=f"c{n}", policy=policy)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not race(8, worker).raised
     result = decision_log.verify()
     assert result.ok and result.count == 40
     assert [d.seq for d in decision_log.iter_decisions()] == list(range(1, 41))

@@ -16,7 +16,8 @@ from chalicelib.storage.idempotency import (
     idempotent,
     key_from,
 )
-from tests.governance.conftest import atomic_requests
+from tests.support.aws import atomic_requests
+from tests.support.races import race
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -63,24 +64,10 @@ def test_eight_concurrent_duplicates_have_one_effect(idem_store):
     """Given 8 threads delivering the same event at once / Then one execution; the 7 others wait and get its result."""
     guard = IdempotencyGuard(idem_store, wait_s=10, poll_s=0.01)
     effects = Effects(delay=0.3)
-    barrier = threading.Barrier(8)
-    results, errors = [], []
-
-    def deliver():
-        barrier.wait()
-        try:
-            results.append(guard.run("lex#session-9#turn-3", effects, "B2"))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    outcome = race(8, lambda _: guard.run("lex#session-9#turn-3", effects, "B2"))
+    assert not outcome.raised
     assert effects.n == 1
-    assert results == [{"case_id": "DSP-B2", "effect": 1}] * 8
+    assert outcome.returned == [{"case_id": "DSP-B2", "effect": 1}] * 8
 
 
 def test_duplicate_gives_up_with_a_clear_error_when_the_first_is_slow(idem_store):
@@ -166,11 +153,7 @@ def test_decorator_per_event_type(idem_store, event, key_fn):
 
     for _ in range(3):
         handle(event)
-    threads = [threading.Thread(target=handle, args=(event,)) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    assert not race(8, lambda _: handle(event)).raised
     assert effects.n == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 
 from tests.lex_events import make_lex_event
+from tests.support.races import race_processes
 from tests.world import NOW, World
 
 PROCESSES = 8
@@ -41,14 +42,7 @@ def test_same_confirmed_turn_in_eight_processes(tmp_path):
     # a forked child would inherit the pool without its threads. Each container starts clean.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["chatbot.hook", "chatbot.services", "tests.hook.test_dispute_processes"])
-    barrier, out = ctx.Barrier(PROCESSES), ctx.SimpleQueue()
-    procs = [ctx.Process(target=_container, args=(world.settings, event, barrier, out)) for _ in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0] * PROCESSES
-    replies = [out.get() for _ in procs]
+    replies = race_processes(ctx, PROCESSES, _container, world.settings, event, timeout_s=120)
 
     cases = [c for c in world.store.cases.list_for_customer("demo-alice") if c.txn_id == "txn-alice-unrec"]
     assert len(cases) == 1

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from chalicelib.identity import IdentityResolver, StepUpService, StepUpStatus
-from chalicelib.core.settings import TableNames
+from tests.support.aws import moto_dynamo_store
 
 from .conftest import ALICE_DOB, seed
 
@@ -24,19 +24,7 @@ def real_store(request, tmp_path, monkeypatch):
         s.close()
         return
 
-    import boto3
-    from moto import mock_aws
-
-    from chalicelib.storage.dynamodb import DynamoStore
-
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        s = DynamoStore(boto3.client("dynamodb", region_name="us-east-1"), TableNames())
-        s.create_schema()
-        seed(s)
+    with moto_dynamo_store(monkeypatch, seed=seed) as s:
         yield s
 
 

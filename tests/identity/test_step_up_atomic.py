@@ -4,12 +4,14 @@ own connection like separate containers, and processes) and DynamoDB under moto 
 from __future__ import annotations
 
 import multiprocessing
-import threading
 
 import pytest
 
-from chalicelib import stepup_store
+from chalicelib.identity import stepup_store
 from chalicelib.identity import StepUpService, StepUpStatus
+
+from tests.support.aws import moto_dynamo_store
+from tests.support.races import race, race_processes
 
 from .conftest import ALICE_DOB, FakeClock, RecordingSender, seed
 
@@ -42,44 +44,6 @@ def _wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
 
 
-def _race(n: int, work) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        barrier.wait()
-        results[i] = work(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
-class OneRequestAtATime:
-    """A DynamoDB client whose requests are each atomic, as DynamoDB's are. moto checks a
-    ConditionExpression and then writes without a lock, so two threads can both pass the check,
-    which real DynamoDB never allows; this puts that guarantee back, and only that: our code's
-    read / decide / conditional-write sequences still interleave freely between requests."""
-
-    def __init__(self, client):
-        self._client = client
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if not callable(attr) or name.startswith("_") or name in ("get_paginator", "can_paginate"):
-            return attr
-
-        def call(*args, **kwargs):
-            with self._lock:
-                return attr(*args, **kwargs)
-
-        return call
-
-
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def make_store(request, tmp_path, monkeypatch):
     """A factory of store handles on ONE shared backend (one per thread for SQLite)."""
@@ -88,19 +52,7 @@ def make_store(request, tmp_path, monkeypatch):
         seed(_sqlite(path))
         yield lambda: _sqlite(path)
         return
-    import boto3
-    from moto import mock_aws
-
-    from chalicelib.storage.dynamodb import DynamoStore
-    from chalicelib.core.settings import TableNames
-
-    for var, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(var, value)
-    with mock_aws():
-        s = DynamoStore(OneRequestAtATime(boto3.client("dynamodb", region_name="us-east-1")), TableNames())
-        s.create_schema()
-        seed(s)
+    with moto_dynamo_store(monkeypatch, atomic=True, seed=seed) as s:
         yield lambda: s
 
 
@@ -116,7 +68,9 @@ def test_twenty_threads_of_wrong_codes_compare_at_most_the_limit(make_store, set
         session = f"race-{trial}"
         assert StepUpService(stores[0], settings, sender, clock=clock).begin(session, "4242", ALICE_DOB).status == "code_sent"
         services = [CountingStepUp(s, settings, sender, clock=clock, counter=counter) for s in stores]
-        results = _race(20, lambda i: services[i].confirm(session, _wrong(sender.last_code)))
+        outcome = race(20, lambda i: services[i].confirm(session, _wrong(sender.last_code)))
+        assert not outcome.raised
+        results = outcome.outcomes
         assert counter.value <= LIMIT, f"trial {trial}: {counter.value} codes compared"
         assert all(r.status in (StepUpStatus.wrong_code, StepUpStatus.locked) for r in results)
         state = stores[0].verifications.get(session)
@@ -136,7 +90,9 @@ def test_success_racing_a_failure_is_never_overwritten(make_store, settings):
         svc = [StepUpService(s, settings, sender, clock=clock) for s in stores]
         svc[0].begin(session, "4242", ALICE_DOB)
         code = sender.last_code
-        results = _race(2, lambda i: svc[i].confirm(session, code if i == 0 else _wrong(code)))
+        outcome = race(2, lambda i: svc[i].confirm(session, code if i == 0 else _wrong(code)))
+        assert not outcome.raised
+        results = outcome.outcomes
         assert results[0].status == StepUpStatus.verified
         assert results[1].status in (StepUpStatus.wrong_code, StepUpStatus.no_challenge)
         assert svc[1].verified_customer(session) == "demo-alice"
@@ -159,7 +115,7 @@ def test_a_failure_landing_after_a_success_changes_nothing(tmp_path, settings):
     assert not ok and written.verified_customer_id == "demo-alice" and written.locked_until is None
 
 
-def _process_confirm(path, settings, session, code, barrier, counter, now, out):
+def _process_confirm(path, settings, session, code, counter, now, barrier, out):
     """One process = one Lambda container: its own store handle, its own clock reading."""
     svc = CountingStepUp(_sqlite(path), settings, RecordingSender(), clock=FakeClock(now), counter=counter)
     barrier.wait()
@@ -179,16 +135,9 @@ def test_processes_of_wrong_codes_compare_at_most_the_limit(tmp_path, settings):
         sender = RecordingSender()
         session = f"proc-{trial}"
         StepUpService(_sqlite(path), settings, sender, clock=clock).begin(session, "4242", ALICE_DOB)
-        barrier, counter, out = ctx.Barrier(procs), ctx.Value("i", 0), ctx.SimpleQueue()
-        workers = [ctx.Process(target=_process_confirm,
-                               args=(path, settings, session, _wrong(sender.last_code), barrier, counter, clock.now, out))
-                   for _ in range(procs)]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join(60)
-        assert all(w.exitcode == 0 for w in workers)
-        statuses = {out.get() for _ in workers}
+        counter = ctx.Value("i", 0)
+        statuses = set(race_processes(ctx, procs, _process_confirm, path, settings, session,
+                                      _wrong(sender.last_code), counter, clock.now, timeout_s=60))
         assert counter.value <= LIMIT, f"trial {trial}: {counter.value} codes compared"
         assert statuses <= {"wrong_code", "locked"}
         assert stepup_store.locked(_sqlite(path).verifications.get(session), clock.now)

@@ -3,7 +3,6 @@ and idempotency guard on SQLite or on DynamoDB (moto), wired into the real servi
 triage pipeline (``nlp.triage.triage_email``), so these tests exercise what runs in Lambda."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,27 +11,12 @@ from typing import Any
 import pytest
 
 from chalicelib.core.settings import Settings
+from tests.support.aws import atomic_requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EMAILS = REPO_ROOT.parent / "shared" / "data" / "emails"
 BUCKET = "da-raw-mail"
 ANCHOR = date(2026, 11, 1)
-
-_MOTO_LOCK = threading.RLock()
-
-
-def atomic_requests(client):
-    """moto's backends are not thread-safe; the real services are atomic per request. Serialise
-    single calls only, so the races under test (between calls) stay real."""
-    inner = client._make_api_call
-
-    def call(operation_name, api_params):
-        with _MOTO_LOCK:
-            return inner(operation_name, api_params)
-
-    client._make_api_call = call
-    return client
-
 
 @dataclass
 class World:
@@ -49,19 +33,6 @@ class World:
 
     def decisions(self) -> list:
         return list(self.decision_log.iter_decisions())
-
-
-@pytest.fixture
-def aws_env(monkeypatch):
-    """Fake credentials: moto must never fall through to a real account."""
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 def _seed_alice(store) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 
 import pytest
 from botocore.exceptions import ClientError
@@ -23,6 +22,7 @@ from chalicelib.ingest.email_ingest import (
 )
 from chalicelib.core.models import TriageStatus
 from tests.ingest.conftest import BUCKET, EMAILS
+from tests.support.races import race
 
 PAN = "4111 1111 1111 1111"
 PAN_DIGITS = "4111111111111111"
@@ -97,22 +97,9 @@ def test_eight_concurrent_duplicates_are_one_record_and_one_decision(world):
     """Given one mail whose SQS message reaches 8 consumers at the same moment / When they all run /
     Then all report the same record, one record and one decision exist, and triage ran once."""
     rec = put_and_record(world, "inbound/c", mail())
-    results, errors = [], []
-    barrier = threading.Barrier(8)
-
-    def consume():
-        barrier.wait()
-        try:
-            results.append(world.service.handle_sqs_record(rec).objects[0])
-        except Exception as exc:  # reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=consume) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    outcome = race(8, lambda _: world.service.handle_sqs_record(rec).objects[0])
+    assert outcome.raised == []
+    results = outcome.returned
     assert len({r.record_id for r in results}) == 1 and len(results) == 8
     assert len(world.decisions()) == 1
     assert len(world.triage_calls) == 1

@@ -6,10 +6,7 @@ botocore ``Stubber`` on a real client (moto's Comprehend is canned). Timeouts ar
 """
 from __future__ import annotations
 
-import copy
-import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import boto3
 import pytest
@@ -17,25 +14,10 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from chalicelib.governance.cost import CircuitBreaker, CostMeter
-from nlp.comprehend import (SENTIMENT_CHARS, ComprehendBudget, ComprehendTier, billed_units, client_config)
+from nlp.comprehend import (SENTIMENT_CHARS, ComprehendBudget, ComprehendTier, billed_units)
 from nlp.patterns import scrub_pans
 from nlp.triage import triage_text
-
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "comprehend"
-PAN = "4539 1488 0343 6467"  # Luhn-valid test Visa number
-
-
-def response(name: str) -> dict:
-    return copy.deepcopy(json.loads((SHARED / name).read_text(encoding="utf-8"))["response"])
-
-
-SENTIMENT = response("DetectSentiment__aws-cli.json")  # POSITIVE
-LANGUAGE = response("DetectDominantLanguage__aws-cli.json")  # en 0.98
-
-
-def make_client():
-    return boto3.client("comprehend", region_name="us-east-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=client_config(2.0, 0))
+from tests.support.comprehend import LANGUAGE, PAN, SENTIMENT, UNSURE_LONG
 
 
 class Clock:
@@ -46,24 +28,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def client():
-    return make_client()
-
-
-@pytest.fixture
-def stub(client):
-    with Stubber(client) as s:
-        yield s
-        s.assert_no_pending_responses()
-
-
 def tier_for(client, **kw) -> ComprehendTier:
     kw.setdefault("meter", CostMeter(hourly_ceiling_usd=1.0))
     return ComprehendTier(client, **kw)
-
-
-UNSURE_LONG = "Something odd happened with my account and I do not know what it is. " * 12  # > 500 chars
 
 
 def test_billed_units_apply_the_three_unit_minimum():

@@ -13,7 +13,6 @@ import time
 from datetime import UTC
 
 import pytest
-from botocore.stub import Stubber
 
 from chalicelib.governance.controls import Controls
 from chalicelib.governance.decision_log import build_decision_log, contains_pan
@@ -28,7 +27,7 @@ from nlp.tiering import (
     build_container_tier,
 )
 from nlp.triage import triage_email_tiered, triage_text, triage_text_tiered
-from tests.nlp.test_comprehend import PAN, SENTIMENT, UNSURE_LONG, make_client
+from tests.support.comprehend import PAN, SENTIMENT, UNSURE_LONG
 
 BUCKET = "da-raw-mail"
 OWN_SWITCH = object()  # the container fixture's default: a Controls over its own env mapping
@@ -57,18 +56,6 @@ def fresh_container(monkeypatch):
 @pytest.fixture
 def dlog(tmp_path):
     return build_decision_log(Settings(sqlite_path=tmp_path / "governance.db"))
-
-
-@pytest.fixture
-def client():
-    return make_client()
-
-
-@pytest.fixture
-def stub(client):
-    with Stubber(client) as s:
-        yield s
-        s.assert_no_pending_responses()
 
 
 @pytest.fixture

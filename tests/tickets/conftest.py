@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.governance.conftest import aws_env  # noqa: F401  (fake credentials; one copy of the fixture)
-
 
 @pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
 def tickets(request, tmp_path):

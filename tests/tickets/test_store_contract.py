@@ -1,7 +1,6 @@
 """The ticket store contract, on SQLite and DynamoDB alike; and the open/merge rules on top."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from chalicelib.tickets.model import Queue, TicketStatus, claim, resolve
 from chalicelib.tickets.service import new_ticket, open_ticket
 from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket
+from tests.support.races import race
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
 
@@ -80,14 +80,7 @@ def test_replay_is_one_ticket_and_a_duplicate_is_merged_with_a_note(tickets):
 
 def test_eight_concurrent_deliveries_make_one_ticket(tickets):
     """Given one escalation event, When eight threads deliver it at once, Then exactly one creates."""
-    draft, results, gate = _draft(), [], threading.Barrier(8)
-
-    def deliver():
-        gate.wait()
-        results.append(open_ticket(tickets, draft).outcome)
-
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert sorted(results) == ["created"] + ["replayed"] * 7
+    draft = _draft()
+    outcome = race(8, lambda _: open_ticket(tickets, draft).outcome)
+    assert sorted(outcome.outcomes) == ["created"] + ["replayed"] * 7
     assert len(tickets.list()) == 1

@@ -1,0 +1,102 @@
+"""The SQLite connection every SQLite store shares (the repositories here and the ticket store).
+
+One connection, shared by every thread behind a lock: ``chalice local`` serves requests from a
+thread pool, and a single serialised connection in WAL mode is both simpler and faster than a
+connection per thread for a store this size (a lookup is well under a millisecond). The
+connection settings (autocommit with explicit transactions, busy timeout) live here once so two
+stores on one file cannot disagree about them.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, TypeVar
+
+from pydantic import BaseModel
+
+from chalicelib.storage.base import AlreadyExists, NotFound, RepositoryError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def open_connection(path: str | Path, *, wal: bool) -> sqlite3.Connection:
+    """A connection any thread may use (callers serialise it with their own lock).
+
+    isolation_level=None: callers issue BEGIN/COMMIT themselves, so a read-check-write is one
+    IMMEDIATE transaction and cannot interleave with another process. ``wal``: readers do not
+    wait for the writer (file databases only; ``:memory:`` has no journal to switch).
+    """
+    path = str(path)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    if wal and path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class SqliteDb:
+    """The shared connection and its lock; every repository goes through ``tx``, ``read`` or ``insert``."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self.lock = threading.RLock()
+        self.conn = open_connection(self.path, wal=True)
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    self.conn.execute("ROLLBACK")
+                    raise
+                self.conn.execute("COMMIT")
+            except (AlreadyExists, NotFound, RepositoryError):
+                raise
+            except sqlite3.Error as exc:
+                raise RepositoryError(f"sqlite: {exc}") from exc
+
+    def read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self.lock:
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise RepositoryError(f"sqlite: {exc}") from exc
+
+    def insert(self, sql: str, params: tuple, exists: str) -> None:
+        """One INSERT in its own transaction; a key (or unique column) already taken raises
+        ``AlreadyExists(exists)`` instead of a storage error, so a replay is told apart from an outage."""
+        try:
+            with self.tx() as c:
+                c.execute(sql, params)
+        except RepositoryError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                raise AlreadyExists(exists) from exc
+            raise
+
+    def executescript(self, script: str) -> None:
+        with self.lock:
+            try:
+                self.conn.executescript(script)
+            except sqlite3.Error as exc:
+                raise RepositoryError(f"sqlite: {exc}") from exc
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+def load_rows(model: type[M], rows: list[tuple]) -> list[M]:
+    """The models stored whole in the first column (``data``) of each row."""
+    return [model.model_validate_json(r[0]) for r in rows]
+
+
+def load_one(model: type[M], rows: list[tuple]) -> M | None:
+    return model.model_validate_json(rows[0][0]) if rows else None

@@ -1,0 +1,1 @@
+"""Test scaffolding shared by the suites (fake AWS, the Comprehend stub, races): one copy each."""

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Protocol
 
 from chalicelib import stepup_store
+from chalicelib.core.clock import utcnow
 from chalicelib.core.models import Customer, VerificationState
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,6 @@ DEFAULT_LEEWAY_S = 30
 
 REQUEST_ATTRIBUTE = "x-da-identity"
 SESSION_ATTRIBUTE = "identityToken"
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _aware(dt: datetime | None) -> datetime | None:

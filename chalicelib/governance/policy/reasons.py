@@ -167,7 +167,7 @@ REASON_TEXTS: dict[str, ReasonText] = {
         "Policy requires step-up verification before this action.",
         "Complete the quick identity check and we can continue.",
     ),
-    # Set by controls and breakers (chalicelib.governance.controls, chalicelib.governance.cost), not by the evaluator.
+    # Set by controls and breakers (chalicelib.governance.controls, chalicelib.governance.breaker), not by the evaluator.
     "control_off": ReasonText(
         "A member of our team will handle this.",
         "Automated handling of this capability was switched off by an operator (kill switch).",

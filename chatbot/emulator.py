@@ -14,9 +14,10 @@ import re
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
+from chalicelib.core.clock import utcnow
 from chatbot.recognizer import extract_slots, recognise
 from intents.spec import IntentSpec, SlotSpec
 
@@ -67,7 +68,7 @@ class LexEmulator:
         self.confirmation = "None"
         self.action: str | None = None
         self.slot_to_elicit: str | None = None
-        self.today = today or (lambda: datetime.now(timezone.utc))
+        self.today = today or utcnow
         self.use_classifier = use_classifier
 
     # ----------------------------------------------------------------- slot resolution

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
 
+from chalicelib.core.clock import utcnow
 from intents.dialog import Services
 
 _lock = threading.Lock()
@@ -11,11 +11,7 @@ _services: Services | None = None
 _resolver = None
 
 
-def _clock() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> tuple[Services, object]:
+def build_services(settings=None, store=None, clock=utcnow, otp_sender=None) -> tuple[Services, object]:
     """(services, identity resolver) for the given settings; tests pass their own store/clock."""
     from chalicelib.identity import IdentityResolver, LocalOutboxSender, SnsSmsSender, StepUpService, TokenSigner
     from chalicelib.storage import get_store

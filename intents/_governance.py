@@ -8,11 +8,11 @@ retried Lex turn finds its earlier decision instead of logging a second one.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
+from chalicelib.core.ids import derive_decision_id as _decision_id
 from chalicelib.core.models import DisputeReason, FraudDecision, Transaction
 
 
@@ -44,10 +44,6 @@ HANDOFF_WHY = {
     "card_block_requested": "you asked us to block your card",
     "unclear_answer": "we could not be sure of your answer in chat",
 }
-
-
-def _decision_id(*parts: str) -> str:
-    return "dec-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
 class Governance:

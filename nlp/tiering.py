@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.governance.cost import CircuitBreaker, CostMeter, log_refusals, log_transitions
-from chalicelib.governance.decision_log import derive_decision_id
+from chalicelib.core.ids import derive_decision_id
 from nlp.comprehend import (
     TIER_COMPREHEND,
     TIER_LOCAL,

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from chalicelib.core.ids import derive_decision_id
+
 from nlp import language as _language
 from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
@@ -199,7 +201,7 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
 
 
 def _decision_id(id: str | None, redacted: str) -> str:
-    return id or "triage-" + hashlib.sha256(redacted.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return id or derive_decision_id("triage", redacted)
 
 
 def _sentence_classifier(clf: _Classifier) -> Any:

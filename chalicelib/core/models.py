@@ -5,14 +5,12 @@ known only by its last four digits (PCI DSS 3.4: the full PAN is never stored).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from chalicelib.core.clock import utcnow  # re-exported: models.utcnow is imported across rooms
 
 
 class _Model(BaseModel):

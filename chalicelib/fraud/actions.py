@@ -24,7 +24,7 @@ from typing import Literal, Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.governance.decision_log import derive_decision_id
+from chalicelib.core.ids import derive_decision_id
 from chalicelib.fraud.scoring import RULES_VERSION, Verdict
 from chalicelib.payments.fraud_codes import REASON_CODES
 from chalicelib.core.models import CardStatus, FraudAction, FraudDecision, Transaction, TxnStatus

@@ -21,10 +21,10 @@ import sqlite3
 import threading
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
+from chalicelib.core.clock import utcnow
 from chalicelib.core.pci import scrub_pans
 
 EXCERPT_CHARS = 512
@@ -54,7 +54,7 @@ class EventLedger(Protocol):
 def quarantine_record(key: str, code: str, detail: str, raw: bytes | str) -> QuarantinedRecord:
     text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
     excerpt, _ = scrub_pans(text[:EXCERPT_CHARS])
-    return QuarantinedRecord(key, code, detail, excerpt, datetime.now(timezone.utc).isoformat())
+    return QuarantinedRecord(key, code, detail, excerpt, utcnow().isoformat())
 
 
 class SqliteEventLedger:

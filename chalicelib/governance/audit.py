@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import IO, Iterable
 
 from chalicelib.governance.decision_log import (
-    Decision,
+    DecisionRecord,
     DecisionLog,
     build_decision_log,
     compose_explanation,
@@ -66,7 +66,7 @@ class ReplayReport:
 
 
 def replay(
-    decisions: Iterable[Decision], store: PolicyStore, policy_version: str | None = None
+    decisions: Iterable[DecisionRecord], store: PolicyStore, policy_version: str | None = None
 ) -> ReplayReport:
     """Re-evaluate every decision that consulted the policy; ``policy_version`` overrides the recorded one."""
     report = ReplayReport()
@@ -110,7 +110,7 @@ _NEXT_ALWAYS = (
 )
 
 
-def _who(d: Decision, audience: str) -> str:
+def _who(d: DecisionRecord, audience: str) -> str:
     if d.actor == "assistant":
         who = "our automated assistant"
     elif d.actor.startswith("agent:"):
@@ -120,8 +120,8 @@ def _who(d: Decision, audience: str) -> str:
     return who
 
 
-def explain(d: Decision, audience: str = "customer", *, store: PolicyStore | None = None,
-            followups: list[Decision] | None = None, chain_status: str | None = None) -> str:
+def explain(d: DecisionRecord, audience: str = "customer", *, store: PolicyStore | None = None,
+            followups: list[DecisionRecord] | None = None, chain_status: str | None = None) -> str:
     """The text a customer (no scores, thresholds or internals) or a regulator (everything) reads."""
     when = d.at.astimezone(timezone.utc).strftime("%d %b %Y, %H:%M UTC")
     explanation = d.explanation or compose_explanation(d.action, d.outcome, d.reasons)
@@ -211,15 +211,15 @@ class ShadowReport:
         return self.agreed / self.resolved if self.resolved else None
 
 
-def shadow_report(decisions: Iterable[Decision]) -> ShadowReport:
+def shadow_report(decisions: Iterable[DecisionRecord]) -> ShadowReport:
     """Compare what shadow mode would have done with what actually happened.
 
     The actual outcome of a shadow decision is the latest later decision that names it in
     ``related_to`` (typically an agent resolving the escalation). Unresolved ones are counted but
     not scored.
     """
-    shadows: dict[str, Decision] = {}
-    actual: dict[str, Decision] = {}
+    shadows: dict[str, DecisionRecord] = {}
+    actual: dict[str, DecisionRecord] = {}
     for d in decisions:
         if d.shadow:
             shadows[d.decision_id] = d

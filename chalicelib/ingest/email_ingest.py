@@ -50,7 +50,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from pydantic import BaseModel, Field
 
-from chalicelib.governance.decision_log import derive_decision_id
+from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.pci import guard_text, guard_value
 from chalicelib.storage.idempotency import DuplicateInProgress, key_from
 from chalicelib.core.models import Customer, TriageRecord, TriageStatus, utcnow

@@ -79,7 +79,7 @@ def case_summary(case: DisputeCase | None, deadlines: CaseDeadlines | None, evid
 
 
 def decision_summary(d: Any) -> dict:
-    """A decision-log ``Decision`` (or a mapping with its fields), reduced to what an agent reads."""
+    """A decision-log ``DecisionRecord`` (or a mapping with its fields), reduced to what an agent reads."""
     get = d.get if isinstance(d, Mapping) else lambda k, default=None: getattr(d, k, default)
     at = get("at")
     return {

@@ -228,3 +228,13 @@ def test_shadow_and_controls_are_recorded(decision_log, policy):
     stored = decision_log.get(r.decision.decision_id)
     assert stored.shadow and stored.policy_outcome == "allow" and stored.outcome == "escalate"
     assert stored.reasons == ["shadow_mode"]
+
+
+def test_the_audit_record_is_not_named_like_the_dialog_step():
+    """Given the decision log and the dialog / Then the stored record is DecisionRecord and no second
+    class called Decision is exported beside the dialog's step (two classes, one name, misled readers)."""
+    import chalicelib.governance.decision_log as dlog
+    from intents.dialog import Decision
+
+    assert not hasattr(dlog, "Decision")
+    assert dlog.DecisionRecord is not Decision and dlog.DecisionLog.get.__annotations__["return"] == "DecisionRecord | None"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib.governance.decision_log import Decision
+from chalicelib.governance.decision_log import DecisionRecord
 from chalicelib.governance.metrics import GovernanceMetrics, confidence_bucket
 
 
@@ -50,7 +50,7 @@ def test_decision_metrics_cover_containment_escalation_tier_cost_and_confidence(
     """Given an escalated decision from the local tier / Then Decisions, Contained=0, one Escalations per reason,
     TierUsage, DecisionCostUSD and a confidence bucket are emitted."""
     m, lines = emitted()
-    d = Decision(actor="assistant", action="route_message", outcome="escalate",
+    d = DecisionRecord(actor="assistant", action="route_message", outcome="escalate",
                  reasons=["low_classifier_confidence", "unsupported_language"], tier="local", cost_usd=0.0003,
                  inputs={"action": "route_message", "classifier_confidence": 0.42})
     m.decision(d)
@@ -65,7 +65,7 @@ def test_decision_metrics_cover_containment_escalation_tier_cost_and_confidence(
 def test_shadow_decision_is_not_contained():
     """Given a shadow decision the policy would allow / Then it does not count as contained."""
     m, lines = emitted()
-    m.decision(Decision(actor="assistant", action="file_dispute", outcome="escalate", shadow=True, reasons=["shadow_mode"]))
+    m.decision(DecisionRecord(actor="assistant", action="file_dispute", outcome="escalate", shadow=True, reasons=["shadow_mode"]))
     assert json.loads(lines[1])["Contained"] == 0
 
 

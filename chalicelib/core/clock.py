@@ -1,0 +1,29 @@
+"""The one clock of the house: aware UTC now, and the fixed-width text form stores sort by.
+
+Why one: three copies of ``utcnow`` had started to drift (one naive, one aware); a store that
+compares a naive time with an aware one fails at run time, not at import. Every default timestamp
+and every injectable ``clock=`` parameter points here, so a test freezes time in one place.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime (never naive: naive and aware times do not compare)."""
+    return datetime.now(timezone.utc)
+
+
+def sortable_utc(dt: datetime | str) -> str:
+    """Fixed-width UTC text (always microseconds) so that string order is time order in indexes.
+
+    A naive datetime is taken to be UTC; ISO text (``Z`` or an offset) is parsed first.
+    """
+    if isinstance(dt, str):
+        try:
+            dt = datetime.fromisoformat(dt.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an ISO-8601 time: {dt[:40]!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

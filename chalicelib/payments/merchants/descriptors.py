@@ -9,10 +9,15 @@ import re
 
 from chalicelib.payments.merchants.directory import find_merchant
 
+
+
+def _table(rows: list[tuple[str, str]]) -> tuple[tuple[re.Pattern, str], ...]:
+    """(pattern, explanation) rows compiled once, case-insensitive (statements vary in case)."""
+    return tuple((re.compile(p, re.I), text) for p, text in rows)
+
+
 # Processor / platform prefixes seen before the merchant's own name.
-_PROCESSORS: tuple[tuple[re.Pattern, str], ...] = tuple(
-    (re.compile(p, re.I), text)
-    for p, text in [
+_PROCESSORS = _table([
         (r"^SQ ?\*", "“SQ *” means the business took the payment with Square, a card reader and online "
                      "checkout used by many small businesses"),
         (r"^TST ?\*", "“TST*” means the payment went through Toast, a point-of-sale system used by restaurants"),
@@ -29,13 +34,10 @@ _PROCESSORS: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"^GOOGLE ?\*", "“GOOGLE *” means a charge billed by Google; the name after the * is the service "
                          "or app (for example YouTube, Google One or a Play Store app)"),
         (r"^WU ?\*", "“WU *” means a Western Union money transfer"),
-    ]
-)
+])
 
 # Descriptor families that deserve their own explanation.
-_SPECIAL: tuple[tuple[re.Pattern, str], ...] = tuple(
-    (re.compile(p, re.I), text)
-    for p, text in [
+_SPECIAL = _table([
         (r"^AMZN MKTP US\*?(\w+)?", "“AMZN MKTP US” is Amazon Marketplace: a purchase on amazon.com, which "
                                     "may be an item sold by a third-party seller{ref}"),
         (r"^AMAZON\.COM\*?(\w+)?", "“AMAZON.COM” is an order on amazon.com{ref}"),
@@ -60,8 +62,7 @@ _SPECIAL: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"^SOUTHWES \d", "“SOUTHWES” is a Southwest Airlines ticket (the name is cut to 8 letters); the "
                           "number after it is the ticket number"),
         (r"^STEAMGAMES", "“STEAMGAMES.COM” is a purchase on Valve's Steam games store"),
-    ]
-)
+])
 
 _STORE_NO = re.compile(r"(?:#\s?(\d{2,})|\s(\d{3,}))\*?$")
 

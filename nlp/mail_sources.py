@@ -8,16 +8,11 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+from chalicelib.ingest.mailfiles import looks_like_mail
+
 __all__ = ["iter_messages", "looks_like_mail"]
 
-
 _MBOX_FROM_RE = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d{1,2}:\d{2}(?::\d{2})? (?:\S+ )?\d{4}", re.M)
-_HEADER_START_RE = re.compile(rb"^(?:From |[\x21-\x39\x3b-\x7e]+:)")
-
-
-def looks_like_mail(head: bytes) -> bool:
-    """True when the first bytes start like a mail message (an mbox "From " line or a header)."""
-    return bool(_HEADER_START_RE.match(head.lstrip(b"\r\n\t ")))
 
 
 def iter_messages(path: str | Path) -> Iterator[tuple[str, bytes]]:

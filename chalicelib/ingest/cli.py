@@ -9,11 +9,11 @@ import argparse
 import io
 import json
 import logging
-import re
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from chalicelib.ingest.events import IngestError, s3_event_body
+from chalicelib.ingest.mailfiles import mail_files
 from chalicelib.ingest.service import build_email_ingest_service
 
 __all__ = ["LocalBucket", "mail_files", "main"]
@@ -45,24 +45,6 @@ class LocalBucket:
             out["ContentRange"] = f"bytes {lo}-{lo + len(data) - 1}/{total}"
         out.update(Body=io.BytesIO(data), ContentLength=len(data))
         return out
-
-
-_HEADER_START_RE = re.compile(rb"^(?:From |[\x21-\x39\x3b-\x7e]+:)")
-
-
-def mail_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files that start like a mail message, from files and directories (READMEs are skipped)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        candidates = sorted(c for c in p.rglob("*") if c.is_file()) if p.is_dir() else [p]
-        for c in candidates:
-            if c.name.startswith("."):
-                continue
-            with c.open("rb") as fh:
-                if _HEADER_START_RE.match(fh.read(4096).lstrip(b"\r\n\t ")):
-                    out.append(c)
-    return out
-
 
 
 def main(argv: list[str] | None = None, *, triage_fn: Callable[..., Any],

@@ -9,6 +9,7 @@ The code lives in named modules of this room, each one job:
   search, chalicelib.payments.search);
 - ``routing``: the work queue and the allow/escalate decision;
 - ``service``: ``EmailIngestService`` (idempotency, S3 reads, failure policy) and its wiring;
+- ``mailfiles``: which files on disk are mail;
 - ``cli``: the service on local files (``python -m chalicelib.email_ingest DIR``).
 
 This module re-exports their public names so ``chalicelib.ingest.email_ingest`` keeps working for
@@ -16,7 +17,7 @@ the entry points and tests that import it.
 """
 from __future__ import annotations
 
-from chalicelib.ingest.cli import LocalBucket, mail_files, main
+from chalicelib.ingest.cli import LocalBucket, main
 from chalicelib.ingest.events import (
     IngestError,
     PermanentIngestError,
@@ -25,6 +26,7 @@ from chalicelib.ingest.events import (
     parse_s3_event,
     s3_event_body,
 )
+from chalicelib.ingest.mailfiles import looks_like_mail, mail_files
 from chalicelib.ingest.records import (
     IngestOutcome,
     ObjectOutcome,
@@ -56,6 +58,6 @@ __all__ = [
     "ACTION", "CLASSIFIER_UNSURE", "DEFAULT_QUEUE", "EMAIL_TOO_LARGE", "HEADER_BYTES", "HIGH_URGENCY",
     "MALFORMED_EMAIL", "QUEUES", "TRIAGE_FAILED", "EmailIngestService", "IngestError", "IngestOutcome",
     "LocalBucket", "ObjectOutcome", "PermanentIngestError", "S3ObjectRef", "TransientIngestError",
-    "build_email_ingest_service", "get_email_ingest_service", "header_message_id", "mail_files", "main",
+    "build_email_ingest_service", "get_email_ingest_service", "header_message_id", "looks_like_mail", "mail_files", "main",
     "mask_address", "parse_s3_event", "record_id_for", "s3_client", "s3_event_body", "scrub", "scrub_pans",
 ]

@@ -337,8 +337,8 @@ def triage_text_tiered(text: str, **kwargs: Any) -> TriageResult:
 
 
 def triage_email_tiered(raw: bytes, **kwargs: Any) -> EmailTriageResult:
-    """``triage_email`` with this container's Comprehend tier: the email consumer's default
-    (``DA_EMAIL_TRIAGE_FN``)."""
+    """``triage_email`` with this container's Comprehend tier: what the email consumer's entry points
+    (``app.py``, ``python -m chalicelib.email_ingest``) hand the email service."""
     if "comprehend" not in kwargs:
         from nlp.tiering import get_container_tier
 

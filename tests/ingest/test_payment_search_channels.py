@@ -7,7 +7,7 @@ different payments, or to none, depending on the channel.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 
@@ -15,11 +15,12 @@ from chalicelib.identity import Identity
 from chalicelib.payments.search import PaymentQuery, SearchConfig, rank_payments
 from intents._common import find_transactions_in_text
 from intents.dialog import Services, Turn
+from tests.ingest.conftest import READ_AT
 from tests.ingest.test_email_ingest import mail, put_and_record
 
-# The day both channels hear the complaint: the demo data's anchor day + 1 (tests/ingest/conftest.py),
-# so the 150-day-old payment stays inside the 180-day window whatever the date of the run.
-HEARD_AT = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+# The day both channels hear the complaint: the email consumer's day in tests/ingest/conftest.py, so the
+# 150-day-old payment stays inside the 180-day window whatever the date of the run.
+HEARD_AT = READ_AT
 
 # Each names Alice's Delta Air Lines payment (389.20, five months ago) in words of her own: the
 # merchant misspelt or joined up, as customers write it.
@@ -42,7 +43,6 @@ def test_same_complaint_finds_the_same_payment_in_chat_and_email(sqlite_world, t
     When she sends it as an email, and when she types it in the chat
     Then both channels pick the same payment: her Delta Air Lines flight."""
     w = sqlite_world
-    w.service.clock = lambda: HEARD_AT
     out = w.service.handle_sqs_record(put_and_record(w, "inbound/delta", mail(body=text))).objects[0]
     emailed = w.store.triage.get(out.record_id).matched_txn_id
 

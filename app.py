@@ -40,11 +40,14 @@ _ingest_settings = get_settings()
     queue=_ingest_settings.email_queue_name, batch_size=_ingest_settings.email_batch_size, name="email_ingest"
 )
 def email_ingest(event):
-    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/ingest/email_ingest.py)."""
+    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/ingest/).
+    The service gets nlp's tiered triage and redactor from here: chalicelib does not import nlp."""
     from chalicelib.ingest.email_ingest import get_email_ingest_service
+    from nlp.redact import redact
+    from nlp.triage import triage_email_tiered
 
     records = event.to_dict().get("Records", [])
-    return get_email_ingest_service().handle_batch(
+    return get_email_ingest_service(triage_fn=triage_email_tiered, redact_fn=redact).handle_batch(
         records, partial_batch_response=get_settings().email_partial_batch_response
     )
 

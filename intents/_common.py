@@ -9,7 +9,7 @@ import base64
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from chalicelib.core.models import Handoff, Transaction, TxnStatus
 from chalicelib.core.pci import contains_pan, find_pans, guard_value
@@ -28,7 +28,6 @@ from intents.dialog import (
 )
 from intents.replies import day, money, render
 
-SEARCH_WINDOW_DAYS = 180
 MAX_CHOICES = 5
 
 # Intents that show account data and so need a verified customer.
@@ -207,43 +206,15 @@ def without_pans(text: str) -> str:
 
 
 def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | None = None) -> list[Transaction]:
-    from chalicelib.payments.merchants import merchant_match_score
+    """The customer's payments that fit ``crit``, best first: the one payment search that email uses too."""
+    from chalicelib.core.settings import get_settings
+    from chalicelib.payments.search import PaymentQuery, SearchConfig, search_payments
 
     customer_id = turn.identity.customer_id
     assert customer_id, "find_transactions needs a verified customer"
-    now = now_of(turn)
-    txns = turn.services.store.transactions.list_for_customer(
-        customer_id, since=now - timedelta(days=SEARCH_WINDOW_DAYS), until=now + timedelta(days=1)
-    )
-    scored: list[tuple[float, Transaction]] = []
-    for t in txns:
-        if statuses and t.status not in statuses:
-            continue
-        score = 1.0
-        if crit.amount_minor is not None:
-            diff = abs(abs(t.amount_minor) - crit.amount_minor)
-            if diff > max(1, crit.amount_minor // 100):
-                continue
-            score += 1.0 - diff / max(crit.amount_minor, 1)
-        if crit.on is not None:
-            delta = abs((t.occurred_at.date() - crit.on).days)
-            if delta > 1:
-                continue
-            score += 1.0 - 0.5 * delta
-        if crit.last4 and t.card_last4 != crit.last4:
-            continue
-        if crit.merchant:
-            m = merchant_match_score(crit.merchant, t.descriptor, t.merchant_name)
-            if m < 0.6:
-                continue
-            score += 2 * m
-        scored.append((score, t))
-    scored.sort(key=lambda st: (-st[0], -st[1].occurred_at.timestamp()))
-    if scored and crit.merchant and crit.amount_minor is None and crit.on is None:
-        # A name alone matches every coffee ever bought: keep the best-scoring merchant only.
-        best = scored[0][0]
-        scored = [st for st in scored if st[0] >= best - 0.15]
-    return [t for _, t in scored]
+    query = PaymentQuery(merchant=crit.merchant, amount_minor=crit.amount_minor, date_from=crit.on, last4=crit.last4)
+    return search_payments(turn.services.store.transactions, customer_id, now_of(turn), query,
+                           SearchConfig.from_settings(get_settings()), statuses)
 
 
 _MIN_OPENING_MATCH = 0.75

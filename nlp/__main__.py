@@ -132,7 +132,7 @@ def _jsonl_records(lines: Iterable[bytes], today: date | None, comprehend: Any) 
 
 def _count_files(paths: list[str]) -> int:
     """Files the progress bar expects (mail-looking files in directories; an mbox counts once)."""
-    from nlp.email_parse import _looks_like_mail
+    from nlp.mail_sources import looks_like_mail
 
     total = 0
     for p in map(Path, paths):
@@ -142,7 +142,7 @@ def _count_files(paths: list[str]) -> int:
         for c in p.rglob("*"):
             if c.is_file() and not c.name.startswith("."):
                 with c.open("rb") as fh:
-                    total += _looks_like_mail(fh.read(4096))
+                    total += looks_like_mail(fh.read(4096))
     return total
 
 

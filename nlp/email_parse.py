@@ -8,23 +8,22 @@ Attachments are listed, never opened: they are the classic malware vector of a s
 """
 from __future__ import annotations
 
-import codecs
 import email
 import email.utils
 import hashlib
-import mailbox
 import re
 from datetime import datetime
 from email.header import decode_header
 from email.message import Message
-from html.parser import HTMLParser
-from pathlib import Path
-from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nlp.mail_decode import decode_bytes, html_to_text
+from nlp.mail_sources import iter_messages, looks_like_mail
+from nlp.reply_strip import inline_forward, strip_quoted
+
 __all__ = ["EmailTooLarge", "Address", "Attachment", "ParsedEmail", "parse_email", "iter_messages",
-           "html_to_text", "strip_quoted"]
+           "html_to_text", "strip_quoted", "decode_bytes", "looks_like_mail"]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -79,52 +78,6 @@ class ParsedEmail(BaseModel):
 # ------------------------------------------------------------------------------------------------
 # Charsets
 
-_CHARSET_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cn-gb": "gb18030", "euc-cn": "gb18030",
-    "shift_jis": "cp932", "shift-jis": "cp932", "x-sjis": "cp932", "sjis": "cp932", "ms_kanji": "cp932",
-    "windows-31j": "cp932", "ks_c_5601-1987": "cp949", "ks_c_5601": "cp949", "euc-kr": "cp949",
-    "big5": "big5hkscs", "x-big5": "big5hkscs", "iso-8859-8-i": "iso-8859-8",
-    "unicode-1-1-utf-7": "utf-7", "x-unknown": "", "unknown-8bit": "", "x-user-defined": "",
-    "ansi_x3.4-1968": "ascii", "us-ascii": "ascii", "default": "", "iso-8859-1": "cp1252",
-    "latin1": "cp1252", "latin-1": "cp1252", "iso8859-1": "cp1252", "tis-620": "cp874",
-    "windows-874": "cp874", "x-mac-roman": "mac_roman", "macintosh": "mac_roman",
-}
-
-
-def _codec(charset: str | None) -> str | None:
-    """Python codec for a declared charset, preferring the superset mail clients really use."""
-    if not charset:
-        return None
-    cs = charset.strip().strip('"\'').lower()
-    cs = _CHARSET_ALIASES.get(cs, cs)
-    if not cs:
-        return None
-    try:
-        return codecs.lookup(cs).name
-    except LookupError:
-        return None
-
-
-def decode_bytes(data: bytes, charset: str | None, defects: list[str] | None = None) -> str:
-    """Declared charset → UTF-8 → cp1252 with replacement; every fallback is recorded."""
-    codec = _codec(charset)
-    if charset and codec is None and defects is not None:
-        defects.append(f"unknown-charset:{charset}")
-    if codec:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            if defects is not None:
-                defects.append(f"charset-mismatch:{charset}")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if defects is not None:
-        defects.append("charset-fallback:cp1252")
-    return data.decode("cp1252", errors="replace")
-
-
 def _header_str(value: object, defects: list[str]) -> str:
     """RFC 2047 decoding; raw 8-bit header bytes (common in spam and old clients) too."""
     if value is None:
@@ -164,156 +117,10 @@ def _address(value: str, defects: list[str]) -> Address | None:
     return Address(address=addr.strip().lower(), name=name.strip().strip('"'))
 
 
-# ------------------------------------------------------------------------------------------------
-# HTML → text
-
-
-class _HtmlText(HTMLParser):
-    BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
-             "blockquote", "pre", "hr", "section", "article", "header", "footer", "dt", "dd"}
-    SKIP = {"script", "style", "head", "title", "noscript", "template", "xml"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.skip = 0
-        self.quote = 0
-        self.pre = 0
-        self.open_blocks: list[tuple[str, bool]] = []
-
-    def _break(self) -> None:
-        line = "".join(self.current).strip()
-        if self.pre == 0:
-            line = re.sub(r"[ \t\u00a0]+", " ", line)
-        if line or (self.lines and self.lines[-1] != ""):
-            self.lines.append(("> " * self.quote) + line if line else "")
-        self.current = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in self.SKIP:
-            self.skip += 1
-        elif tag in self.BLOCK:
-            self._break()
-            is_quote = tag == "blockquote" or (tag == "div" and any(
-                k == "class" and v and ("gmail_quote" in v or "yahoo_quoted" in v) for k, v in attrs))
-            if tag not in ("br", "hr"):
-                self.open_blocks.append((tag, is_quote))
-            self.quote += is_quote
-            if tag == "li":
-                self.current.append("- ")
-            if tag == "pre":
-                self.pre += 1
-        elif tag in ("td", "th"):
-            self.current.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list) -> None:
-        if tag in self.BLOCK:
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skip = max(0, self.skip - 1)
-        elif tag in self.BLOCK:
-            self._break()
-            # Unclosed <p>/<li> are common: pop up to the matching opener, ignore stray closers.
-            if any(t == tag for t, _ in self.open_blocks):
-                while self.open_blocks:
-                    t, was_quote = self.open_blocks.pop()
-                    self.quote -= was_quote
-                    if t == "pre":
-                        self.pre = max(0, self.pre - 1)
-                    if t == tag:
-                        break
-
-    def handle_data(self, data: str) -> None:
-        if self.skip:
-            return
-        self.current.append(data if self.pre else re.sub(r"\s+", " ", data))
-
-    def text(self) -> str:
-        self._break()
-        return "\n".join(self.lines).strip()
-
-
-def html_to_text(html: str) -> str:
-    """Readable text from HTML: scripts/styles dropped, block tags become line breaks,
-    entities decoded, blockquotes marked with "> " so the reply stripper can remove them."""
-    parser = _HtmlText()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # HTMLParser is lenient, but a broken declaration can still raise
-        return re.sub(r"<[^>]+>", " ", html)
-    return parser.text()
-
-
-# ------------------------------------------------------------------------------------------------
-# Replies, signatures, forwards
-
-_FWD_MARKER_RE = re.compile(
-    r"(?im)^[ \t>*]*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:|-{2,}\s*Original Message\s*-{2,}"
-    r"|-{2,}\s*Weitergeleitete Nachricht\s*-{2,}|-{2,}\s*Message transféré\s*-{2,}|_{10,})[ \t*]*$")
-_ANY_HEADER_RE = re.compile(r"^[ \t>*]*([A-Za-z][A-Za-z0-9\-]{0,40}|Envoyé)[ \t*]*:[ \t*]*(.*)$")
-_OUTLOOK_BLOCK_RE = re.compile(
-    r"(?im)^[ \t*]*From:[ \t*]+\S.*\n(?:[ \t*]*\n)?[ \t*]*(?:Sent|Date):[ \t*]+\S")
-_ON_WROTE_RE = re.compile(
-    r"(?ims)^[ \t]*(?:On|Le|Am|El|Il|Op)\s[^\n]{0,200}?(?:\n[^\n]{0,200}?)?\s(?:wrote|a écrit|schrieb|escribió|ha scritto|schreef)\s*:[ \t]*$")
-_SIG_RE = re.compile(r"(?m)^(?:-- ?|--|__+)[ \t]*$")
-_MOBILE_SIG_RE = re.compile(
-    r"(?im)^[ \t]*(?:Sent from my \w[^\n]*|Sent from (?:Mail|Outlook|Yahoo Mail)[^\n]*|Get Outlook for [^\n]*"
-    r"|Sent via [^\n]*|Envoyé de mon [^\n]*|Von meinem [^\n]* gesendet)[ \t]*$")
-_SIGN_OFF_RE = re.compile(
-    r"(?im)^[ \t]*(?:(?:kind|best|warm|warmest|many)\s+)?(?:regards|thanks|thank you|cheers|sincerely|best"
-    r"|best wishes|yours(?:\s+(?:truly|sincerely|faithfully))?|respectfully)[ \t]*[,.!]?[ \t]*$")
-
-
-def strip_quoted(text: str) -> str:
-    """The new text of a message: quoted history, forwarded blocks and signature removed."""
-    cut = len(text)
-    for rx in (_ON_WROTE_RE, _OUTLOOK_BLOCK_RE, _FWD_MARKER_RE, _SIG_RE, _MOBILE_SIG_RE):
-        m = rx.search(text)
-        if m and m.start() < cut:
-            cut = m.start()
-    text = text[:cut]
-    lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith(">")]
-    # "Regards,\nJane" at the end: drop the sign-off and the few short lines under it.
-    for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
-        if _SIGN_OFF_RE.match(lines[i]) and all(len(x.strip()) <= 40 for x in lines[i + 1:]):
-            lines = lines[:i]
-            break
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
 def _inline_forward(text: str, subject: str, defects: list[str]) -> tuple[Address | None, str] | None:
-    """(original sender, original text) of an inline forwarded/original-message block, if any."""
-    m = _FWD_MARKER_RE.search(text)
-    start = m.end() if m else None
-    if start is None and re.match(r"(?i)^\s*(?:fwd?|fw|tr|wg)\s*:", subject or ""):
-        block = _OUTLOOK_BLOCK_RE.search(text)
-        start = block.start() if block else None
-    if start is None:
-        return None
-    rest = text[start:]
-    lines = rest.split("\n")
-    sender: Address | None = None
-    i = 0
-    while i < len(lines) and not lines[i].strip(" \t>*"):
-        i += 1
-    seen_header = False
-    while i < len(lines):
-        line = lines[i]
-        hm = _ANY_HEADER_RE.match(line)
-        if hm:
-            seen_header = True
-            if hm.group(1).lower() in ("from", "de", "von") and sender is None:
-                value = re.sub(r"\[mailto:[^\]]*\]", "", hm.group(2)).strip(" *")
-                sender = _address(value, defects)
-        elif not (seen_header and line[:1] in (" ", "\t") and line.strip()):
-            break  # end of the header block (continuation lines belong to it)
-        i += 1
-    pos = sum(len(ln) + 1 for ln in lines[:i])
-    return sender, strip_quoted(rest[pos:])
+    """(original sender, original text) of an inline forwarded block, its sender read with this
+    message's defects list."""
+    return inline_forward(text, subject, lambda value: _address(value, defects))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -523,42 +330,3 @@ def _split_addresses(values: list) -> list[str]:
             if addr:
                 out.append(f"{_name} <{addr}>" if _name else addr)
     return out
-
-
-# ------------------------------------------------------------------------------------------------
-# Sources
-
-_MBOX_FROM_RE = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d{1,2}:\d{2}(?::\d{2})? (?:\S+ )?\d{4}", re.M)
-_HEADER_START_RE = re.compile(rb"^(?:From |[\x21-\x39\x3b-\x7e]+:)")
-
-
-def _looks_like_mail(head: bytes) -> bool:
-    return bool(_HEADER_START_RE.match(head.lstrip(b"\r\n\t ")))
-
-
-def iter_messages(path: str | Path) -> Iterator[tuple[str, bytes]]:
-    """(source name, raw bytes) for a message file, a directory of them, or an mbox file.
-
-    Directories are walked recursively in name order; files that do not start like a mail message
-    (a README, a manifest) are skipped. A file holding several "From " separated messages is read
-    as an mbox and each message is named ``file#index``.
-    """
-    p = Path(path)
-    if p.is_dir():
-        for child in sorted(p.rglob("*")):
-            if child.is_file() and not child.name.startswith("."):
-                with child.open("rb") as fh:
-                    head = fh.read(4096)
-                if _looks_like_mail(head):
-                    yield from iter_messages(child)
-        return
-    raw = p.read_bytes()
-    if len(_MBOX_FROM_RE.findall(raw)) > 1:
-        box = mailbox.mbox(str(p), create=False)
-        try:
-            for i, key in enumerate(box.iterkeys()):
-                yield f"{p.name}#{i}", box.get_bytes(key)
-        finally:
-            box.close()
-        return
-    yield p.name, raw

@@ -8,18 +8,16 @@ The chat slot validators call ``parse_date_phrase`` and ``parse_amount`` directl
 from __future__ import annotations
 
 import calendar
-import importlib
 import re
 from datetime import date, timedelta
 
 Day = date  # the DateMention field named ``date`` would shadow the type in its own annotations
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
 from nlp import patterns as P
+from nlp.merchant_mentions import MerchantMention, find_merchants
 
 __all__ = ["Amount", "DateMention", "MerchantMention", "Entities", "extract_entities",
            "parse_amount", "parse_date_phrase", "parse_date_span"]
@@ -41,15 +39,6 @@ class DateMention(BaseModel):
     date_from: Day  # the range (equal to ``date`` for one day)
     date_to: Day
     relative: bool = False
-
-
-class MerchantMention(BaseModel):
-    name: str
-    start: int
-    end: int
-    source: str  # "catalogue" (chalicelib.payments.merchants), "list" (built-in), "heuristic"
-    score: float
-    merchant_key: str | None = None  # chalicelib.payments.merchants key when the ruler matched the directory
 
 
 class Entities(BaseModel):
@@ -144,9 +133,6 @@ def parse_amount(text: str, default_currency: str | None = None) -> tuple[int, s
 # ------------------------------------------------------------------------------------------------
 # Dates
 
-_WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
-             "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
-             "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}
 _NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
                  "a couple of": 2, "couple of": 2, "a couple": 2, "a few": 3, "few": 3}
@@ -243,7 +229,7 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> tuple[date, date, bool
             end = today if this else date(today.year - 1, 12, 31)
         return start, end, True
     elif kind == "weekday":
-        which, wd = (g[0] or "").lower(), _WEEKDAYS[g[1].lower()]
+        which, wd = (g[0] or "").lower(), P.WEEKDAYS[g[1].lower()]
         delta = (today.weekday() - wd) % 7
         if which in ("last", "past") and delta == 0:
             delta = 7
@@ -318,79 +304,6 @@ _LAST4_RES = [
     re.compile(r"(?<![A-Za-z0-9])(?:[xX]{1,12}|[*\u2022\u00b7]{2,12})[ \-]?(\d{4})(?!\d)"),
     re.compile(r"\[CARD \*{4}(\d{4})\]"),
 ]
-_HEURISTIC_MERCHANT_RE = re.compile(
-    r"\b(?:at|from|by|with|to)\s+((?:[A-Z][\w'&.+\-]*|[A-Z0-9]{2,})(?:\s+(?:[A-Z][\w'&.+\-]*|&|[A-Z0-9]{2,})){0,3})")
-_NOT_MERCHANT = {w.capitalize() for w in list(P.MONTHS) + list(_WEEKDAYS)} | {
-    "I", "My", "The", "This", "That", "It", "You", "We", "Me", "Your", "Card", "Bank", "Customer",
-    "Support", "Visa", "Mastercard", "Amex", "USD", "EUR", "GBP", "DSP", "HND", "Today",
-    "Yesterday", "Hello", "Hi", "Dear", "Thanks", "Regards", "Please", "Mr", "Mrs", "Ms", "Dr",
-    "CARD", "NAME", "EMAIL", "PHONE", "ADDRESS", "ACCOUNT", "IBAN", "SSN", "CVV", "DOB"}
-
-
-@lru_cache(maxsize=1)
-def _catalogue() -> tuple[Callable[..., float], dict[str, tuple[Any, ...]]] | None:
-    """(merchant_match_score, index) from chalicelib.payments.merchants when deployed, else None.
-
-    Scoring a mention against the whole directory costs ~50 ms; the index keyed by the first three
-    letters of each name/alias word keeps it to a handful of candidates.
-    """
-    try:
-        mod = importlib.import_module("chalicelib.payments.merchants")
-        score_fn, merchants = mod.merchant_match_score, tuple(mod.MERCHANTS)
-    except (ImportError, AttributeError):
-        return None
-    index: dict[str, list[Any]] = {}
-    for m in merchants:
-        for phrase in (m.name, *m.aliases):
-            for word in re.findall(r"[a-z0-9]+", phrase.lower()):
-                if len(word) >= 3 and m not in index.setdefault(word[:3], []):
-                    index[word[:3]].append(m)
-    return score_fn, {k: tuple(v) for k, v in index.items()}
-
-
-def _catalogue_candidates(name: str, index: dict[str, tuple[Any, ...]]) -> list[Any]:
-    seen: dict[str, Any] = {}
-    for word in re.findall(r"[a-z0-9]+", name.lower()):
-        for m in index.get(word[:3], ()) if len(word) >= 3 else ():
-            seen.setdefault(m.key, m)
-    return list(seen.values())
-
-
-def _merchants(text: str, ruler_ents: list[tuple[str, int, int, str]]) -> list[MerchantMention]:
-    out = [MerchantMention(name=t, start=s, end=e, source="catalogue" if key else "list", score=1.0,
-                           merchant_key=key or None) for t, s, e, key in ruler_ents]
-    for m in _HEURISTIC_MERCHANT_RE.finditer(text):
-        name = m.group(1).rstrip(".")
-        s = m.start(1)
-        words = name.split()
-        while words and words[0] in _NOT_MERCHANT:
-            s += len(words[0]) + 1
-            words = words[1:]
-        while words and words[-1] in _NOT_MERCHANT:
-            words = words[:-1]
-        if not words or text[s - 1:s] == "[" or name.startswith("DSP-"):
-            continue
-        name = " ".join(words)
-        e = s + len(name)
-        if any(o.start < e and s < o.end for o in out):
-            continue
-        out.append(MerchantMention(name=name, start=s, end=e, source="heuristic", score=0.5))
-    catalogue = _catalogue()
-    if catalogue is not None:
-        score_fn, index = catalogue
-        rescored = []
-        for mm in out:
-            if mm.source == "heuristic":
-                scored = [(score_fn(mm.name, m.name, m.name), m.key) for m in _catalogue_candidates(mm.name, index)]
-                best, key = max(scored, default=(0.0, None))
-                if best >= 0.6:  # the directory's own match threshold
-                    mm = mm.model_copy(update={"source": "catalogue", "score": round(best, 3), "merchant_key": key})
-            rescored.append(mm)
-        out = rescored
-    out.sort(key=lambda m: m.start)
-    return out
-
-
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -412,7 +325,7 @@ def extract_entities(text: str, today: date | None = None) -> Entities:
     return Entities(
         amounts=find_amounts(text),
         dates=find_dates(text, today),
-        merchants=_merchants(text, ruler_ents),
+        merchants=find_merchants(text, ruler_ents),
         card_last4=_unique(last4_sorted),
         transaction_ids=_unique([m.group() for m in P.TXN_ID_RE.finditer(text)]),
         case_ids=_unique([m.group().upper() for m in P.CASE_ID_RE.finditer(text)]),

@@ -217,3 +217,8 @@ KNOWN_MERCHANTS = (
     "AliExpress", "Temu", "Shein", "Zara", "H&M", "Nike", "Adidas", "Sephora", "CVS", "Walgreens",
     "Instacart", "Peloton", "Audible", "YouTube", "Tesco", "Sainsbury's", "Deliveroo", "Just Eat",
 )
+
+# Weekday names and their short forms → Monday-based index (dates and merchant heuristics read them).
+WEEKDAYS = {"monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+            "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
+            "saturday": 5, "sat": 5, "sunday": 6, "sun": 6}

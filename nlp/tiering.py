@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.governance.cost import CircuitBreaker, CostMeter, log_refusals, log_transitions
 from chalicelib.core.ids import derive_decision_id
+from nlp.triage_result import triage_key
 from nlp.comprehend import (
     TIER_COMPREHEND,
     TIER_LOCAL,
@@ -49,7 +50,7 @@ from nlp.comprehend import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from nlp.triage import TriageResult
+    from nlp.triage_result import TriageResult
 
 __all__ = ["CAPABILITY", "COMPARED_FIELDS", "SHADOW_ACTION", "TIER_OFF", "TIER_SHADOW", "ControlledTier",
            "build_container_tier", "get_container_tier", "reset_container_tier"]
@@ -153,11 +154,9 @@ class ControlledTier:
     def settle(self, result: TriageResult) -> TriageResult:
         """Called by ``triage_text`` with its finished result: records the shadow decision and
         drops the Comprehend model version from results Comprehend did not shape."""
-        from nlp.triage import _decision_id
-
         pending: _Pending | None = getattr(self._local, "pending", None)
         self._local.pending = None
-        if pending is None or pending.key != _decision_id(result.id, result.redacted_text):
+        if pending is None or pending.key != triage_key(result.id, result.redacted_text):
             return result
         versions = {k: v for k, v in result.model_versions.items() if k != "comprehend"}
         result = result.model_copy(update={"model_versions": versions})

@@ -30,10 +30,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, Field
-
-from chalicelib.core.ids import derive_decision_id
-
 from nlp import language as _language
 from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
@@ -41,6 +37,7 @@ from nlp.entities import Entities, extract_entities
 from nlp.category_rules import rule_category
 from nlp.longtext import LONG_TEXT_CHARS, triage_document
 from nlp.redact import redact, redact_mapping
+from nlp.triage_result import EmailTriageResult, TriageResult, triage_key
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from nlp.comprehend import ComprehendTier
@@ -56,42 +53,6 @@ FOREIGN_LANGUAGE_CONFIDENCE = 0.5  # above this, a non-English guess makes the E
 TIER_DISABLED = "local:comprehend_disabled"
 
 _NLP_DIR = Path(__file__).resolve().parent
-
-
-class TriageResult(BaseModel):
-    id: str | None = None
-    channel: str = "chat"
-    language: str
-    language_confidence: float
-    redacted_text: str
-    pii: dict[str, int] = Field(default_factory=dict)  # types and counts, never values
-    entities: dict[str, Any] = Field(default_factory=dict)
-    intent: str  # a BANKING77 label or "unsure"
-    intent_confidence: float
-    intent_top3: list[tuple[str, float]] = Field(default_factory=list)
-    category: str  # a nlp.taxonomy category (incl. "out_of_scope")
-    category_confidence: float
-    category_source: str = "classifier"  # "classifier" | "rule:<name>" | "none"
-    lex_intent: str | None = None
-    sentiment: str
-    sentiment_scores: dict[str, float] = Field(default_factory=dict)
-    urgency: float
-    urgency_reasons: list[str] = Field(default_factory=list)
-    escalation_reasons: list[str] = Field(default_factory=list)  # why Comprehend was (to be) asked
-    tier_used: str
-    cost_usd: float = 0.0
-    model_versions: dict[str, str] = Field(default_factory=dict)
-    # Long text only (emails, letters; ``nlp.longtext``): ours / other_product / not_a_complaint,
-    # why, the other product named, and the redacted sentences that decided scope, category, urgency.
-    scope: str | None = None
-    scope_reason: str | None = None
-    product: str | None = None
-    evidence: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class EmailTriageResult(TriageResult):
-    # from, original_from, subject (redacted), message_id, attachments, malformed, defects
-    email: dict[str, Any] = Field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -200,10 +161,6 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
     }
 
 
-def _decision_id(id: str | None, redacted: str) -> str:
-    return id or derive_decision_id("triage", redacted)
-
-
 def _sentence_classifier(clf: _Classifier) -> Any:
     """texts -> [(category, its probability mass)] for the long-text triage (one batch call)."""
     def classify(texts: list[str]) -> list[tuple[str, float]]:
@@ -285,7 +242,7 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
             urgency_reasons=urgency_reasons)
         outcome = comprehend.analyse(redacted, escalation=escalate, language=language,
                                      language_confidence=language_conf,
-                                     decision_id=_decision_id(id, redacted))
+                                     decision_id=triage_key(id, redacted))
         tier, cost = outcome.tier_used, outcome.cost_usd
         if outcome.sentiment is not None:
             sentiment, sentiment_scores = outcome.sentiment, dict(outcome.sentiment_scores)
@@ -380,8 +337,8 @@ def triage_text_tiered(text: str, **kwargs: Any) -> TriageResult:
 
 
 def triage_email_tiered(raw: bytes, **kwargs: Any) -> EmailTriageResult:
-    """``triage_email`` with this container's Comprehend tier: the email consumer's default
-    (``DA_EMAIL_TRIAGE_FN``)."""
+    """``triage_email`` with this container's Comprehend tier: what the email consumer's entry points
+    (``app.py``, ``python -m chalicelib.email_ingest``) hand the email service."""
     if "comprehend" not in kwargs:
         from nlp.tiering import get_container_tier
 

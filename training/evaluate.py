@@ -285,7 +285,7 @@ def torch_comparison(dev_texts: list[str], y: np.ndarray, labels: list[str],
         return None
     if not (model_dir / "head.pt").exists():
         return None
-    from training.export import load_trained
+    from training.checkpoint import load_trained
 
     torch.set_num_threads(1)
     model, tok = load_trained(model_dir, len(labels))

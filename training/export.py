@@ -24,23 +24,11 @@ from nlp.classifier import (CALIBRATION_FILE, LABELS_FILE, MAX_LENGTH, MODEL_FIL
                             TOKENIZER_FILE, IntentClassifier, TfidfMember, log_softmax, softmax)
 from training.evaluate import ROUTING_TARGET, choose_threshold, dev_halves, fit_temperature, routing_at
 from nlp.taxonomy import label_to_category
+from training.checkpoint import load_trained
 from training.train import ARTIFACTS, DEFAULT_OUT, load_split, read_labels
 
 MAX_ARTIFACT_BYTES = 30 * 1024 * 1024
 MAX_QUANT_LOSS = 0.005
-
-
-def load_trained(model_dir: Path, n_labels: int):
-    import torch
-    from transformers import AutoTokenizer
-
-    from training.train import build_model
-
-    model = build_model(n_labels, model_dir / "encoder")
-    model.head.load_state_dict(torch.load(model_dir / "head.pt", map_location="cpu"))
-    model.eval()
-    tok = AutoTokenizer.from_pretrained(str(model_dir / "encoder"), local_files_only=True)
-    return model, tok
 
 
 def export_onnx(model, path: Path) -> None:

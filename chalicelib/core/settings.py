@@ -81,9 +81,13 @@ class Settings(BaseSettings):
     email_max_bytes: int = 10 * 1024 * 1024
     email_escalate_urgency: float = Field(default=0.7, ge=0, le=1)
     s3_read_timeout_s: float = 10.0
-    # The triage and redaction functions, as "module:function" (chalicelib does not import nlp).
-    email_triage_fn: str = "nlp.triage:triage_email_tiered"  # Comprehend tier + its controls (nlp.tiering)
-    email_redact_fn: str = "nlp.redact:redact"
+    # The triage and redaction functions are handed to the email service by its entry point
+    # (app.py, the email_ingest CLI): chalicelib does not import nlp, not even by name.
+
+    # The one payment search (chalicelib/payments/search.py), the same for chat and email.
+    payment_search_window_days: int = Field(default=180, ge=1)
+    payment_search_amount_tolerance: float = Field(default=0.01, ge=0, lt=1)
+    payment_search_min_merchant_score: float = Field(default=0.6, gt=0, le=1)
 
     # Card-event stream and fraud scoring (issue 12; chalicelib/fraud/). The stream name is read
     # when app.py is imported (Chalice needs it at package time).

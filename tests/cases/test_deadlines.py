@@ -102,7 +102,7 @@ def test_demo_alice_has_one_debit_and_one_credit_card():
     debit, her 7781 (Mastercard) credit, and a card built without a type is debit."""
     from chalicelib.demo import demo_data
 
-    cards = {c.last4: c for c in demo_data._demo_customers(demo_data._Clock(date(2026, 3, 2))).cards}
+    cards = {c.last4: c for c in demo_data.demo_customers(demo_data.DemoClock(date(2026, 3, 2))).cards}
     assert cards["4242"].card_type is CardType.debit
     assert cards["7781"].card_type is CardType.credit
     assert Card(card_id="x", customer_id="c", last4="1111").card_type is CardType.debit

@@ -4,7 +4,7 @@ triage pipeline (``nlp.triage.triage_email``), so these tests exercise what runs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EMAILS = REPO_ROOT.parent / "shared" / "data" / "emails"
 BUCKET = "da-raw-mail"
 ANCHOR = date(2026, 11, 1)
+# The day the consumer reads the mail: the day after the demo data's anchor, whatever the date of the
+# run, so payments stay inside the payment search's window (chalicelib/payments/search.py).
+READ_AT = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 
 @dataclass
 class World:
@@ -96,7 +99,7 @@ def _build(kind: str, tmp_path: Path, **service_kw) -> World:
 
     service = build_email_ingest_service(
         settings, s3=s3, store=store, decision_log=log, idempotency=guard, triage_fn=counting_triage,
-        redact_fn=redact, **service_kw,
+        redact_fn=redact, **{"clock": lambda: READ_AT, **service_kw},
     )
     return World(kind, s3, store, log, guard, service, calls)
 

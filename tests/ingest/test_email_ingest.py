@@ -164,7 +164,7 @@ def test_bad_json_body_is_logged_acknowledged_and_stores_nothing(sqlite_world, c
     stored; with partial batch response on, the message is reported failed (to reach the DLQ)."""
     w = sqlite_world
     bad = {"messageId": "sqs-bad", "body": "{not json"}
-    with caplog.at_level(logging.ERROR, logger="chalicelib.ingest.email_ingest"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.ingest.service"):
         assert w.service.handle_batch([bad]) is None
     assert "sqs-bad" in caplog.text and "not JSON" in caplog.text
     assert w.decisions() == []
@@ -311,7 +311,7 @@ def test_chalice_entry_point_ingests_through_the_test_client(sqlite_world, monke
     from chalice.test import Client
 
     import app as app_module
-    import chalicelib.ingest.email_ingest as ingest
+    import chalicelib.ingest.service as ingest
 
     w = sqlite_world
     monkeypatch.setattr(ingest, "_service", w.service)

@@ -343,13 +343,32 @@ def test_email_consumer_uses_the_tier(container, client, stub, dlog, tmp_path):
     assert decision.cost_usd == pytest.approx(0.0003)
 
 
-def test_email_consumer_default_is_the_tiered_triage():
-    """Given default settings
-    When the email consumer resolves its triage function (DA_EMAIL_TRIAGE_FN)
-    Then it is triage_email_tiered."""
-    from chalicelib.ingest.email_ingest import load_callable
+def test_email_consumer_gets_the_tiered_triage_from_its_entry_point(monkeypatch):
+    """Given the deployed app and no email service built yet in the container
+    When its SQS entry point handles a batch
+    Then the service is built with nlp's tiered triage and redactor, handed in by the entry point
+    (chalicelib names no nlp module, not even in a settings string)."""
+    from chalice.test import Client
 
-    assert load_callable(Settings().email_triage_fn) is triage_email_tiered
+    import app as app_module
+    import chalicelib.ingest.service as service
+    from nlp.redact import redact
+
+    handed: dict = {}
+
+    class Consumer:
+        def handle_batch(self, records, partial_batch_response=False):
+            return None
+
+    def build(settings=None, **kwargs):
+        handed.update(kwargs)
+        return Consumer()
+
+    monkeypatch.setattr(service, "_service", None)
+    monkeypatch.setattr(service, "build_email_ingest_service", build)
+    with Client(app_module.app) as client:
+        client.lambda_.invoke("email_ingest", client.events.generate_sqs_event(["{}"], queue_name="da-email"))
+    assert handed == {"triage_fn": triage_email_tiered, "redact_fn": redact}
 
 
 def test_chat_fallback_triages_through_the_tier(container, client):

@@ -1,19 +1,12 @@
-"""Merchant directory: how merchants appear on card statements, and how to match what a customer
-says ("the amazon one", "starbuks") to what the statement says ("AMZN MKTP US*2K4").
-
-Why this exists: "I don't recognise this charge" is very often a descriptor problem, not fraud.
-Statements show the acquirer's descriptor (processor prefix, truncated name, store number, order
-reference), so the assistant must both explain descriptors and match customers' words to them.
-
-Standard library only (difflib + token logic): it runs on every lookup turn inside the hook's
-latency budget, and adds nothing to the Lambda package.
+"""The merchant directory: each merchant's name, statement descriptor templates, category code,
+typical amounts and aliases, with template matching (``find_merchant``) and rendering
+(``render_descriptor``, for the demo data and the card-event generator).
 """
 from __future__ import annotations
 
 import random
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import lru_cache
 
 # ISO 18245 merchant category codes used by the directory (customer-readable category names).
@@ -227,70 +220,6 @@ MERCHANTS: tuple[Merchant, ...] = (
 
 MERCHANTS_BY_KEY: dict[str, Merchant] = {m.key: m for m in MERCHANTS}
 
-# Processor / platform prefixes seen before the merchant's own name.
-_PROCESSORS: tuple[tuple[re.Pattern, str], ...] = tuple(
-    (re.compile(p, re.I), text)
-    for p, text in [
-        (r"^SQ ?\*", "“SQ *” means the business took the payment with Square, a card reader and online "
-                     "checkout used by many small businesses"),
-        (r"^TST ?\*", "“TST*” means the payment went through Toast, a point-of-sale system used by restaurants"),
-        (r"^(PAYPAL|PP) ?\*", "“PAYPAL *” (or “PP*”) means you paid through PayPal; the name after the * "
-                              "is the seller's PayPal account name"),
-        (r"^SP ?\* ?", "“SP *” means an online shop running on Shopify"),
-        (r"^DD ?\*", "“DD *” means an order placed through DoorDash"),
-        (r"^IN ?\*", "“IN *” means an invoice paid through Intuit (QuickBooks) payments"),
-        (r"^SQSP\*", "“SQSP*” means a website or subscription billed through Squarespace"),
-        (r"^EB ?\*", "“EB *” means a ticket bought through Eventbrite"),
-        (r"^FS ?\*", "“FS *” means software sold through the FastSpring reseller"),
-        (r"^PADDLE\.NET\*", "“PADDLE.NET*” means software sold through the Paddle reseller"),
-        (r"^(WPY|CKO|STRIPE) ?\*", "the letters before the * name the payment processor the merchant uses"),
-        (r"^GOOGLE ?\*", "“GOOGLE *” means a charge billed by Google; the name after the * is the service "
-                         "or app (for example YouTube, Google One or a Play Store app)"),
-        (r"^WU ?\*", "“WU *” means a Western Union money transfer"),
-    ]
-)
-
-# Descriptor families that deserve their own explanation.
-_SPECIAL: tuple[tuple[re.Pattern, str], ...] = tuple(
-    (re.compile(p, re.I), text)
-    for p, text in [
-        (r"^AMZN MKTP US\*?(\w+)?", "“AMZN MKTP US” is Amazon Marketplace: a purchase on amazon.com, which "
-                                    "may be an item sold by a third-party seller{ref}"),
-        (r"^AMAZON\.COM\*?(\w+)?", "“AMAZON.COM” is an order on amazon.com{ref}"),
-        (r"^AMZN DIGITAL\*?(\w+)?", "“AMZN Digital” is an Amazon digital purchase (Kindle book, Prime Video "
-                                    "rental, app){ref}"),
-        (r"^AMAZON PRIME\*?(\w+)?", "“Amazon Prime” is the Amazon Prime membership fee{ref}"),
-        (r"^APPLE\.COM/BILL", "“APPLE.COM/BILL” is a charge from Apple: an App Store or in-app purchase, iCloud "
-                              "storage, Apple Music or another Apple subscription; your Apple ID's purchase "
-                              "history lists each one"),
-        (r"^UBER \*EATS", "“UBER *EATS” is an Uber Eats food delivery order"),
-        (r"^UBER \*TRIP", "“UBER *TRIP” is an Uber ride"),
-        (r"^LYFT +\*", "“LYFT *RIDE” is a Lyft ride"),
-        (r"^WM SUPERCENTER", "“WM SUPERCENTER” is a Walmart Supercenter store{store}"),
-        (r"^(ATM|NON-\w+ ATM)\b", "this is a cash withdrawal at an ATM{store}"),
-        (r"^NETFLIX\.COM", "“NETFLIX.COM” is the Netflix streaming subscription"),
-        (r"^SPOTIFY", "“SPOTIFY” is the Spotify music subscription"),
-        (r"^WHOLEFDS", "“WHOLEFDS” is Whole Foods Market; the letters and number after it are the store"),
-        (r"^COSTCO WHSE", "“COSTCO WHSE” is a Costco Wholesale warehouse{store}"),
-        (r"^MICROSOFT\*XBOX", "“MICROSOFT*XBOX” is an Xbox purchase or Game Pass subscription"),
-        (r"^DELTA AIR \d", "“DELTA AIR” is a Delta Air Lines ticket; the number after it is the ticket number"),
-        (r"^UNITED \d", "“UNITED” is a United Airlines ticket; the number after it is the ticket number"),
-        (r"^SOUTHWES \d", "“SOUTHWES” is a Southwest Airlines ticket (the name is cut to 8 letters); the "
-                          "number after it is the ticket number"),
-        (r"^STEAMGAMES", "“STEAMGAMES.COM” is a purchase on Valve's Steam games store"),
-    ]
-)
-
-_STORE_NO = re.compile(r"(?:#\s?(\d{2,})|\s(\d{3,}))\*?$")
-
-
-def _store_note(descriptor: str) -> str:
-    m = _STORE_NO.search(descriptor.strip())
-    if not m:
-        return ""
-    return f"; the number {m.group(1) or m.group(2)} identifies the store or terminal"
-
-
 def _template_regex(template: str, picks: tuple[str, ...]) -> re.Pattern:
     out = []
     template = " ".join(template.split())  # find_merchant compares whitespace-normalised text
@@ -346,137 +275,3 @@ def render_descriptor(merchant: Merchant, rng: random.Random) -> str:
         return "".join(rng.choice(alphabet) for _ in range(int(n)))
 
     return re.sub(r"\{(n|r|pick)(\d*)\}", fill, template)
-
-
-def explain_descriptor(descriptor: str) -> str | None:
-    """A customer-readable explanation of a statement descriptor, or None if we know nothing
-    useful about it (the caller then just shows the merchant name)."""
-    if not descriptor or not descriptor.strip():
-        return None
-    d = " ".join(descriptor.split())
-    merchant = find_merchant(d)
-    for rx, text in _SPECIAL:
-        m = rx.match(d)
-        if m:
-            ref = ""
-            if "{ref}" in text:
-                suffix = d.split("*", 1)[1].split()[0] if "*" in d else ""
-                if suffix:
-                    ref = f"; the code after the * ({suffix}) is an order reference, not a merchant name"
-            return text.format(ref=ref, store=_store_note(d)) + "."
-    for rx, text in _PROCESSORS:
-        m = rx.match(d)
-        if m:
-            rest = d[m.end():].strip()
-            who = merchant.name if merchant and merchant.weight and merchant.key != "paypal_seller" else rest
-            return f"{text}; the merchant is {who}." if who else f"{text}."
-    if merchant:
-        note = _store_note(d)
-        return f"“{d}” is {merchant.name} ({merchant.category}){note}."
-    note = _store_note(d)
-    if note:
-        return f"“{d}” is the merchant's name as its bank sends it{note}."
-    return None
-
-
-# --- matching what the customer says to what the statement says ---------------------------------
-
-# Abbreviations acquirers use in descriptors.
-_ABBREVIATIONS: dict[str, str] = {
-    "amzn": "amazon",
-    "mktp": "marketplace",
-    "wm": "walmart",
-    "wholefds": "whole foods",
-    "whse": "warehouse",
-    "southwes": "southwest",
-    "sbux": "starbucks",
-    "wrls": "wireless",
-    "comm": "communications",
-    "mcdonald": "mcdonalds",
-}
-_PROCESSOR_TOKENS = {"sq", "tst", "pp", "paypal", "sp", "dd", "in", "sqsp", "eb", "fs", "wpy", "cko", "wu"}
-# Words that carry no merchant identity in a query or a descriptor.
-_STOP = {
-    "the", "a", "an", "at", "from", "to", "my", "me", "i", "on", "in", "of", "for", "with", "that", "this",
-    "charge", "charges", "payment", "payments", "purchase", "transaction", "order", "bill", "billing",
-    "card", "com", "www", "inc", "llc", "us", "usa", "one", "thing", "it", "was", "store", "subscr", "subs",
-}
-# Category-ish words: a mismatch on these should cost little ("shell gas", "blue bottle cafe").
-_SOFT = {
-    "gas", "station", "fuel", "coffee", "cafe", "shop", "restaurant", "food", "delivery", "ride", "online",
-    "app", "subscription", "supermarket", "grocery", "groceries", "market", "pharmacy", "airline",
-    "airlines", "flight", "hotel", "membership",
-}
-
-
-def _is_reference(tok: str) -> bool:
-    """Store numbers and order references ("2k4", "1a2b3c", "00123") say nothing about the
-    merchant; a name that merely contains digits ("xinghua88") does."""
-    digits = sum(ch.isdigit() for ch in tok)
-    return digits > 0 and (len(tok) <= 6 or digits * 2 >= len(tok))
-
-
-def _tokens(text: str, *, expand: bool = True, drop_processors: bool = False) -> list[str]:
-    text = text.lower().replace("&", " and ").replace("'", "").replace("’", "")
-    raw = re.findall(r"[a-z0-9]+", text)
-    if drop_processors and "*" in text:
-        head = text.split("*", 1)[0].strip()
-        if head in _PROCESSOR_TOKENS:
-            raw = raw[len(re.findall(r"[a-z0-9]+", head)):]
-    out: list[str] = []
-    for tok in raw:
-        if tok in _STOP or _is_reference(tok):
-            continue
-        if expand and tok in _ABBREVIATIONS:
-            out.extend(_ABBREVIATIONS[tok].split())
-        else:
-            out.append(tok)
-    return out
-
-
-def _tok_sim(q: str, c: str) -> float:
-    if q == c:
-        return 1.0
-    if len(q) >= 3 and c.startswith(q):
-        return 0.85 + 0.15 * len(q) / len(c)
-    r = SequenceMatcher(None, q, c).ratio()
-    # A weak resemblance between words is coincidence, not a typo.
-    return r if r >= 0.8 else r * 0.6
-
-
-def _score(q: list[str], c: list[str]) -> float:
-    if not q or not c:
-        return 0.0
-    joined_q, joined_c = "".join(q), "".join(c)
-    whole = SequenceMatcher(None, joined_q, joined_c).ratio()
-    whole = whole if whole >= 0.85 else 0.0  # "bestbuy" == "best buy", "ubereats" == "uber eats"
-    weights = [0.25 if t in _SOFT else 1.0 for t in q]
-    bests = [max(_tok_sim(t, ct) for ct in c) for t in q]
-    coverage = sum(w * b for w, b in zip(weights, bests)) / sum(weights)
-    used = sum(1 for ct in c if max(_tok_sim(t, ct) for t in q) >= 0.8)
-    precision = used / len(c)
-    return max(whole, coverage * (0.85 + 0.15 * precision))
-
-
-def merchant_match_score(query: str, txn_descriptor: str, txn_merchant_name: str) -> float:
-    """How well what the customer said names this transaction's merchant, in [0, 1].
-
-    Descriptor-aware: abbreviations are expanded ("AMZN MKTP" -> amazon marketplace), processor
-    prefixes and order references are ignored, the directory's aliases count ("walmart" for
-    "WM SUPERCENTER #1234"), and small typos are forgiven ("starbuks"). 0.6 and above is a match.
-    """
-    q = _tokens(query or "")
-    if not q:
-        return 0.0
-    candidates: list[tuple[list[str], float]] = [
-        (_tokens(txn_merchant_name or ""), 1.0),
-        (_tokens(txn_descriptor or "", drop_processors=True), 1.0),
-        # The processor itself is a weaker clue ("the paypal one").
-        (_tokens(txn_descriptor or ""), 0.9),
-    ]
-    merchant = find_merchant(txn_descriptor or "")
-    if merchant is not None:
-        candidates.append((_tokens(merchant.name), 1.0))
-        candidates.extend((_tokens(a), 1.0) for a in merchant.aliases)
-    best = max(_score(q, c) * w for c, w in candidates)
-    return round(min(1.0, max(0.0, best)), 4)

@@ -130,7 +130,15 @@ def build_turn(event: lex.LexEvent, session: dict[str, str], services, resolver)
         input_mode=event.input_mode or "Text",
         now=services.clock(),
         slot_to_elicit=event.slot_to_elicit or _asked(session, intent.name),
+        match_utterances=_match_utterances,
     )
+
+
+def _match_utterances(text: str):
+    """The utterance matcher handed to handlers (the fallback): no classifier, sample utterances only."""
+    from chatbot.recognizer import recognise
+
+    return recognise(text, use_classifier=False)
 
 
 def _asked(session: dict[str, str], intent_name: str) -> str | None:
@@ -151,11 +159,40 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
-    decision = handler_for(turn.intent_name)(turn)
+    decision = route(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision)
     return to_response(decision, event, turn).fit().to_dict()
+
+
+MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer
+
+
+def route(turn: Turn, handler_for) -> Decision:
+    """Run the turn's handler, and any intent it hands the turn to, in this same turn.
+
+    The hook is the only router: a handler that wants another intent to answer returns a
+    ``Redirect`` (intents.dialog) instead of calling that intent itself.
+    """
+    decision = handler_for(turn.intent_name)(turn)
+    taken = []
+    while decision.redirect is not None:
+        if len(taken) >= MAX_REDIRECTS:
+            raise RuntimeError(f"intent redirects loop at {decision.redirect.intent!r}")
+        r = decision.redirect
+        taken.append(r)
+        target = turn.with_(intent_name=r.intent, slots=dict(r.slots), original_slots={}, slot_to_elicit=None,
+                            confirmation_state="None", session=dict(r.session),
+                            identity=r.identity if r.identity is not None else turn.identity,
+                            invocation_source=r.invocation_source or turn.invocation_source)
+        turn, decision = target, handler_for(r.intent)(target)
+    for r in reversed(taken):  # innermost first, so the first hand-over's words come first
+        if decision.intent_name is None:
+            decision.intent_name = r.intent
+        decision.messages[:0] = r.messages
+        decision.facts.update(r.facts)
+    return decision
 
 
 def _emit_metrics(turn: Turn, decision: Decision) -> None:

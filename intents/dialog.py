@@ -5,6 +5,11 @@ the caller's verified identity resolved) and return a ``Decision``: which slots 
 next dialog action is, and what to say. They never build Lex JSON or mutate the event; the hook
 turns a Decision into a Lex V2 response (chatbot/hook.py). This keeps handlers testable without
 Lex and makes it impossible for one to forget a required response field.
+
+Handlers never call other handlers: one that wants another intent to answer (the fallback that
+understood the customer after all, the identity check that resumes what the customer asked for)
+returns a Decision carrying a ``Redirect``, and the hook, the only router, runs the target in the
+same turn. That keeps the intents a flat set of leaves with no import circle through the registry.
 """
 from __future__ import annotations
 
@@ -43,6 +48,23 @@ class Card:
 
 
 @dataclass
+class Redirect:
+    """Ask the hook to hand this turn to another intent, which answers in the same turn.
+
+    The target starts fresh (no original slots, nothing asked yet, confirmation "None"); ``slots``,
+    ``session`` and ``identity`` are what it sees. ``messages`` go before the target's own and
+    ``facts`` are added to the target's facts (they win on a clash)."""
+
+    intent: str
+    slots: dict[str, str | None] = field(default_factory=dict)
+    session: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None  # None: the caller's identity as resolved for this turn
+    invocation_source: str | None = None  # None: the turn's own
+    messages: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Decision:
     action: ActionType
     messages: list[str] = field(default_factory=list)
@@ -54,6 +76,13 @@ class Decision:
     card: Card | None = None
     # Free-form facts for logs and tests (never sent to Lex): e.g. {"case_id": ..., "escalated": True}
     facts: dict[str, Any] = field(default_factory=dict)
+    # Set by a handler that hands the turn on; the hook then runs the target and ignores the rest.
+    redirect: Redirect | None = None
+
+    @classmethod
+    def redirect_to(cls, redirect: Redirect) -> "Decision":
+        """A step that only hands the turn on (its action is never sent to Lex)."""
+        return cls(action="Delegate", redirect=redirect)
 
 
 @dataclass
@@ -72,6 +101,9 @@ class Turn:
     input_mode: str = "Text"
     now: datetime | None = None
     slot_to_elicit: str | None = None  # what the bot last asked for (from the event's dialogAction)
+    # The bot's own utterance matcher (text -> guess with .intent and .confident, or None), given
+    # by the hook: the fallback uses it to recognise what Lex missed without importing the bot.
+    match_utterances: Callable[[str], Any] | None = None
 
     def slot(self, name: str) -> str | None:
         value = self.slots.get(name)

@@ -125,8 +125,13 @@ class Services:
     store: Any
     step_up: Any  # chalicelib.identity.StepUpService
     clock: Callable[[], datetime]
-    governance: Any = None  # intents._governance.Governance
+    governance: Any = None  # intents.governance_gate.Governance
     triage: Any = None  # callable text -> triage result (nlp), optional
+
+
+def now_of(turn: Turn) -> datetime:
+    """The turn's clock reading (the hook stamps it once), or the services' clock for a bare turn."""
+    return turn.now or turn.services.clock()
 
 
 def json_attr(session: dict[str, str], key: str, default: Any = None) -> Any:

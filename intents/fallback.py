@@ -13,7 +13,7 @@ import logging
 from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Redirect, Turn
 from intents.replies import render
 from intents.spec import IntentSpec
-from intents._common import escalate
+from intents.handoff import escalate
 
 logger = logging.getLogger("dispute_assistant.fallback")
 

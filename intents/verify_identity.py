@@ -11,7 +11,10 @@ from datetime import date
 from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Redirect, Turn, json_attr
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec
-from intents._common import NEEDS_IDENTITY, escalate, now_of, parse_date_text
+from intents.dialog import now_of
+from intents.handoff import escalate
+from intents.identity_gate import NEEDS_IDENTITY
+from intents.slots import parse_date_text
 
 SPEC = IntentSpec(
     name="VerifyIdentity",

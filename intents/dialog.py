@@ -4,7 +4,9 @@ Handlers receive a ``Turn`` (a read-only view of one Lex code-hook call, already
 the caller's verified identity resolved) and return a ``Decision``: which slots to set, what the
 next dialog action is, and what to say. They never build Lex JSON or mutate the event; the hook
 turns a Decision into a Lex V2 response (chatbot/hook.py). This keeps handlers testable without
-Lex and makes it impossible for one to forget a required response field.
+Lex and makes it impossible for one to forget a required response field. A step's card and
+buttons are the Lex protocol's own models (``lexv2.responses``), so there is one definition of a
+button and of the intent states a code hook may set, not a look-alike to keep in step.
 
 Handlers never call other handlers: one that wants another intent to answer (the fallback that
 understood the customer after all, the identity check that resumes what the customer asked for)
@@ -19,9 +21,10 @@ from datetime import datetime
 from typing import Any, Callable, Literal
 
 from chalicelib.identity import Identity
+from lexv2.responses import Button, ImageResponseCard as Card  # noqa: F401  (the handlers' card and buttons)
+from lexv2.wire import ResponseIntentState
 
 ActionType = Literal["ElicitSlot", "ConfirmIntent", "Delegate", "ElicitIntent", "Close"]
-IntentState = Literal["InProgress", "Fulfilled", "Failed", "ReadyForFulfillment"]
 
 # Session attribute keys (Lex session attributes are str -> str).
 ATTR_PENDING_INTENT = "pendingIntent"
@@ -32,19 +35,6 @@ ATTR_NO_MATCH = "noMatchCount"
 ATTR_HISTORY = "intentHistory"
 ATTR_HANDOFF = "handoffRef"
 ATTR_ASKED = "asked"  # "Intent:Slot" the bot last asked for (Lex does not always echo it)
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Card:
-    title: str
-    buttons: tuple[Button, ...]
-    subtitle: str | None = None
 
 
 @dataclass
@@ -71,7 +61,7 @@ class Decision:
     intent_name: str | None = None  # None: the turn's intent; set to switch intents
     slot_to_elicit: str | None = None
     slots: dict[str, str | None] = field(default_factory=dict)  # full slot values after this turn
-    intent_state: IntentState = "InProgress"
+    intent_state: ResponseIntentState = "InProgress"
     session: dict[str, str] = field(default_factory=dict)  # session attributes after this turn
     card: Card | None = None
     # Free-form facts for logs and tests (never sent to Lex): e.g. {"case_id": ..., "escalated": True}

@@ -53,7 +53,8 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         world = World(Path(tmp))
         token = world.token("demo-alice")
-        from lexv2 import protocol as lex
+        from lexv2.builders import close
+        from lexv2.parsing import parse_event
 
         turns = {
             "dispute_status": make_lex_event(intent="DisputeStatus", slots={"CaseId": None}, transcript="status of my dispute",
@@ -85,8 +86,8 @@ def run() -> dict:
         ev = turns["dispute_status"]
         for _ in range(N):
             t = time.perf_counter()
-            parsed = lex.parse_event(ev)
-            lex.close(parsed, "Fulfilled", ["ok"]).fit().to_dict()
+            parsed = parse_event(ev)
+            close(parsed, "Fulfilled", ["ok"]).fit().to_dict()
             base.append((time.perf_counter() - t) * 1000)
 
     p99 = _percentile(all_ms, 99)

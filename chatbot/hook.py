@@ -15,7 +15,10 @@ from typing import Any
 
 from chalicelib.core.ids import session_key
 from chalicelib.core.pci import contains_pan
-from lexv2 import protocol as lex
+from lexv2.builders import card, close, confirm_intent, delegate, elicit_intent, elicit_slot, make_intent, text
+from lexv2.events import LexEvent
+from lexv2.parsing import LexEventError, parse_event
+from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
 from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
 from intents.replies import render
@@ -52,15 +55,15 @@ def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
 
 
 def _error_response(key: str, session_attributes: dict[str, str] | None = None) -> dict:
-    resp = lex.elicit_intent(None, [render(key)], session_attributes=session_attributes or {})
+    resp = elicit_intent(None, [render(key)], session_attributes=session_attributes or {})
     return resp.fit().to_dict()
 
 
 def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | None = None) -> dict:
     """One Lex turn; whatever path answers, the reply passes the outbound guard on the way out."""
     try:
-        event = lex.parse_event(raw)
-    except lex.LexEventError as exc:
+        event = parse_event(raw)
+    except LexEventError as exc:
         logger.warning("rejected lex event", extra={"error_code": exc.code, "detail": str(exc)[:200]})
         return guard_response(_error_response("error_bad_event"))
     if contains_pan(event.session_id):
@@ -73,12 +76,12 @@ def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | N
     return guard_response(response, render("card_number_shared") if shared else None)
 
 
-def _slot_texts(event: lex.LexEvent) -> list[str]:
+def _slot_texts(event: LexEvent) -> list[str]:
     return [t for v in (event.intent.slots or {}).values() if v is not None
             for t in (v.original, v.interpreted) if isinstance(t, str)]
 
 
-def _handle(event: lex.LexEvent, services, resolver, budget_s: float | None) -> dict:
+def _handle(event: LexEvent, services, resolver, budget_s: float | None) -> dict:
     started = time.monotonic()
     sid = session_key(event.session_id)
     session = _clean_session(event.session_attributes)
@@ -109,7 +112,7 @@ def _handle(event: lex.LexEvent, services, resolver, budget_s: float | None) -> 
     return response
 
 
-def build_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> Turn:
+def build_turn(event: LexEvent, session: dict[str, str], services, resolver) -> Turn:
     sid = session_key(event.session_id)  # the only session id anything downstream sees
     identity = resolver.resolve(event.request_attributes or {}, session, sid)
     intent = event.intent
@@ -130,7 +133,15 @@ def build_turn(event: lex.LexEvent, session: dict[str, str], services, resolver)
         input_mode=event.input_mode or "Text",
         now=services.clock(),
         slot_to_elicit=event.slot_to_elicit or _asked(session, intent.name),
+        match_utterances=_match_utterances,
     )
+
+
+def _match_utterances(utterance: str):
+    """The utterance matcher handed to handlers (the fallback): no classifier, sample utterances only."""
+    from chatbot.recognizer import recognise
+
+    return recognise(utterance, use_classifier=False)
 
 
 def _asked(session: dict[str, str], intent_name: str) -> str | None:
@@ -138,7 +149,7 @@ def _asked(session: dict[str, str], intent_name: str) -> str | None:
     return slot if intent == intent_name and slot else None
 
 
-def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) -> dict:
+def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> dict:
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
@@ -151,11 +162,40 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
-    decision = handler_for(turn.intent_name)(turn)
+    decision = route(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision)
     return to_response(decision, event, turn).fit().to_dict()
+
+
+MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer
+
+
+def route(turn: Turn, handler_for) -> Decision:
+    """Run the turn's handler, and any intent it hands the turn to, in this same turn.
+
+    The hook is the only router: a handler that wants another intent to answer returns a
+    ``Redirect`` (intents.dialog) instead of calling that intent itself.
+    """
+    decision = handler_for(turn.intent_name)(turn)
+    taken = []
+    while decision.redirect is not None:
+        if len(taken) >= MAX_REDIRECTS:
+            raise RuntimeError(f"intent redirects loop at {decision.redirect.intent!r}")
+        r = decision.redirect
+        taken.append(r)
+        target = turn.with_(intent_name=r.intent, slots=dict(r.slots), original_slots={}, slot_to_elicit=None,
+                            confirmation_state="None", session=dict(r.session),
+                            identity=r.identity if r.identity is not None else turn.identity,
+                            invocation_source=r.invocation_source or turn.invocation_source)
+        turn, decision = target, handler_for(r.intent)(target)
+    for r in reversed(taken):  # innermost first, so the first hand-over's words come first
+        if decision.intent_name is None:
+            decision.intent_name = r.intent
+        decision.messages[:0] = r.messages
+        decision.facts.update(r.facts)
+    return decision
 
 
 def _emit_metrics(turn: Turn, decision: Decision) -> None:
@@ -179,21 +219,21 @@ def _emit_metrics(turn: Turn, decision: Decision) -> None:
             pass
 
 
-def to_response(decision: Decision, event: lex.LexEvent, turn: Turn) -> lex.LexResponse:
+def to_response(decision: Decision, event: LexEvent, turn: Turn) -> LexResponse:
     session = _clean_session(decision.session if decision.session else turn.session)
     for key in (ATTR_HISTORY, "startedAt"):
         if key not in session and key in turn.session:
             session[key] = turn.session[key]
-    messages: list[lex.Message] = [lex.text(m) for m in decision.messages if m]
+    messages: list[Message] = [text(m) for m in decision.messages if m]
     if decision.card is not None:
-        messages.append(lex.card(decision.card.title, [(b.text, b.value) for b in decision.card.buttons],
+        messages.append(card(decision.card.title, [(b.text, b.value) for b in decision.card.buttons],
                                  subtitle=decision.card.subtitle))
     name = decision.intent_name or event.intent_name
     slots = decision.slots if decision.slots else (turn.slots if name == event.intent_name else {})
     # Only Delegate hands the confirmation back to Lex; after any other action a carried
     # "Denied"/"Confirmed" would be read again next turn as a fresh answer.
     carried = turn.confirmation_state if decision.action == "Delegate" and name == event.intent_name else "None"
-    intent = lex.make_intent(name, slots=dict(slots), confirmation_state=carried)
+    intent = make_intent(name, slots=dict(slots), confirmation_state=carried)
     action = decision.action
     if action == "ElicitSlot" and decision.slot_to_elicit:
         session[ATTR_ASKED] = f"{name}:{decision.slot_to_elicit}"
@@ -204,14 +244,14 @@ def to_response(decision: Decision, event: lex.LexEvent, turn: Turn) -> lex.LexR
     if action == "ElicitSlot" and not decision.slot_to_elicit:
         action = "ElicitIntent"  # a handler bug must not produce an invalid Lex response
     if action == "ElicitSlot":
-        return lex.elicit_slot(intent, decision.slot_to_elicit or "", messages or None, session)
+        return elicit_slot(intent, decision.slot_to_elicit or "", messages or None, session)
     if action == "ConfirmIntent":
-        return lex.confirm_intent(intent, messages or None, session)
+        return confirm_intent(intent, messages or None, session)
     if action == "Delegate":
-        return lex.delegate(intent, session)
+        return delegate(intent, session)
     if action == "ElicitIntent":
-        return lex.elicit_intent(None, messages or [render("verify_what_next")], session)
+        return elicit_intent(None, messages or [render("verify_what_next")], session)
     state = decision.intent_state if decision.intent_state in ("Fulfilled", "Failed") else "Fulfilled"
-    return lex.close(intent, state, messages or None, session)
+    return close(intent, state, messages or None, session)
 
 

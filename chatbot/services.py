@@ -16,7 +16,7 @@ def build_services(settings=None, store=None, clock=utcnow, otp_sender=None) -> 
     from chalicelib.identity import IdentityResolver, LocalOutboxSender, SnsSmsSender, StepUpService, TokenSigner
     from chalicelib.storage import get_store
     from chalicelib.core.settings import get_settings
-    from intents._governance import Governance
+    from intents.governance_gate import Governance
 
     from chalicelib.core import log_guard
 

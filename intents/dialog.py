@@ -4,7 +4,14 @@ Handlers receive a ``Turn`` (a read-only view of one Lex code-hook call, already
 the caller's verified identity resolved) and return a ``Decision``: which slots to set, what the
 next dialog action is, and what to say. They never build Lex JSON or mutate the event; the hook
 turns a Decision into a Lex V2 response (chatbot/hook.py). This keeps handlers testable without
-Lex and makes it impossible for one to forget a required response field.
+Lex and makes it impossible for one to forget a required response field. A step's card and
+buttons are the Lex protocol's own models (``lexv2.responses``), so there is one definition of a
+button and of the intent states a code hook may set, not a look-alike to keep in step.
+
+Handlers never call other handlers: one that wants another intent to answer (the fallback that
+understood the customer after all, the identity check that resumes what the customer asked for)
+returns a Decision carrying a ``Redirect``, and the hook, the only router, runs the target in the
+same turn. That keeps the intents a flat set of leaves with no import circle through the registry.
 """
 from __future__ import annotations
 
@@ -14,9 +21,10 @@ from datetime import datetime
 from typing import Any, Callable, Literal
 
 from chalicelib.identity import Identity
+from lexv2.responses import Button, ImageResponseCard as Card  # noqa: F401  (the handlers' card and buttons)
+from lexv2.wire import ResponseIntentState
 
 ActionType = Literal["ElicitSlot", "ConfirmIntent", "Delegate", "ElicitIntent", "Close"]
-IntentState = Literal["InProgress", "Fulfilled", "Failed", "ReadyForFulfillment"]
 
 # Session attribute keys (Lex session attributes are str -> str).
 ATTR_PENDING_INTENT = "pendingIntent"
@@ -29,17 +37,21 @@ ATTR_HANDOFF = "handoffRef"
 ATTR_ASKED = "asked"  # "Intent:Slot" the bot last asked for (Lex does not always echo it)
 
 
-@dataclass(frozen=True)
-class Button:
-    text: str
-    value: str
+@dataclass
+class Redirect:
+    """Ask the hook to hand this turn to another intent, which answers in the same turn.
 
+    The target starts fresh (no original slots, nothing asked yet, confirmation "None"); ``slots``,
+    ``session`` and ``identity`` are what it sees. ``messages`` go before the target's own and
+    ``facts`` are added to the target's facts (they win on a clash)."""
 
-@dataclass(frozen=True)
-class Card:
-    title: str
-    buttons: tuple[Button, ...]
-    subtitle: str | None = None
+    intent: str
+    slots: dict[str, str | None] = field(default_factory=dict)
+    session: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None  # None: the caller's identity as resolved for this turn
+    invocation_source: str | None = None  # None: the turn's own
+    messages: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,11 +61,18 @@ class Decision:
     intent_name: str | None = None  # None: the turn's intent; set to switch intents
     slot_to_elicit: str | None = None
     slots: dict[str, str | None] = field(default_factory=dict)  # full slot values after this turn
-    intent_state: IntentState = "InProgress"
+    intent_state: ResponseIntentState = "InProgress"
     session: dict[str, str] = field(default_factory=dict)  # session attributes after this turn
     card: Card | None = None
     # Free-form facts for logs and tests (never sent to Lex): e.g. {"case_id": ..., "escalated": True}
     facts: dict[str, Any] = field(default_factory=dict)
+    # Set by a handler that hands the turn on; the hook then runs the target and ignores the rest.
+    redirect: Redirect | None = None
+
+    @classmethod
+    def redirect_to(cls, redirect: Redirect) -> "Decision":
+        """A step that only hands the turn on (its action is never sent to Lex)."""
+        return cls(action="Delegate", redirect=redirect)
 
 
 @dataclass
@@ -72,6 +91,9 @@ class Turn:
     input_mode: str = "Text"
     now: datetime | None = None
     slot_to_elicit: str | None = None  # what the bot last asked for (from the event's dialogAction)
+    # The bot's own utterance matcher (text -> guess with .intent and .confident, or None), given
+    # by the hook: the fallback uses it to recognise what Lex missed without importing the bot.
+    match_utterances: Callable[[str], Any] | None = None
 
     def slot(self, name: str) -> str | None:
         value = self.slots.get(name)
@@ -93,8 +115,13 @@ class Services:
     store: Any
     step_up: Any  # chalicelib.identity.StepUpService
     clock: Callable[[], datetime]
-    governance: Any = None  # intents._governance.Governance
+    governance: Any = None  # intents.governance_gate.Governance
     triage: Any = None  # callable text -> triage result (nlp), optional
+
+
+def now_of(turn: Turn) -> datetime:
+    """The turn's clock reading (the hook stamps it once), or the services' clock for a bare turn."""
+    return turn.now or turn.services.clock()
 
 
 def json_attr(session: dict[str, str], key: str, default: Any = None) -> Any:

@@ -8,7 +8,7 @@ from chalicelib.core.models import DisputeCase
 from intents.dialog import Button, Card, Decision, Turn
 from intents.replies import day, money, render
 from intents.spec import IntentSpec, SlotSpec
-from intents._common import require_identity
+from intents.identity_gate import require_identity
 
 SPEC = IntentSpec(
     name="DisputeStatus",

@@ -15,17 +15,11 @@ from intents.replies import money, render, render_hold
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents import hold_fraud
 from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
-from intents._common import (
-    choice_decision,
-    criteria_from_turn,
-    escalate,
-    find_transactions,
-    last_txn,
-    now_of,
-    remember_txn,
-    require_identity,
-    resolve_choice,
-)
+from intents.dialog import now_of
+from intents.handoff import escalate
+from intents.identity_gate import require_identity
+from intents.payment_picker import choice_decision, find_transactions, last_txn, remember_txn, resolve_choice
+from intents.slots import criteria_from_turn
 
 HOLD_LOOKBACK_DAYS = 30
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
+from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Redirect, Turn
 from intents.replies import render
 from intents.spec import IntentSpec
-from intents._common import escalate
+from intents.handoff import escalate
 
 logger = logging.getLogger("dispute_assistant.fallback")
 
@@ -53,21 +53,13 @@ def _triage(turn: Turn, text: str):
 
 
 def _redirect(turn: Turn, intent: str, source: str) -> Decision:
-    from intents.registry import handler_for
-
-    target = turn.with_(intent_name=intent, slots={}, original_slots={}, slot_to_elicit=None,
-                        confirmation_state="None", session={k: v for k, v in turn.session.items() if k != ATTR_FALLBACKS})
-    decision = handler_for(intent)(target)
-    if decision.intent_name is None:
-        decision.intent_name = intent
-    decision.facts["redirected_from_fallback"] = intent
-    decision.facts["redirect_source"] = source
-    return decision
+    """Hand the turn to the intent the customer meant; the hook runs it in this same turn."""
+    session = {k: v for k, v in turn.session.items() if k != ATTR_FALLBACKS}
+    return Decision.redirect_to(Redirect(intent=intent, session=session,
+                                         facts={"redirected_from_fallback": intent, "redirect_source": source}))
 
 
 def handle(turn: Turn) -> Decision:
-    from chatbot.recognizer import recognise
-
     text = (turn.transcript or "").strip()
     triage = _triage(turn, text) if text else None
     if triage is not None:
@@ -82,7 +74,7 @@ def handle(turn: Turn) -> Decision:
         if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
             return _redirect(turn, triage.lex_intent, "classifier")
 
-    guess = recognise(text, use_classifier=False) if text else None
+    guess = turn.match_utterances(text) if text and turn.match_utterances else None
     if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:
         return _redirect(turn, guess.intent, "utterances")
 

@@ -11,19 +11,11 @@ from chalicelib.core.settings import get_settings
 from intents.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
 from intents.replies import day, money, render
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
-from intents._common import (
-    choice_decision,
-    criteria_from_turn,
-    escalate,
-    find_transactions,
-    find_transactions_in_text,
-    last_txn,
-    now_of,
-    parse_amount_text,
-    remember_txn,
-    require_identity,
-    resolve_choice,
-)
+from intents.dialog import now_of
+from intents.handoff import escalate
+from intents.identity_gate import require_identity
+from intents.payment_picker import choice_decision, find_transactions, find_transactions_in_text, last_txn, remember_txn, resolve_choice
+from intents.slots import criteria_from_turn, parse_amount_text
 from intents.answers import (
     CONFIRM_ACTION,
     MERCHANT_CONTACTED,
@@ -252,7 +244,7 @@ def _inline_correction(turn: Turn) -> tuple[Turn, str | None]:
         return turn, None
     if turn.slot_to_elicit in ("DisputedAmount", "TransactionRef", "DisputeReason", "Change"):
         return turn, None
-    from intents._common import amount_in_phrase
+    from intents.slots import amount_in_phrase
 
     amount = amount_in_phrase(turn.transcript)
     if amount is None:

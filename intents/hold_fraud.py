@@ -12,7 +12,7 @@ from __future__ import annotations
 from chalicelib.core.models import FraudDecision, Transaction
 from intents.dialog import ATTR_HANDOFF, Button, Card, Decision, Turn
 from intents.replies import money, render
-from intents._common import escalate
+from intents.handoff import escalate
 from intents.answers import BLOCK_CARD, Answer, answer_text, clarified_before, mark_clarified, read_answer
 
 REASON_NOT_ME = "fraud_reported_by_customer"

@@ -5,17 +5,10 @@ from chalicelib.core.models import TxnStatus
 from intents.dialog import ATTR_NO_MATCH, Button, Card, Decision, Turn
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
-from intents._common import (
-    choice_decision,
-    criteria_from_turn,
-    escalate,
-    find_transactions,
-    find_transactions_in_text,
-    remember_txn,
-    require_identity,
-    resolve_choice,
-    txn_detail,
-)
+from intents.handoff import escalate
+from intents.identity_gate import require_identity
+from intents.payment_picker import choice_decision, find_transactions, find_transactions_in_text, remember_txn, resolve_choice, txn_detail
+from intents.slots import criteria_from_turn
 
 MERCHANT_EXAMPLES = ["Amazon", "Netflix", "Uber", "Starbucks", "Shell", "Walmart", "Apple", "PayPal", "Best Buy", "Blue Bottle"]
 

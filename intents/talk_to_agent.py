@@ -4,7 +4,7 @@ from __future__ import annotations
 from intents.dialog import Decision, Turn
 from intents.replies import render
 from intents.spec import IntentSpec
-from intents._common import escalate
+from intents.handoff import escalate
 
 SPEC = IntentSpec(
     name="TalkToAgent",

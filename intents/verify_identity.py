@@ -8,10 +8,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Turn, json_attr
+from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Redirect, Turn, json_attr
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec
-from intents._common import escalate, now_of, parse_date_text
+from intents.dialog import now_of
+from intents.handoff import escalate
+from intents.identity_gate import NEEDS_IDENTITY
+from intents.slots import parse_date_text
 
 SPEC = IntentSpec(
     name="VerifyIdentity",
@@ -117,30 +120,17 @@ def handle(turn: Turn) -> Decision:
 
 
 def _resume(turn: Turn, customer_id: str) -> Decision:
-    """Hand the verified customer straight back to what they asked for, in the same turn."""
-    from intents.registry import handler_for
-
+    """Hand the verified customer straight back to what they asked for: the hook runs the parked
+    intent in this same turn, with the slots the customer had already given."""
     pending = json_attr(turn.session, ATTR_PENDING_INTENT, None)
     session = dict(turn.session)
     session.pop(ATTR_PENDING_INTENT, None)
-    identity = Identity(customer_id=customer_id, method="step_up")
     thanks = render("verify_success")
-    if not isinstance(pending, dict) or pending.get("name") not in _resumable():
+    if not isinstance(pending, dict) or pending.get("name") not in NEEDS_IDENTITY:
         return Decision(action="ElicitIntent", messages=[thanks, render("verify_what_next")], session=session,
                         intent_state="Fulfilled", facts={"verified": True})
     slots = pending.get("slots") if isinstance(pending.get("slots"), dict) else {}
-    resumed = turn.with_(intent_name=pending["name"], slots={k: v for k, v in slots.items() if isinstance(k, str)},
-                         original_slots={}, identity=identity, session=session, confirmation_state="None",
-                         invocation_source="DialogCodeHook", slot_to_elicit=None)
-    decision = handler_for(pending["name"])(resumed)
-    if decision.intent_name is None:
-        decision.intent_name = pending["name"]
-    decision.messages.insert(0, thanks)
-    decision.facts["verified"] = True
-    return decision
-
-
-def _resumable() -> set[str]:
-    from intents._common import NEEDS_IDENTITY
-
-    return NEEDS_IDENTITY
+    return Decision.redirect_to(Redirect(
+        intent=pending["name"], slots={k: v for k, v in slots.items() if isinstance(k, str)}, session=session,
+        identity=Identity(customer_id=customer_id, method="step_up"), invocation_source="DialogCodeHook",
+        messages=[thanks], facts={"verified": True}))

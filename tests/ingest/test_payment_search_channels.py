@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.identity import Identity
 from chalicelib.payments.search import PaymentQuery, SearchConfig, rank_payments
-from intents._common import find_transactions_in_text
+from intents.payment_picker import find_transactions_in_text
 from intents.dialog import Services, Turn
 from tests.ingest.conftest import READ_AT
 from tests.ingest.test_email_ingest import mail, put_and_record

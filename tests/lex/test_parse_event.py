@@ -8,13 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lexv2.protocol import (
-    EVENT_ERROR_CODES,
-    EVENT_MAX_BYTES,
-    LexEvent,
-    LexEventError,
-    parse_event,
-)
+from lexv2.events import LexEvent
+from lexv2.parsing import LexEventError, parse_event
+from lexv2.wire import EVENT_ERROR_CODES, EVENT_MAX_BYTES
 from tests.lex.conftest import golden_of
 from tests.lex_events import GENUINE_V1_EVENT, GENUINE_V2_EVENTS, load_event, make_lex_event
 

@@ -7,15 +7,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from lexv2.protocol import (
-    RESPONSE_MAX_BYTES,
-    SESSION_ATTRIBUTES_MAX_BYTES,
-    ActiveContext,
-    Button,
-    LexResponse,
-    LexResponseError,
-    Message,
-    TimeToLive,
+from lexv2.builders import (
     card,
     close,
     confirm_intent,
@@ -24,10 +16,13 @@ from lexv2.protocol import (
     elicit_intent,
     elicit_slot,
     make_intent,
-    parse_event,
     ssml,
     text,
 )
+from lexv2.parsing import parse_event
+from lexv2.responses import Button, LexResponse, LexResponseError, Message
+from lexv2.state import ActiveContext, TimeToLive
+from lexv2.wire import RESPONSE_MAX_BYTES, SESSION_ATTRIBUTES_MAX_BYTES
 from tests.lex.conftest import golden_of
 from tests.lex_events import GENUINE_RESPONSE, load_event, make_lex_event
 

@@ -139,7 +139,7 @@ def test_session_ids_are_stored_and_logged_hashed(world, caplog):
 def test_a_typed_card_number_is_not_read_as_an_amount():
     """Given a card number typed where an amount or a payment is asked, When parsed, Then it is
     no amount at all (it was read as $4,710,190,115,300,057.00)."""
-    from intents._common import amount_in_phrase, parse_amount_text
+    from intents.slots import amount_in_phrase, parse_amount_text
 
     for written in groupings(PANS["visa16"]).values():
         assert parse_amount_text(written) is None, written

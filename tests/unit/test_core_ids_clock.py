@@ -47,7 +47,7 @@ def test_every_channel_derives_ids_from_the_one_function():
     import chalicelib.fraud.actions as fraud
     import chalicelib.governance.decision_log as dlog
     import chalicelib.ingest.email_ingest as email
-    import intents._governance as chat
+    import intents.governance_gate as chat
     import nlp.tiering as tiering
 
     assert dlog.derive_decision_id is fraud.derive_decision_id is email.derive_decision_id is derive_decision_id

@@ -1,0 +1,94 @@
+"""Handing a chat over to a human: the ticket with the whole context, and the customer's reference.
+
+Why one place: every intent ends the same way when it cannot help (lockout, sensitive topic,
+repeated misunderstanding), and the agent's ticket must always carry the same, redacted context
+bundle, whichever intent escalated.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timezone
+
+from chalicelib.core.models import Handoff
+from chalicelib.core.pci import guard_value
+from intents.dialog import ATTR_HANDOFF, ATTR_HISTORY, ATTR_LAST_TXN, ATTR_PENDING_INTENT, Decision, Turn, json_attr, now_of
+from intents.replies import render
+
+
+def short_ref(prefix: str, *parts: str, length: int = 6) -> str:
+    """A stable, customer-readable reference derived from its inputs.
+
+    Deterministic on purpose: Lex, SQS and Lambda retry, and a retried turn must produce the
+    same reference so the conditional create finds the first record instead of making a second.
+    """
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    code = base64.b32encode(digest).decode().rstrip("=")
+    code = code.replace("0", "").replace("1", "").replace("O", "").replace("I", "")
+    return f"{prefix}-{code[:length]}"
+
+
+
+def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, state: str = "Fulfilled") -> Decision:
+    """Record a handoff with the full context and tell the customer their reference.
+
+    Idempotent per session and reason: a retried turn returns the reference already given.
+    """
+    store = turn.services.store
+    existing = [h for h in store.handoffs.list_for_session(turn.session_id) if h.reason == reason]
+    if existing:
+        handoff = existing[0]
+    else:
+        handoff = Handoff(
+            handoff_id=short_ref("HND", turn.session_id, reason),
+            customer_id=turn.identity.customer_id if turn.identity.verified else None,
+            session_id=turn.session_id,
+            reason=reason,
+            summary=redacted(turn.transcript)[:500],  # redact() ends with the one outbound guard
+            context=context_bundle(turn, extra or {}),
+            channel="chat",
+            created_at=now_of(turn),
+        )
+        try:
+            store.handoffs.create(handoff)
+        except Exception as exc:  # AlreadyExists from a concurrent duplicate: reuse it
+            from chalicelib.storage.base import AlreadyExists
+
+            if not isinstance(exc, AlreadyExists):
+                raise
+            handoff = store.handoffs.get(handoff.handoff_id) or handoff
+    gov = turn.services.governance
+    decision_id = gov.record_handoff(turn, handoff) if gov is not None else None
+    session = dict(turn.session)
+    session[ATTR_HANDOFF] = handoff.handoff_id
+    session.pop(ATTR_PENDING_INTENT, None)
+    return Decision(
+        action="Close",
+        intent_state=state,  # type: ignore[arg-type]
+        messages=[message, render("handoff_reference", ref=handoff.handoff_id)],
+        session=session,
+        facts={"escalated": True, "handoff_id": handoff.handoff_id, "reason": reason, "decision_id": decision_id},
+    )
+
+
+def redacted(text: str) -> str:
+    from nlp.redact import redact
+
+    return redact(text or "").text
+
+
+def context_bundle(turn: Turn, extra: dict) -> dict:
+    history = json_attr(turn.session, ATTR_HISTORY, []) or []
+    bundle = {
+        "intent": turn.intent_name,
+        "intent_history": history[-10:] if isinstance(history, list) else [],
+        "verified": turn.identity.verified,
+        "verification_method": turn.identity.method,
+        "last_txn_id": turn.session.get(ATTR_LAST_TXN),
+        "slots": {k: redacted(v) if isinstance(v, str) else v for k, v in turn.slots.items()},
+        "at": now_of(turn).astimezone(timezone.utc).isoformat(),
+    }
+    bundle.update(extra)
+    # The ticket an agent reads is outbound text too: handler-supplied extras (search criteria built
+    # from the customer's words) pass the one guard with everything else.
+    return guard_value(bundle)

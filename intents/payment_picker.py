@@ -1,0 +1,155 @@
+"""Finding the payment the customer means, and asking "which one?" when several match.
+
+Every account read goes through ``turn.identity.customer_id`` (the verified customer); the chosen
+payment and the offered candidates are remembered in the session by id only.
+"""
+from __future__ import annotations
+
+import re
+
+from chalicelib.core.models import Transaction, TxnStatus
+from intents.dialog import ATTR_CANDIDATES, ATTR_LAST_TXN, Button, Card, Decision, Turn, json_attr, now_of, set_json_attr
+from intents.replies import day, money, render
+from intents.slots import Criteria, criteria_from_turn, parse_amount_text
+
+MAX_CHOICES = 5
+
+
+def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | None = None) -> list[Transaction]:
+    """The customer's payments that fit ``crit``, best first: the one payment search that email uses too."""
+    from chalicelib.core.settings import get_settings
+    from chalicelib.payments.search import PaymentQuery, SearchConfig, search_payments
+
+    customer_id = turn.identity.customer_id
+    assert customer_id, "find_transactions needs a verified customer"
+    query = PaymentQuery(merchant=crit.merchant, amount_minor=crit.amount_minor, date_from=crit.on, last4=crit.last4)
+    return search_payments(turn.services.store.transactions, customer_id, now_of(turn), query,
+                           SearchConfig.from_settings(get_settings()), statuses)
+
+
+_MIN_OPENING_MATCH = 0.75
+
+
+def find_transactions_in_text(turn: Turn, text: str) -> list[Transaction]:
+    """Payments named in a whole sentence, for when Lex left the slots empty.
+
+    Stricter than a slot answer: the merchant must match well (the sentence carries other words),
+    and only a handful of results count as an answer."""
+    if not text or not turn.identity.customer_id:
+        return []
+    crit = criteria_from_turn(turn, text=text)
+    if crit.empty:
+        return []
+    if crit.merchant:
+        from chalicelib.payments.merchants import merchant_match_score
+
+        words = crit.merchant.split()
+        best = None
+        for n in range(min(3, len(words)), 0, -1):  # the merchant is usually 1-3 words of the rest
+            for i in range(len(words) - n + 1):
+                cand = " ".join(words[i:i + n])
+                txns = find_transactions(turn, Criteria(cand, crit.amount_minor, crit.on, crit.last4))
+                if txns and max(merchant_match_score(cand, t.descriptor, t.merchant_name) for t in txns) >= _MIN_OPENING_MATCH:
+                    best = txns
+                    break
+            if best:
+                break
+        if best is None and (crit.amount_minor or crit.on):
+            best = find_transactions(turn, Criteria(None, crit.amount_minor, crit.on, crit.last4))
+        txns = best or []
+    else:
+        txns = find_transactions(turn, crit)
+    return txns if len(txns) <= MAX_CHOICES else []
+
+
+def txn_line(t: Transaction) -> str:
+    return f"{money(t.amount_minor, t.currency)} {t.merchant_name}, {day(t.occurred_at)}"
+
+
+def txn_detail(t: Transaction) -> str:
+    from chalicelib.payments.merchants import explain_descriptor
+
+    explained = explain_descriptor(t.descriptor)
+    return render(
+        "txn_detail",
+        amount=money(t.amount_minor, t.currency),
+        merchant=t.merchant_name,
+        descriptor=t.descriptor,
+        explained=explained or "",
+        when=day(t.occurred_at),
+        last4=t.card_last4,
+        status=t.status.value,
+    )
+
+
+def choice_decision(turn: Turn, slot: str, txns: list[Transaction], intro: str, slots: dict | None = None) -> Decision:
+    """Several payments match: list them (text for voice/SMS, buttons for web) and ask which."""
+    shown = txns[:MAX_CHOICES]
+    session = dict(turn.session)
+    set_json_attr(session, ATTR_CANDIDATES, [t.txn_id for t in shown])
+    lines = [f"{i}. {txn_line(t)}" for i, t in enumerate(shown, 1)]
+    card = Card(
+        title=render("choose_title"),
+        buttons=tuple(Button(text=f"{money(t.amount_minor, t.currency)} {t.merchant_name}"[:50], value=str(i)) for i, t in enumerate(shown, 1)),
+    )
+    new_slots = dict(slots if slots is not None else turn.slots)
+    new_slots[slot] = None
+    return Decision(
+        action="ElicitSlot",
+        slot_to_elicit=slot,
+        slots=new_slots,
+        messages=[intro, "\n".join(lines), render("choose_prompt", n=len(shown))],
+        session=session,
+        card=card,
+    )
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+
+
+def resolve_choice(turn: Turn, answer: str | None) -> Transaction | None:
+    """Map an answer to one of the offered candidates ("2", "the second", an amount, a name)."""
+    if not answer:
+        return None
+    ids = json_attr(turn.session, ATTR_CANDIDATES, []) or []
+    if not isinstance(ids, list):
+        return None
+    customer_id = turn.identity.customer_id
+    cands = [t for t in (turn.services.store.transactions.get(customer_id, str(i)) for i in ids[:MAX_CHOICES]) if t]
+    if not cands:
+        return None
+    a = answer.strip().lower()
+    m = re.fullmatch(r"(?:number\s*|option\s*|#)?(\d)\.?", a)
+    if m and 1 <= int(m.group(1)) <= len(cands):
+        return cands[int(m.group(1)) - 1]
+    for word, idx in _ORDINALS.items():
+        if re.search(rf"\b{word}\b", a):
+            return cands[idx - 1 if idx > 0 else -1] if abs(idx) <= len(cands) else None
+    for t in cands:
+        if a == t.txn_id.lower():
+            return t
+    amount = parse_amount_text(answer) if re.search(r"\d", a) else None
+    if amount:
+        hits = [t for t in cands if abs(t.amount_minor) == amount]
+        if len(hits) == 1:
+            return hits[0]
+    from chalicelib.payments.merchants import merchant_match_score
+
+    scored = sorted(((merchant_match_score(answer, t.descriptor, t.merchant_name), t) for t in cands), key=lambda x: -x[0])
+    if scored and scored[0][0] >= 0.6 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.1):
+        return scored[0][1]
+    return None
+
+
+def remember_txn(session: dict[str, str], txn: Transaction) -> dict[str, str]:
+    session = dict(session)
+    session[ATTR_LAST_TXN] = txn.txn_id
+    session.pop(ATTR_CANDIDATES, None)
+    return session
+
+
+def last_txn(turn: Turn) -> Transaction | None:
+    txn_id = turn.session.get(ATTR_LAST_TXN)
+    if not txn_id or not turn.identity.customer_id:
+        return None
+    return turn.services.store.transactions.get(turn.identity.customer_id, txn_id[:64])

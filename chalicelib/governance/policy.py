@@ -31,7 +31,6 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -744,13 +743,3 @@ class PolicyStore:
             if activate:
                 self._current = policy
 
-
-@lru_cache(maxsize=1)
-def get_policy_store() -> PolicyStore:
-    """The container's policy store (configured from DA_POLICY_PATH / DA_POLICY_DIR)."""
-    return PolicyStore.from_env()
-
-
-def evaluate(req: DecisionRequest) -> PolicyOutcome:
-    """Evaluate with the container's active policy."""
-    return get_policy_store().current().evaluate(req)

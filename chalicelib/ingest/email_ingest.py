@@ -42,7 +42,6 @@ import json
 import logging
 import re
 import sys
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
@@ -312,6 +311,7 @@ class EmailIngestService:
         escalate_urgency: float = 0.7,
         allowed_buckets: Iterable[str] | None = None,
         policy: Any = None,
+        policy_store: Any = None,
     ):
         self.store = store
         self.s3 = s3_client
@@ -324,6 +324,7 @@ class EmailIngestService:
         self.escalate_urgency = escalate_urgency
         self.allowed_buckets = frozenset(allowed_buckets) if allowed_buckets else None
         self._policy = policy
+        self._policy_store = policy_store
 
     # ---- SQS ----------------------------------------------------------------------------------
 
@@ -570,9 +571,11 @@ class EmailIngestService:
     def _policy_now(self):
         if self._policy is not None:
             return self._policy
-        from chalicelib.governance.policy import get_policy_store
+        if self._policy_store is None:
+            from chalicelib.governance.policy import PolicyStore
 
-        return get_policy_store().current()
+            self._policy_store = PolicyStore.from_env()
+        return self._policy_store.current()
 
     def _evaluate(self, rec: TriageRecord, customer: Customer | None):
         """(request, reasons, outcome) for a record: a function of the stored record and the
@@ -686,11 +689,11 @@ def s3_client(settings: Any) -> Any:
 
 def build_email_ingest_service(settings: Any = None, *, s3: Any = None, store: Any = None, decision_log: Any = None,
                                idempotency: Any = None, triage_fn: Callable[..., Any] | None = None,
-                               redact_fn: Callable[[str], Any] | None = None,
+                               redact_fn: Callable[[str], Any] | None = None, policy_store: Any = None,
                                clock: Callable[[], datetime] = utcnow) -> EmailIngestService:
     """The service for ``settings``; every dependency can be handed in (tests, the local CLI)."""
-    from chalicelib.governance.decision_log import get_decision_log
-    from chalicelib.storage.idempotency import get_idempotency_guard
+    from chalicelib.governance.decision_log import build_decision_log
+    from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
     from chalicelib.storage import get_store
     from chalicelib.core.settings import get_settings
 
@@ -702,27 +705,15 @@ def build_email_ingest_service(settings: Any = None, *, s3: Any = None, store: A
         store or get_store(settings),
         s3 if s3 is not None else s3_client(settings),
         triage_fn or load_callable(settings.email_triage_fn),
-        decision_log or get_decision_log(),
-        idempotency or get_idempotency_guard(),
+        decision_log or build_decision_log(settings),
+        idempotency or IdempotencyGuard(build_idempotency_store(settings)),
         clock,
         redact_fn=redact_fn or load_callable(settings.email_redact_fn),
         max_bytes=settings.email_max_bytes,
         escalate_urgency=settings.email_escalate_urgency,
         allowed_buckets=[settings.raw_mail_bucket],
+        policy_store=policy_store,
     )
-
-
-_service: EmailIngestService | None = None
-_service_lock = threading.Lock()
-
-
-def get_email_ingest_service() -> EmailIngestService:
-    """The container's service, built on the first message (not at import: cold start, tests)."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            _service = build_email_ingest_service()
-        return _service
 
 
 class LocalBucket:
@@ -770,9 +761,11 @@ def mail_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m chalicelib.ingest.email_ingest FILE.eml|DIR ...``: the SQS entry point's service on
-    local files, against the configured store and decision log; one JSON line per message."""
+def main(argv: list[str] | None = None, *,
+         build_service: Callable[[Any, Any], EmailIngestService] = build_email_ingest_service) -> int:
+    """``python -m chalicelib.email_ingest FILE.eml|DIR ...``: the SQS entry point's service on
+    local files, against the configured store and decision log; one JSON line per message.
+    ``build_service(settings, s3)`` is the composition root's (chatbot/bootstrap.py)."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ingest.email_ingest", description=main.__doc__)
     parser.add_argument("paths", nargs="+", help="raw .eml files or directories of them")
     args = parser.parse_args(argv)
@@ -784,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     bucket = LocalBucket(settings.raw_mail_bucket)
-    service = build_email_ingest_service(settings, s3=bucket)
+    service = build_service(settings, bucket)
     failures = 0
     for i, path in enumerate(mail_files(args.paths)):
         key = f"inbound/{path.name}"

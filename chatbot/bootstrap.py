@@ -142,6 +142,13 @@ def _build_triage_fn(c: Container) -> Callable[..., Any]:
     return functools.partial(triage_email, comprehend=c.get("comprehend_tier"))
 
 
+def _build_chat_triage(c: Container) -> Callable[..., Any]:
+    """Chat text triage (the fallback's) on the same tier as the email's."""
+    from nlp.triage import triage_text
+
+    return functools.partial(triage_text, comprehend=c.get("comprehend_tier"))
+
+
 def _build_redact_fn(c: Container) -> Callable[[str], Any]:
     from nlp.redact import redact
 
@@ -188,7 +195,8 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
         return aws_client("secretsmanager", settings)
 
     signer = TokenSigner.from_settings(settings, secrets_client_factory=secrets_client)
-    services = Services(store=c.get("store"), step_up=step_up, clock=c.clock, governance=c.get("governance"))
+    services = Services(store=c.get("store"), step_up=step_up, clock=c.clock, governance=c.get("governance"),
+                        triage=c.get("chat_triage"))
     services.signer = signer  # type: ignore[attr-defined]
     services.otp_sender = otp_sender  # type: ignore[attr-defined]
     services.turn_pool = c.get("turn_pool")  # type: ignore[attr-defined]  # the hook runs turns here
@@ -241,6 +249,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "idempotency": _build_idempotency,
     "comprehend_tier": _build_comprehend_tier,
     "triage_fn": _build_triage_fn,
+    "chat_triage": _build_chat_triage,
     "redact_fn": _build_redact_fn,
     "otp_sender": _build_otp_sender,
     "notifier": _build_notifier,

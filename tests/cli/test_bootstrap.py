@@ -130,3 +130,21 @@ def test_the_email_cli_triages_a_file_with_the_roots_service(tmp_path):
 
     ids = [d.decision_id for d in build_decision_log(Settings(sqlite_path=tmp_path / "cli.db")).iter_decisions()]
     assert lines[0]["decision_id"] in ids
+
+
+def test_chat_and_email_triage_share_the_containers_comprehend_tier_and_log(settings, monkeypatch):
+    """Given Comprehend switched on (credentials present, no call made), When a container builds the chat
+    services and the email triage, Then both triage through one tier, whose shadow and spending decisions
+    go to the container's one decision log and whose kill switch is the container's controls."""
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(k, v)
+    c = Container(settings.model_copy(update={"comprehend_enabled": True}))
+    try:
+        tier = c.get("comprehend_tier")
+        assert tier is not None
+        assert c.get("chat")[0].triage.keywords["comprehend"] is tier
+        assert c.get("triage_fn").keywords["comprehend"] is tier
+        assert tier.decision_log is c.get("decision_log") and tier.controls is c.get("controls")
+    finally:
+        c.close()

@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test unit seed chat demo bench fuzz package train train-scope evaluate clean lint bot screenshots browser
+.PHONY: run test unit imports seed chat demo bench fuzz package train train-scope evaluate clean bot screenshots browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,11 +50,17 @@ chat: $(STAMP)
 demo: $(STAMP)
 	bash scripts/demo.sh
 
-## The whole suite, then the deployment package and its checks (issue 5).
+## The layering first (cheap, and a broken layer explains many failures), then the whole suite,
+## then the deployment package and its checks (issue 5).
 test: $(STAMP) $(CHROMIUM_STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests
 	$(MAKE) package
 	$(PY) -m pytest -q -p no:cacheprovider tests_package
+
+## The layering alone: app.py → chatbot → intents → nlp → chalicelib → lexv2 (contracts in .importlinter).
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 
 unit: $(STAMP) $(CHROMIUM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests

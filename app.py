@@ -1,35 +1,30 @@
-"""The switchboard: Chalice entry points only. Each parses, calls one service, serialises."""
+"""The switchboard: Chalice entry points only. Each parses, calls one service of the container's
+composition root (chatbot/bootstrap.py), serialises. Nothing is built here."""
 from __future__ import annotations
 
 from chalice import BadRequestError, Chalice, NotFoundError, Response
 
 from chalicelib.core.settings import get_settings
+from chatbot.bootstrap import Container
 
 app = Chalice(app_name="dispute-assistant")
 
-_webchat = None
+# This container's services: each is built the first time an entry point asks for it, so the Lex
+# hook's container never builds the email service, and importing this module builds nothing.
+root = Container()
 
 
 def _local_channel():
     """The local web chat, or 404 when this deployment is not local (see chatbot/webchat.py)."""
-    global _webchat
-    from chalicelib.core.settings import get_settings
-
     if not get_settings().local_channel:
         raise NotFoundError("not found")
-    if _webchat is None:
-        from chatbot.webchat import WebChat
-
-        _webchat = WebChat()
-    return _webchat
+    return root.get("webchat")
 
 
 @app.lambda_function(name="lex_hook")
 def lex_hook(event, context):
     """Amazon Lex V2 dialog + fulfilment code hook."""
-    from chatbot.hook import handle_lex_event
-
-    return handle_lex_event(event)
+    return root.handle_lex_event(event)
 
 
 # Read at import: Chalice needs the queue name and batch size when it packages the app.
@@ -40,14 +35,9 @@ _ingest_settings = get_settings()
     queue=_ingest_settings.email_queue_name, batch_size=_ingest_settings.email_batch_size, name="email_ingest"
 )
 def email_ingest(event):
-    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/ingest/).
-    The service gets nlp's tiered triage and redactor from here: chalicelib does not import nlp."""
-    from chalicelib.ingest.email_ingest import get_email_ingest_service
-    from nlp.redact import redact
-    from nlp.triage import triage_email_tiered
-
+    """SES-stored raw mail, announced by S3 through SQS: triage each message (chalicelib/ingest/; the root hands it nlp's triage)."""
     records = event.to_dict().get("Records", [])
-    return get_email_ingest_service(triage_fn=triage_email_tiered, redact_fn=redact).handle_batch(
+    return root.get("email_ingest").handle_batch(
         records, partial_batch_response=get_settings().email_partial_batch_response
     )
 
@@ -61,7 +51,7 @@ def card_events(event):
     Returns the partial-batch response: the mapping needs FunctionResponseTypes [ReportBatchItemFailures]."""
     from chalicelib.fraud.service import handle_kinesis_event
 
-    return handle_kinesis_event(event.to_dict())
+    return handle_kinesis_event(event.to_dict(), root.get("card_events"))
 
 
 @app.route("/chat", methods=["GET"])

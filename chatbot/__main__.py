@@ -31,8 +31,13 @@ def _build_bot(args: argparse.Namespace) -> int:
 
 def _chat(args: argparse.Namespace) -> int:
     from chatbot import emulator
+    from chatbot.bootstrap import Container
 
-    result = emulator.main(customer=args.customer, script=args.script)
+    root = Container()  # this process's services, from the configured settings
+    try:
+        result = emulator.main(root, customer=args.customer, script=args.script)
+    finally:
+        root.close()
     return result if isinstance(result, int) else 0
 
 

@@ -254,32 +254,28 @@ class LexEmulator:
 
 
 # --------------------------------------------------------------------- CLI
-def local_emulator(customer: str | None = None, session_id: str | None = None) -> LexEmulator:
-    """An emulator wired to the real hook and the configured (local) store."""
-    from chatbot.hook import handle_lex_event
+def local_emulator(root, customer: str | None = None, session_id: str | None = None) -> LexEmulator:
+    """An emulator wired to the real hook on ``root``'s services (a chatbot.bootstrap.Container)."""
     from intents.registry import all_specs
 
     attrs: dict[str, str] = {}
     if customer:
-        from chalicelib.identity import REQUEST_ATTRIBUTE, TokenSigner
-        from chalicelib.core.settings import get_settings
+        from chalicelib.identity import REQUEST_ATTRIBUTE
 
         # The local channel plays an authenticated app: it signs a short-lived identity token.
-        attrs[REQUEST_ATTRIBUTE] = TokenSigner.from_settings(get_settings()).mint(customer, channel="local")
-    return LexEmulator(handle_lex_event, all_specs(), session_id=session_id, request_attributes=attrs)
+        signer = root.get("chat")[0].signer
+        attrs[REQUEST_ATTRIBUTE] = signer.mint(customer, channel="local")
+    return LexEmulator(root.handle_lex_event, all_specs(), session_id=session_id, request_attributes=attrs)
 
 
-def _otp_note(emulator: LexEmulator, result: TurnResult) -> str | None:
+def otp_note(services, emulator: LexEmulator, result: TurnResult) -> str | None:
     """The local outbox's latest code for the customer being verified (the console's "SMS")."""
     if result.slot_to_elicit != "OneTimeCode":
         return None
-    from chalicelib.identity import latest_local_code
-    from chatbot.services import get_services
-
-    services = get_services()[0]
-    path = getattr(getattr(services, "otp_sender", None), "path", None)
     from chalicelib.core.ids import session_key
+    from chalicelib.identity import latest_local_code
 
+    path = getattr(getattr(services, "otp_sender", None), "path", None)
     state = services.step_up.status(session_key(emulator.session_id))
     if path is None or not state or not state.candidate_customer_id:
         return None
@@ -287,9 +283,11 @@ def _otp_note(emulator: LexEmulator, result: TurnResult) -> str | None:
     return f"[local SMS outbox] one-time code: {code}" if code else None
 
 
-def main(customer: str | None = None, script: str | None = None, out=None) -> int:
+def main(root, customer: str | None = None, script: str | None = None, out=None) -> int:
+    """``python -m chatbot chat``: the emulator on ``root``, the container the CLI built."""
     out = out or sys.stdout
-    emulator = local_emulator(customer)
+    services = root.get("chat")[0]
+    emulator = local_emulator(root, customer)
     if script:
         with open(script, encoding="utf-8") as fh:
             lines = [ln.rstrip("\n") for ln in fh]
@@ -297,7 +295,7 @@ def main(customer: str | None = None, script: str | None = None, out=None) -> in
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             if "{otp}" in line:
-                line = line.replace("{otp}", _latest_code(emulator) or "000000")
+                line = line.replace("{otp}", _latest_code(services, emulator) or "000000")
             result = emulator.send(line)
             out.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
         return 0
@@ -317,11 +315,11 @@ def main(customer: str | None = None, script: str | None = None, out=None) -> in
             print(f"bot> {msg}", file=out)
         if result.buttons:
             print("     [" + " | ".join(b["text"] for b in result.buttons) + "]", file=out)
-        note = _otp_note(emulator, result)
+        note = otp_note(services, emulator, result)
         if note:
             print(note, file=out)
 
 
-def _latest_code(emulator: LexEmulator) -> str | None:
-    note = _otp_note(emulator, TurnResult("", [], None, None, None, slot_to_elicit="OneTimeCode"))
+def _latest_code(services, emulator: LexEmulator) -> str | None:
+    note = otp_note(services, emulator, TurnResult("", [], None, None, None, slot_to_elicit="OneTimeCode"))
     return note.rsplit(" ", 1)[-1] if note else None

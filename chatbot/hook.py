@@ -34,9 +34,6 @@ KNOWN_SESSION_KEYS = {
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
 
-_pool = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="lex-turn")
-
-
 def _settings():
     from chalicelib.core.settings import get_settings
 
@@ -59,8 +56,9 @@ def _error_response(key: str, session_attributes: dict[str, str] | None = None) 
     return resp.fit().to_dict()
 
 
-def handle_lex_event(raw: Any, services=None, resolver=None, budget_s: float | None = None) -> dict:
-    """One Lex turn; whatever path answers, the reply passes the outbound guard on the way out."""
+def handle_lex_event(raw: Any, services, resolver, budget_s: float | None = None) -> dict:
+    """One Lex turn on a container's services (chatbot.bootstrap builds them; their ``turn_pool``
+    runs the turn); whatever path answers, the reply passes the outbound guard on the way out."""
     try:
         event = parse_event(raw)
     except LexEventError as exc:
@@ -90,13 +88,15 @@ def _handle(event: LexEvent, services, resolver, budget_s: float | None) -> dict
         logger.info("transcript too long", extra={"chars": len(transcript), "session_id": sid})
         return _error_response("error_too_long", session)
 
-    if services is None or resolver is None:
-        from chatbot.services import get_services
-
-        services, resolver = get_services()
     budget = budget_s if budget_s is not None else _settings().turn_budget_s
 
-    future = _pool.submit(_run_turn, event, session, services, resolver)
+    pool = getattr(services, "turn_pool", None)
+    own_pool = pool is None  # services wired by hand: this turn gets a pool of its own
+    if own_pool:
+        pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lex-turn")
+    future = pool.submit(_run_turn, event, session, services, resolver)
+    if own_pool:
+        pool.shutdown(wait=False)  # the worker ends with the turn; an overrun is abandoned, not awaited
     remaining = max(0.1, budget - (time.monotonic() - started))
     try:
         response = future.result(timeout=remaining)
@@ -165,7 +165,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     decision = route(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
-    _emit_metrics(turn, decision)
+    _emit_metrics(turn, decision, getattr(services, "metrics", None))
     return to_response(decision, event, turn).fit().to_dict()
 
 
@@ -198,14 +198,12 @@ def route(turn: Turn, handler_for) -> Decision:
     return decision
 
 
-def _emit_metrics(turn: Turn, decision: Decision) -> None:
-    """Containment and time-to-human, as CloudWatch EMF (silent locally unless DA_METRICS=emf)."""
+def _emit_metrics(turn: Turn, decision: Decision, m) -> None:
+    """Containment and time-to-human, as CloudWatch EMF (silent locally unless DA_METRICS=emf), on
+    the container's metrics (none wired: nothing to emit)."""
     from datetime import datetime
 
-    from chalicelib.governance.metrics import get_metrics
-
-    m = get_metrics()
-    if not m.enabled:
+    if m is None or not m.enabled:
         return
     m.put("Turns", 1, Intent=turn.intent_name)
     escalated = bool(decision.facts.get("escalated"))

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from chalicelib.core.pci import guard_value
-from chatbot.emulator import LexEmulator, local_emulator
+from chatbot.emulator import LexEmulator, otp_note
 from intents.replies import render
 
 PAGE = Path(__file__).resolve().parent / "web" / "chat.html"
@@ -29,8 +29,12 @@ class ChatError(ValueError):
 
 
 class WebChat:
-    def __init__(self, factory=local_emulator):
+    """``factory(customer)`` makes a session's emulator; ``services`` (the container's chat services)
+    hold the local OTP outbox that the page's side panel reads."""
+
+    def __init__(self, factory, services):
         self._factory = factory
+        self._services = services
         self._sessions: OrderedDict[str, tuple[str | None, LexEmulator]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -70,9 +74,6 @@ class WebChat:
         turn = guard_value(result.as_json())
         return {"session_id": session_id, "turn": turn, "otp": self._otp(emulator, result)}
 
-    @staticmethod
-    def _otp(emulator: LexEmulator, result) -> str | None:
-        from chatbot.emulator import _otp_note
-
-        note = _otp_note(emulator, result)
+    def _otp(self, emulator: LexEmulator, result) -> str | None:
+        note = otp_note(self._services, emulator, result)
         return note.rsplit(" ", 1)[-1] if note else None

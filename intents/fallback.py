@@ -44,9 +44,12 @@ OPTIONS = Card(
 def _triage(turn: Turn, text: str):
     """The shared triage pipeline, or None if it fails: the fallback must answer regardless."""
     try:
-        from nlp.triage import triage_text_tiered as triage_text  # Comprehend tier under its kill switch
+        from nlp.triage import triage_text
 
-        return triage_text(text, id=turn.session_id, channel="chat", today=turn.now.date() if turn.now else None)
+        # The container's triage (chatbot/bootstrap.py: the Comprehend tier under its kill switch,
+        # recording into the container's one decision log); services wired by hand triage locally.
+        triage = getattr(turn.services, "triage", None) or triage_text
+        return triage(text, id=turn.session_id, channel="chat", today=turn.now.date() if turn.now else None)
     except Exception:  # a model or pipeline fault must not cost the customer an answer
         logger.exception("triage failed in fallback", extra={"session_id": turn.session_id})
         return None

@@ -54,19 +54,11 @@ class Governance:
         self._policy_store = policy_store
         self.controls = controls
 
-    @classmethod
-    def from_settings(cls, settings, store, clock) -> "Governance":
-        from chalicelib.governance.decision_log import build_decision_log
-
-        log = build_decision_log(settings)
-        log.clock = clock  # one clock for the facts and the record (tests and replays run on fixed time)
-        return cls(log, store, clock)
-
     def _policy(self):
         if self._policy_store is None:
-            from chalicelib.governance.policy import get_policy_store
+            from chalicelib.governance.policy import PolicyStore
 
-            self._policy_store = get_policy_store()
+            self._policy_store = PolicyStore.from_env()
         return self._policy_store.current()
 
     def _verdict(self, result) -> Verdict:

@@ -69,10 +69,16 @@ class _ContainerDecisionLog:
     """The container's decision log, looked up when a decision is recorded rather than when the
     tier is built: building the tier touches no store."""
 
-    def record(self, **kwargs: Any) -> Any:
-        from chalicelib.governance.decision_log import get_decision_log
+    def __init__(self, settings: Any = None):
+        self.settings = settings
+        self._log: Any = None
 
-        return get_decision_log().record(**kwargs)
+    def record(self, **kwargs: Any) -> Any:
+        if self._log is None:
+            from chalicelib.governance.decision_log import build_decision_log
+
+            self._log = build_decision_log(self.settings)
+        return self._log.record(**kwargs)
 
 
 def _never_raises(callback: Callable[..., None], what: str) -> Callable[..., None]:
@@ -125,9 +131,10 @@ class ControlledTier:
         try:
             if self.controls is not None:
                 return self.controls.mode(self.capability)
-            from chalicelib.governance.controls import get_controls
+            from chalicelib.governance.controls import Controls
 
-            return get_controls().mode(self.capability)
+            self.controls = Controls.from_env()  # the container passes its own; this tier's, once
+            return self.controls.mode(self.capability)
         except Exception:
             log.exception("cannot read the %s control: treating it as off", self.capability)
             return "off"
@@ -217,7 +224,7 @@ def build_container_tier(settings: Any = None, *, client: Any = None, session: A
         settings = get_settings()
     if not getattr(settings, "comprehend_enabled", False):
         return None
-    dlog = decision_log if decision_log is not None else _ContainerDecisionLog()
+    dlog = decision_log if decision_log is not None else _ContainerDecisionLog(settings)
     meter = CostMeter.from_env(on_refused=_never_raises(log_refusals(dlog), "a spending-ceiling refusal"))
     breaker = CircuitBreaker("comprehend", clock=clock,
                              on_transition=_never_raises(log_transitions(dlog), "a circuit-breaker transition"))

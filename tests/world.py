@@ -16,7 +16,7 @@ class World:
         from chalicelib.identity import REQUEST_ATTRIBUTE, LocalOutboxSender, TokenSigner, latest_local_code
         from chalicelib.storage.sqlite import SqliteStore
         from chalicelib.core.settings import Settings
-        from chatbot.services import build_services
+        from chatbot.bootstrap import build_services
 
         self.settings = Settings(sqlite_path=tmp_path / "world.db", identity_key=TEST_KEY,
                                  otp_outbox_path=tmp_path / "outbox.log")

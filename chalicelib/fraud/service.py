@@ -81,9 +81,9 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
 
         decision_log = build_decision_log(settings)
     if metrics is None:
-        from chalicelib.governance.metrics import get_metrics
+        from chalicelib.governance.metrics import GovernanceMetrics
 
-        metrics = get_metrics()
+        metrics = GovernanceMetrics()
     rules = RulesEngine()
     model, api = build_model(settings, rules, client=model_client)
     cost = cost or CostMeter.from_env(prices={**DEFAULT_PRICES, **model_prices()})
@@ -96,18 +96,7 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
     return CardEventProcessor(store, build_event_ledger(settings), guard, on_authorisation=fraud.assess)
 
 
-_processor: CardEventProcessor | None = None
-
-
-def get_processor() -> CardEventProcessor:
-    """The container's processor, built on first use (moves to the composition root with issue 9)."""
-    global _processor
-    if _processor is None:
-        _processor = build_processor()
-    return _processor
-
-
-def handle_kinesis_event(event: dict, processor: CardEventProcessor | None = None) -> dict:
-    """The Lambda Kinesis event (``{"Records": [...]}``) → partial-batch response."""
-    processor = processor or get_processor()
+def handle_kinesis_event(event: dict, processor: CardEventProcessor) -> dict:
+    """The Lambda Kinesis event (``{"Records": [...]}``) → partial-batch response, on the
+    container's processor (chatbot/bootstrap.py builds it)."""
     return processor.handle_records(event.get("Records", [])).response()

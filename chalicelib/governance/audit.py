@@ -33,7 +33,7 @@ from chalicelib.governance.decision_log import (
     read_jsonl,
     verify_records,
 )
-from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, get_policy_store, reason_text
+from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, reason_text
 
 # --------------------------------------------------------------------------------------------
 # Replay
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None, *, log: DecisionLog | None = None,
         return 0
 
     if args.cmd == "replay":
-        store = policy_store or get_policy_store()
+        store = policy_store = policy_store or PolicyStore.from_env()
         version = args.policy
         if version == "current":
             try:
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None, *, log: DecisionLog | None = None,
             vr = log.verify()
             chain = (f"intact ({vr.count} records, head {vr.head_hash[:16]}…)" if vr.ok
                      else f"BROKEN at seq {vr.first_bad.seq} ({vr.first_bad.problem})")
-        say(explain(d, args.audience, store=policy_store or get_policy_store(), followups=followups, chain_status=chain))
+        say(explain(d, args.audience, store=policy_store or PolicyStore.from_env(), followups=followups, chain_status=chain))
         return 0
 
     if args.cmd == "shadow-report":

@@ -160,25 +160,13 @@ class ControlledOutcome(BaseModel):
     policy_outcome: PolicyOutcome
 
 
-_controls_lock = threading.Lock()
-_controls: Controls | None = None
-
-
-def get_controls() -> Controls:
-    global _controls
-    with _controls_lock:
-        if _controls is None:
-            _controls = Controls.from_env()
-        return _controls
-
-
 def apply_controls(capability: str, policy_outcome: PolicyOutcome, controls: Controls | None = None) -> ControlledOutcome:
     """Combine the policy's outcome with the capability's switch.
 
     on → the policy outcome stands (acted unless it escalates); off → escalate; shadow → escalate,
     and the caller logs the policy outcome with ``shadow=True`` (``DecisionLog.decide`` does).
     """
-    mode = (controls or get_controls()).mode(capability)
+    mode = (controls or Controls.from_env()).mode(capability)  # the container passes its own
     if mode == "on":
         return ControlledOutcome(
             acted=policy_outcome.outcome != "escalate",

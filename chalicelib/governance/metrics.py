@@ -120,12 +120,3 @@ class GovernanceMetrics:
         """A human reversed an automated (non-escalated) decision: an escalation false negative."""
         self.put("AutomatedDecisionOverturned", 1, Action=action)
 
-
-_metrics: GovernanceMetrics | None = None
-
-
-def get_metrics() -> GovernanceMetrics:
-    global _metrics
-    if _metrics is None:
-        _metrics = GovernanceMetrics()
-    return _metrics

@@ -14,7 +14,6 @@ from typing import Any, Callable
 
 from chalicelib.ingest.events import IngestError, s3_event_body
 from chalicelib.ingest.mailfiles import mail_files
-from chalicelib.ingest.service import build_email_ingest_service
 
 __all__ = ["LocalBucket", "mail_files", "main"]
 
@@ -47,10 +46,11 @@ class LocalBucket:
         return out
 
 
-def main(argv: list[str] | None = None, *, triage_fn: Callable[..., Any],
-         redact_fn: Callable[[str], Any] | None) -> int:
+def main(argv: list[str] | None = None, *, build_service: Callable[[Any, Any], Any]) -> int:
     """``python -m chalicelib.email_ingest FILE.eml|DIR ...``: the SQS entry point's service on
-    local files, against the configured store and decision log; one JSON line per message."""
+    local files, against the configured store and decision log; one JSON line per message.
+    ``build_service(settings, s3)`` is the composition root's (chatbot/bootstrap.py): it hands the
+    service nlp's triage and redaction, which chalicelib never imports itself."""
     parser = argparse.ArgumentParser(prog="python -m chalicelib.email_ingest", description=main.__doc__)
     parser.add_argument("paths", nargs="+", help="raw .eml files or directories of them")
     args = parser.parse_args(argv)
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None, *, triage_fn: Callable[..., Any],
 
     settings = get_settings()
     bucket = LocalBucket(settings.raw_mail_bucket)
-    service = build_email_ingest_service(settings, s3=bucket, triage_fn=triage_fn, redact_fn=redact_fn)
+    service = build_service(settings, bucket)
     failures = 0
     for i, path in enumerate(mail_files(args.paths)):
         key = f"inbound/{path.name}"

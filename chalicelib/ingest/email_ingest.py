@@ -50,7 +50,6 @@ from chalicelib.ingest.service import (
     HEADER_BYTES,
     EmailIngestService,
     build_email_ingest_service,
-    get_email_ingest_service,
     s3_client,
 )
 
@@ -58,6 +57,6 @@ __all__ = [
     "ACTION", "CLASSIFIER_UNSURE", "DEFAULT_QUEUE", "EMAIL_TOO_LARGE", "HEADER_BYTES", "HIGH_URGENCY",
     "MALFORMED_EMAIL", "QUEUES", "TRIAGE_FAILED", "EmailIngestService", "IngestError", "IngestOutcome",
     "LocalBucket", "ObjectOutcome", "PermanentIngestError", "S3ObjectRef", "TransientIngestError",
-    "build_email_ingest_service", "get_email_ingest_service", "header_message_id", "looks_like_mail", "mail_files", "main",
+    "build_email_ingest_service", "header_message_id", "looks_like_mail", "mail_files", "main",
     "mask_address", "parse_s3_event", "record_id_for", "s3_client", "s3_event_body", "scrub", "scrub_pans",
 ]

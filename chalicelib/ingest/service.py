@@ -31,7 +31,6 @@ pipeline and every stored string passes a card-number scrub.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
@@ -100,6 +99,7 @@ class EmailIngestService:
         allowed_buckets: Iterable[str] | None = None,
         policy: Any = None,
         payment_search: SearchConfig | None = None,
+        policy_store: Any = None,
     ):
         self.store = store
         self.s3 = s3_client
@@ -112,6 +112,7 @@ class EmailIngestService:
         self.escalate_urgency = escalate_urgency
         self.allowed_buckets = frozenset(allowed_buckets) if allowed_buckets else None
         self._policy = policy
+        self._policy_store = policy_store
         self.payment_search = payment_search or SearchConfig()
 
     # ---- SQS ----------------------------------------------------------------------------------
@@ -288,9 +289,11 @@ class EmailIngestService:
     def _policy_now(self):
         if self._policy is not None:
             return self._policy
-        from chalicelib.governance.policy import get_policy_store
+        if self._policy_store is None:
+            from chalicelib.governance.policy import PolicyStore
 
-        return get_policy_store().current()
+            self._policy_store = PolicyStore.from_env()
+        return self._policy_store.current()
 
     def _store(self, rec: TriageRecord, bucket: str, key: str) -> ObjectOutcome:
         try:
@@ -355,7 +358,7 @@ def s3_client(settings: Any) -> Any:
 
 def build_email_ingest_service(settings: Any = None, *, triage_fn: Callable[..., Any],
                                redact_fn: Callable[[str], Any] | None, s3: Any = None, store: Any = None,
-                               decision_log: Any = None, idempotency: Any = None,
+                               decision_log: Any = None, idempotency: Any = None, policy_store: Any = None,
                                clock: Callable[[], datetime] = utcnow) -> EmailIngestService:
     """The service for ``settings``; every dependency can be handed in (tests, the local CLI). The
     triage and redaction functions must be: they are nlp's, which chalicelib does not import."""
@@ -363,8 +366,8 @@ def build_email_ingest_service(settings: Any = None, *, triage_fn: Callable[...,
         raise TypeError("build_email_ingest_service needs triage_fn, a callable (raw, id=...) -> triage result")
     if redact_fn is not None and not callable(redact_fn):
         raise TypeError("redact_fn must be a callable text -> redacted text, or None")
-    from chalicelib.governance.decision_log import get_decision_log
-    from chalicelib.storage.idempotency import get_idempotency_guard
+    from chalicelib.governance.decision_log import build_decision_log
+    from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
     from chalicelib.storage import get_store
     from chalicelib.core.settings import get_settings
 
@@ -376,26 +379,13 @@ def build_email_ingest_service(settings: Any = None, *, triage_fn: Callable[...,
         store or get_store(settings),
         s3 if s3 is not None else s3_client(settings),
         triage_fn,
-        decision_log or get_decision_log(),
-        idempotency or get_idempotency_guard(),
+        decision_log or build_decision_log(settings),
+        idempotency or IdempotencyGuard(build_idempotency_store(settings)),
         clock,
         redact_fn=redact_fn,
         max_bytes=settings.email_max_bytes,
         escalate_urgency=settings.email_escalate_urgency,
         allowed_buckets=[settings.raw_mail_bucket],
         payment_search=SearchConfig.from_settings(settings),
+        policy_store=policy_store,
     )
-
-
-_service: EmailIngestService | None = None
-_service_lock = threading.Lock()
-
-
-def get_email_ingest_service(*, triage_fn: Callable[..., Any], redact_fn: Callable[[str], Any] | None) -> EmailIngestService:
-    """The container's service, built on the first message (not at import: cold start, tests) with
-    the nlp functions its entry point hands in."""
-    global _service
-    with _service_lock:
-        if _service is None:
-            _service = build_email_ingest_service(triage_fn=triage_fn, redact_fn=redact_fn)
-        return _service

@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass
@@ -317,7 +316,8 @@ def idempotent(key_fn: Callable[..., Any], *, namespace: str | None = None,
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             g = guard() if callable(guard) and not isinstance(guard, IdempotencyGuard) else guard
-            g = g or get_idempotency_guard()
+            if g is None:
+                raise TypeError(f"@idempotent({ns!r}) needs a guard: pass the container's IdempotencyGuard")
             ident = key_fn(*args, **kwargs)
             parts = ident if isinstance(ident, tuple) else (ident,)
             key = f"{ns}#{key_from(*parts)}"
@@ -329,8 +329,6 @@ def idempotent(key_fn: Callable[..., Any], *, namespace: str | None = None,
     return deco
 
 
-_guard_lock = threading.Lock()
-_guard: IdempotencyGuard | None = None
 
 
 def build_idempotency_store(settings=None, *, dynamodb_client=None) -> IdempotencyStore:
@@ -347,11 +345,3 @@ def build_idempotency_store(settings=None, *, dynamodb_client=None) -> Idempoten
     store.create_schema()
     return store
 
-
-def get_idempotency_guard() -> IdempotencyGuard:
-    """The container's guard for the configured backend, created on first use."""
-    global _guard
-    with _guard_lock:
-        if _guard is None:
-            _guard = IdempotencyGuard(build_idempotency_store())
-        return _guard

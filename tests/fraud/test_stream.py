@@ -121,9 +121,9 @@ def test_a_storage_failure_is_reported_for_retry_and_the_retry_applies_it(world,
 def test_the_chalice_entry_point_parses_and_answers_with_batch_item_failures(world, monkeypatch):
     # Given the app's card_events function and a processor over the test world
     import app as app_module
-    import chalicelib.fraud.service as service
+    from chatbot.bootstrap import Container
 
-    monkeypatch.setattr(service, "_processor", world.processor())
+    monkeypatch.setattr(app_module, "root", Container(world.settings, card_events=world.processor()))
     ev = generate_day("demo-alice", DAY, risky=False)[0]
     with Client(app_module.app) as client:
         event = client.events.generate_kinesis_event([ev.to_json().encode(), b"garbage"])

@@ -24,7 +24,7 @@ def _container(settings, event, barrier, out) -> None:
     """One container: its own store handle and services on the shared file, the world's fixed clock."""
     from chalicelib.storage.sqlite import SqliteStore
     from chatbot.hook import handle_lex_event
-    from chatbot.services import build_services
+    from chatbot.bootstrap import build_services
 
     services, resolver = build_services(settings, store=SqliteStore(settings.sqlite_path), clock=lambda: NOW)
     barrier.wait()
@@ -38,10 +38,10 @@ def test_same_confirmed_turn_in_eight_processes(tmp_path):
     and the log holds one file_dispute decision, the one every reply acted on."""
     world = World(tmp_path)
     event = _event(world.token("demo-alice"))
-    # forkserver, not fork: the hook's turn pool may already have threads in this (xdist) process, and
-    # a forked child would inherit the pool without its threads. Each container starts clean.
+    # forkserver: each container starts clean, as a Lambda container does (the turn pool belongs to
+    # the container's services, so a child never inherits one whose threads did not survive a fork).
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["chatbot.hook", "chatbot.services", "tests.hook.test_dispute_processes"])
+    ctx.set_forkserver_preload(["chatbot.hook", "chatbot.bootstrap", "tests.hook.test_dispute_processes"])
     replies = race_processes(ctx, PROCESSES, _container, world.settings, event, timeout_s=120)
 
     cases = [c for c in world.store.cases.list_for_customer("demo-alice") if c.txn_id == "txn-alice-unrec"]

@@ -194,7 +194,7 @@ def test_turns_emit_containment_and_time_to_human_metrics(world, monkeypatch):
     import chalicelib.governance.metrics as metrics
 
     lines: list[str] = []
-    monkeypatch.setattr(metrics, "_metrics", metrics.GovernanceMetrics(enabled=True, sink=lines.append))
+    monkeypatch.setattr(world.services, "metrics", metrics.GovernanceMetrics(enabled=True, sink=lines.append))
     em = world.emulator("demo-alice")
     em.send("what's the status of my dispute")
     world.now = world.now + timedelta(seconds=90)

@@ -311,10 +311,10 @@ def test_chalice_entry_point_ingests_through_the_test_client(sqlite_world, monke
     from chalice.test import Client
 
     import app as app_module
-    import chalicelib.ingest.service as ingest
+    from chatbot.bootstrap import Container
 
     w = sqlite_world
-    monkeypatch.setattr(ingest, "_service", w.service)
+    monkeypatch.setattr(app_module, "root", Container(email_ingest=w.service))
     raw = mail()
     w.put("inbound/chalice", raw)
     with Client(app_module.app) as client:

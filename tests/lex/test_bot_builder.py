@@ -277,19 +277,21 @@ def test_cli_build_bot_errors_are_one_line(monkeypatch, tmp_path, capsys):
 
 def test_cli_chat_delegates_to_the_emulator(monkeypatch):
     """Given the emulator module, When running chat --customer --script, Then emulator.main gets
-    both and its return code is passed through."""
+    both and the process's container, and its return code is passed through."""
+    from chatbot.bootstrap import Container
+
     calls = {}
     module = types.ModuleType("chatbot.emulator")
 
-    def fake_main(customer=None, script=None):
-        calls.update(customer=customer, script=script)
+    def fake_main(root, customer=None, script=None):
+        calls.update(customer=customer, script=script, root=type(root))
         return 0
 
     module.main = fake_main
     monkeypatch.setitem(sys.modules, "chatbot.emulator", module)
     monkeypatch.setattr("chatbot.emulator", module, raising=False)
     assert cli.main(["chat", "--customer", "demo-alice", "--script", "s.txt"]) == 0
-    assert calls == {"customer": "demo-alice", "script": "s.txt"}
+    assert calls == {"customer": "demo-alice", "script": "s.txt", "root": Container}
 
 
 def test_cli_usage_errors_exit_2():

@@ -372,18 +372,23 @@ def test_email_consumer_gets_the_tiered_triage_from_its_entry_point(monkeypatch)
 
 
 def test_chat_fallback_triages_through_the_tier(container, client):
-    """Given the comprehend_tier control off
+    """Given the comprehend_tier control off and a turn whose services carry the container's chat triage
+    (chatbot/bootstrap.py binds triage_text to the container's tier)
     When the Lex fallback's triage runs on free text
     Then its result comes from the container tier (tier_used local:comprehend_off), not from a
     triage without a tier (which would say local:comprehend_disabled)."""
+    import functools
     from datetime import datetime
     from types import SimpleNamespace
 
     from intents.fallback import _triage
 
     container("off")
-    turn = SimpleNamespace(session_id="sess-1", now=datetime(2026, 11, 1, tzinfo=UTC))
+    services = SimpleNamespace(triage=functools.partial(triage_text, comprehend=tiering.get_container_tier()))
+    turn = SimpleNamespace(session_id="sess-1", now=datetime(2026, 11, 1, tzinfo=UTC), services=services)
     assert _triage(turn, UNSURE_LONG).tier_used == TIER_OFF
+    bare = SimpleNamespace(session_id="sess-1", now=datetime(2026, 11, 1, tzinfo=UTC), services=None)
+    assert _triage(bare, UNSURE_LONG).tier_used != TIER_OFF  # services wired by hand: local, no tier
 
 
 # ---------------------------------------------------------------------------------------------

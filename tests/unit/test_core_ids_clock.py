@@ -57,22 +57,23 @@ def test_every_channel_derives_ids_from_the_one_function():
 
 def test_triage_without_an_id_gets_a_derived_decision_id():
     """Given triage called without an id / Then the cost ledger key is the derived decision id of the text."""
-    from nlp.triage import _decision_id
+    from nlp.triage_result import triage_key
 
-    assert _decision_id(None, "redacted text") == derive_decision_id("triage", "redacted text")
-    assert _decision_id("dec-given", "redacted text") == "dec-given"
+    assert triage_key(None, "redacted text") == derive_decision_id("triage", "redacted text")
+    assert triage_key("dec-given", "redacted text") == "dec-given"
 
 
 def test_the_clock_is_aware_utc_and_shared():
     """Given the clock / Then now is aware UTC, and the models, identity and bot services use this one."""
     import chalicelib.core.models as models
-    import chalicelib.identity as identity
-    import chatbot.services as services
+    import chalicelib.identity.stepup as identity
+    import chatbot.bootstrap as services
 
     now = utcnow()
     assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
     assert models.utcnow is identity.utcnow is utcnow
     assert services.build_services.__defaults__[2] is utcnow
+    assert services.Container.__init__.__kwdefaults__["clock"] is utcnow
 
 
 @pytest.mark.parametrize("value, text", [

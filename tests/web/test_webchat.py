@@ -13,7 +13,7 @@ from tests.world import World
 def client(tmp_path, monkeypatch):
     import app as app_module
     from chalicelib.core.settings import get_settings
-    from chatbot import services
+    from chatbot.bootstrap import Container
     from chatbot.emulator import LexEmulator
     from chatbot.webchat import WebChat
     from intents.registry import all_specs
@@ -26,8 +26,7 @@ def client(tmp_path, monkeypatch):
 
     monkeypatch.setenv("DA_LOCAL_CHANNEL", "1")
     get_settings.cache_clear()
-    monkeypatch.setattr(app_module, "_webchat", WebChat(factory=factory))
-    monkeypatch.setattr(services, "get_services", lambda: (world.services, world.resolver))
+    monkeypatch.setattr(app_module, "root", Container(world.settings, webchat=WebChat(factory, world.services)))
     with Client(app_module.app) as c:
         yield c
     get_settings.cache_clear()

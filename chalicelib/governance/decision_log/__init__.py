@@ -28,7 +28,7 @@ from chalicelib.governance.decision_log.errors import (
 from chalicelib.governance.decision_log.explain import ACTION_TEXT, compose_explanation
 from chalicelib.governance.decision_log.guard import contains_pan, guard_no_pan
 from chalicelib.governance.decision_log.log import (
-    DecisionLog, DecisionResult, build_decision_log, get_decision_log, pseudonym_table_name)
+    DecisionLog, DecisionResult, build_decision_log, pseudonym_table_name)
 from chalicelib.governance.decision_log.record import DecisionRecord
 from chalicelib.governance.decision_log.sqlite import SqliteDecisionStore, SqlitePseudonymVault
 from chalicelib.governance.decision_log.store import DecisionStore, PseudonymVault
@@ -38,6 +38,6 @@ __all__ = [
     "DecisionRecord", "DecisionResult", "DecisionStore", "DuplicateDecisionId", "DynamoDecisionStore",
     "DynamoPseudonymVault", "PiiRejected", "PseudonymVault", "SqliteDecisionStore", "SqlitePseudonymVault",
     "StoredRecord", "VerifyResult", "build_decision_log", "canonical_json", "compose_explanation",
-    "compute_hash", "contains_pan", "derive_decision_id", "get_decision_log", "guard_no_pan",
+    "compute_hash", "contains_pan", "derive_decision_id", "guard_no_pan",
     "new_decision_id", "pseudonym_table_name", "read_jsonl", "verify_records",
 ]

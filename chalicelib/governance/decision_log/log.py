@@ -93,9 +93,8 @@ class DecisionLog:
         stored, created = self._append(decision)
         if created:
             try:
-                from chalicelib.governance.metrics import get_metrics
-
-                (self.metrics or get_metrics()).decision(stored)
+                if self.metrics is not None:  # the container's metrics (chatbot/bootstrap.py wires them)
+                    self.metrics.decision(stored)
             except Exception:  # metrics must never cost a decision
                 log.exception("metrics emission failed")
         return stored
@@ -204,9 +203,9 @@ class DecisionLog:
         cost_usd, subject, related_to, decision_id ...).
         """
         from chalicelib.governance.controls import apply_controls  # controls does not import this module
-        from chalicelib.governance.policy import get_policy_store
+        from chalicelib.governance.policy import PolicyStore
 
-        policy = policy or get_policy_store().current()
+        policy = policy or PolicyStore.from_env().current()
         policy_outcome = policy.evaluate(request)
         if capability is not None:
             ctl = apply_controls(capability, policy_outcome, controls=controls)
@@ -297,8 +296,6 @@ def pseudonym_table_name(settings=None) -> str:
     return (settings or get_settings()).tables.pseudonym_keys
 
 
-_log_lock = threading.Lock()
-_log_instance: DecisionLog | None = None
 
 
 def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bool = True) -> DecisionLog:
@@ -325,11 +322,4 @@ def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bo
     return dl
 
 
-def get_decision_log() -> DecisionLog:
-    """The container's decision log, created on first use."""
-    global _log_instance
-    with _log_lock:
-        if _log_instance is None:
-            _log_instance = build_decision_log()
-        return _log_instance
 

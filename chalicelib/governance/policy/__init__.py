@@ -33,10 +33,10 @@ from chalicelib.governance.policy.document import (
     UnknownPolicyVersion)
 from chalicelib.governance.policy.evaluator import POLICY_FILENAME_RE, Policy
 from chalicelib.governance.policy.reasons import REASON_TEXTS, R, ReasonText, reason_class, reason_text
-from chalicelib.governance.policy.store import POLICY_DIR, PolicySettings, PolicyStore, evaluate, get_policy_store
+from chalicelib.governance.policy.store import POLICY_DIR, PolicySettings, PolicyStore
 
 __all__ = [
     "DISPUTE_REASONS", "POLICY_DIR", "POLICY_FILENAME_RE", "REASON_TEXTS", "Channel", "DecisionRequest", "Outcome",
     "Policy", "PolicyDocument", "PolicyError", "PolicyOutcome", "PolicySettings", "PolicyStore", "R", "ReasonText",
-    "UnknownPolicyVersion", "evaluate", "get_policy_store", "reason_class", "reason_text",
+    "UnknownPolicyVersion", "reason_class", "reason_text",
 ]

@@ -8,12 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from chalicelib.governance.policy.document import DecisionRequest, PolicyError, PolicyOutcome, UnknownPolicyVersion
+from chalicelib.governance.policy.document import PolicyError, UnknownPolicyVersion
 from chalicelib.governance.policy.evaluator import POLICY_FILENAME_RE, Policy
 
 log = logging.getLogger(__name__)
@@ -136,14 +135,3 @@ class PolicyStore:
             self._by_version[policy.version] = policy
             if activate:
                 self._current = policy
-
-
-@lru_cache(maxsize=1)
-def get_policy_store() -> PolicyStore:
-    """The container's policy store (configured from DA_POLICY_PATH / DA_POLICY_DIR)."""
-    return PolicyStore.from_env()
-
-
-def evaluate(req: DecisionRequest) -> PolicyOutcome:
-    """Evaluate with the container's active policy."""
-    return get_policy_store().current().evaluate(req)

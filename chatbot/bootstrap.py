@@ -211,13 +211,13 @@ def _build_turn_pool(c: Container) -> cf.ThreadPoolExecutor:
 
 
 def _build_s3(c: Container) -> Any:
-    from chalicelib.ingest.email_ingest import s3_client
+    from chalicelib.ingest.service import s3_client
 
     return s3_client(c.settings)
 
 
 def _build_email_ingest(c: Container) -> Any:
-    from chalicelib.ingest.email_ingest import build_email_ingest_service
+    from chalicelib.ingest.service import build_email_ingest_service
 
     return build_email_ingest_service(
         c.settings, s3=c.get("s3"), store=c.get("store"), decision_log=c.get("decision_log"),

@@ -346,13 +346,15 @@ def test_email_consumer_uses_the_tier(container, client, stub, dlog, tmp_path):
 def test_email_consumer_gets_the_tiered_triage_from_its_entry_point(monkeypatch):
     """Given the deployed app and no email service built yet in the container
     When its SQS entry point handles a batch
-    Then the service is built with nlp's tiered triage and redactor, handed in by the entry point
-    (chalicelib names no nlp module, not even in a settings string)."""
+    Then the service is built by the composition root with nlp's triage on the container's tier and
+    nlp's redactor (chalicelib names no nlp module, not even in a settings string)."""
     from chalice.test import Client
 
     import app as app_module
     import chalicelib.ingest.service as service
+    from chatbot.bootstrap import Container
     from nlp.redact import redact
+    from nlp.triage import triage_email
 
     handed: dict = {}
 
@@ -364,11 +366,15 @@ def test_email_consumer_gets_the_tiered_triage_from_its_entry_point(monkeypatch)
         handed.update(kwargs)
         return Consumer()
 
-    monkeypatch.setattr(service, "_service", None)
+    container = Container(comprehend_tier=None)
+    monkeypatch.setattr(app_module, "root", container)
     monkeypatch.setattr(service, "build_email_ingest_service", build)
     with Client(app_module.app) as client:
         client.lambda_.invoke("email_ingest", client.events.generate_sqs_event(["{}"], queue_name="da-email"))
-    assert handed == {"triage_fn": triage_email_tiered, "redact_fn": redact}
+    assert handed["redact_fn"] is redact
+    assert handed["triage_fn"].func is triage_email
+    assert handed["triage_fn"].keywords == {"comprehend": container.get("comprehend_tier")}
+    assert handed["decision_log"] is container.get("decision_log")
 
 
 def test_chat_fallback_triages_through_the_tier(container, client):

@@ -46,7 +46,7 @@ def test_every_channel_derives_ids_from_the_one_function():
     / Then each uses chalicelib.core.ids, not a copy."""
     import chalicelib.fraud.actions as fraud
     import chalicelib.governance.decision_log as dlog
-    import chalicelib.ingest.email_ingest as email
+    import chalicelib.ingest.service as email
     import intents.governance_gate as chat
     import nlp.tiering as tiering
 

@@ -127,3 +127,24 @@ def test_the_policy_refuses_stages_that_do_not_rise_from_0_to_100():
 
 def test_the_reference_stored_with_the_model_is_the_one_its_evaluation_gives():
     assert (ARTIFACTS / REFERENCE_FILE).read_text() == reference_from_eval().to_json()
+
+
+def test_in_aws_the_stage_is_an_ssm_parameter_under_the_controls_prefix(tmp_path):
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.governance.rollout_store import SsmStageStore
+
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        store = SsmStageStore(ssm, "/dispute-assistant/controls/", SqliteRolloutStore(tmp_path / "r.db"))
+        clock = Clock()
+        rollout = Rollout(store, reference=DriftReference.load(), clock=clock)
+        # Given no parameter yet: shadow for everyone
+        assert rollout.stage(CAP)[0] == 0
+        # When the capability is promoted
+        feed(rollout, healthy(rollout.reference))
+        rollout.promote(CAP)
+        # Then the stage is the parameter's value, which every container reads
+        value = ssm.get_parameter(Name="/dispute-assistant/controls/rollout/auto_file_dispute")["Parameter"]["Value"]
+        assert '"stage": 5' in value and rollout.stage(CAP)[0] == 5

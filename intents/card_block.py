@@ -59,5 +59,6 @@ def dispute_offer(turn: Turn, txn: Transaction) -> list[str]:
     at_risk = payments_at_risk(turn, txn)
     if not at_risk:
         return []
-    first = f"{money(at_risk[0].amount_minor, at_risk[0].currency)} at {at_risk[0].merchant_name}"
-    return [render("offer_fraud_dispute", count=len(at_risk), first=first)]
+    latest = at_risk[0]
+    return [render("offer_fraud_dispute", n=len(at_risk), amount=money(latest.amount_minor, latest.currency),
+                   merchant=latest.merchant_name)]

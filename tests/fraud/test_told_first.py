@@ -65,6 +65,14 @@ def test_a_held_payment_reaches_the_outbox_and_the_chat_starts_with_it_and_yes_r
 
 def test_no_it_was_not_me_blocks_the_card_and_opens_the_fraud_handoff(held):
     world, outbox, event = held
+    # Given one more payment on the same card since the held one (a small authorisation this morning)
+    later = event.model_copy(update={"event_id": "evt_after_risk_01", "txn_id": "txn-bob-after-risk",
+                                     "occurred_at": NOW - timedelta(hours=7), "sequence": event.sequence + 1,
+                                     "amount_minor": 2_350, "mcc": "5411", "merchant_name": "Whole Foods",
+                                     "merchant_descriptor": "WHOLEFDS MKT 10234", "cnp": None, "channel": "card_present"})
+    processor = build_processor(world.settings, store=world.store, decision_log=world.services.governance.log,
+                                notifier=LocalOutbox(outbox))
+    assert handle_kinesis_event({"Records": kinesis_records([later], start=9)}, processor) == {"batchItemFailures": []}
     chat = world.emulator("demo-bob")
     chat.send("hi")
     # When Bob says it was not him and asks for the card to be blocked
@@ -78,6 +86,8 @@ def test_no_it_was_not_me_blocks_the_card_and_opens_the_fraud_handoff(held):
     card = next(c for c in world.store.cards.list_for_customer("demo-bob") if c.card_id == event.card_id)
     assert card.status.value == "blocked"
     assert "blocked your card ending" in " ".join(blocked.bot)
+    # And an unauthorised-transaction dispute is offered for the other payment at risk
+    assert "one more payment on that card since then ($23.50 at Whole Foods)" in " ".join(blocked.bot)
     # And the block is a decision in the log, whose chain verifies (audit verify too)
     log = world.services.governance.log
     assert any(d.action == "card_block" and d.outcome == "blocked" for d in log.iter_decisions())

@@ -150,6 +150,7 @@ def _asked(session: dict[str, str], intent_name: str) -> str | None:
 
 
 def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> dict:
+    from intents.proactive_hold import is_opening, tell_first
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
@@ -158,11 +159,13 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     history = json_attr(session, ATTR_HISTORY, [])
     if not isinstance(history, list):
         history = []
+    first_turn = not history
     if not history or history[-1] != turn.intent_name:
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
-    decision = route(turn, handler_for)
+    # The customer is told first: an opening turn starts with a payment we stopped (issue 12).
+    decision = (tell_first(turn) if is_opening(turn, first_turn) else None) or route(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))

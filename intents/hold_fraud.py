@@ -3,15 +3,17 @@
 Why this is its own path and not "no, leave it": a disowned payment is a fraud report. Dropping it
 ("OK, I've left it as it is") loses the report; starting a release would let the fraudster's
 payment through. The hold is never touched here, the fraud queue gets the context at once (so the
-report survives the customer closing the chat), and only then is the card block offered. The card
-block itself is done by a specialist (the card-action path comes with the fraud-stream issue):
-the request is recorded as its own handoff, and the reply says so rather than claiming it is done.
+report survives the customer closing the chat), and only then is the card block offered. A yes
+blocks the card now through the card-management adapter (intents/card_block.py) and offers a
+dispute for the card's other recent payments; if the adapter fails, the block goes to a specialist
+as its own handoff and the reply says so rather than claiming it is done.
 """
 from __future__ import annotations
 
 from chalicelib.core.models import FraudDecision, Transaction
 from intents.dialog import ATTR_HANDOFF, Button, Card, Decision, Turn
 from intents.replies import money, render
+from intents.card_block import block_card, dispute_offer
 from intents.handoff import escalate
 from intents.answers import BLOCK_CARD, Answer, answer_text, clarified_before, mark_clarified, read_answer
 
@@ -52,7 +54,13 @@ def block_card_answer(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decisi
     answer = read_answer(text, BLOCK_CARD) if text else Answer.UNCLEAR
     fraud_ref = turn.session.get(ATTR_HANDOFF)
     if answer is Answer.YES:
-        return escalate(turn, REASON_BLOCK, render("card_block_requested", last4=txn.card_last4),
+        if block_card(turn, txn, fraud_ref):  # done now through the card-management adapter, and said so
+            messages = [render("card_blocked", last4=txn.card_last4)] + dispute_offer(turn, txn)
+            if fraud_ref:
+                messages.append(render("handoff_reference", ref=fraud_ref))
+            return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=messages,
+                            slots={**turn.slots, "BlockCard": None}, facts={"hold_kept": True, "card_blocked": True})
+        return escalate(turn, REASON_BLOCK, render("card_block_failed", last4=txn.card_last4),
                         _context(turn, txn, fd, card_block_requested=True, fraud_handoff_id=fraud_ref))
     if answer is Answer.NO or clarified_before(turn, "BlockCard"):
         key = "card_block_declined" if answer is Answer.NO else "card_block_unclear"

@@ -194,8 +194,50 @@ def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict
     return consumed
 
 
+KINESIS_CONSUMER_ACTIONS = [
+    "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary", "kinesis:ListShards",
+]
+# A card event older than this is retried no more (it goes to the on-failure queue); the consumer
+# is alarmed long before: iterator age above ITERATOR_AGE_ALARM_MS means customers hear late.
+KINESIS_MAX_RECORD_AGE_S = 6 * 3600
+KINESIS_MAX_RETRIES = 10
+ITERATOR_AGE_ALARM_MS = 60_000
+
+
+def wire_kinesis_events(fn_id: str, props: dict, config: dict, infra_resources: dict) -> list[tuple[str, str]]:
+    """Point each Kinesis event at the stack's stream; returns (stream id, failure queue id) pairs.
+
+    Poison records are quarantined by the consumer itself; what reaches the mapping's retry logic is
+    a failure that may pass (throttling, a timeout). Bisecting on error isolates it without
+    re-running its whole batch, and after the retries the batch's coordinates go to the queue.
+    """
+    streams: dict[str, dict] = config.get("kinesis_streams", {})
+    consumed: list[tuple[str, str]] = []
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") != "Kinesis":
+            continue
+        ev_props = event["Properties"]
+        name = queue_name_of(ev_props.get("Stream"))
+        name = name.rsplit("/", 1)[-1] if name else name
+        target = next((sid for sid, spec in streams.items() if name in spec.get("names", [])), None)
+        if target is None or target not in infra_resources:
+            raise MergeError(f"{fn_id}: Kinesis stream '{name}' is not created by infra/; map it in infra/functions.yaml")
+        failure = streams[target].get("on_failure")
+        if not failure or failure not in infra_resources:
+            raise MergeError(f"{fn_id}: stream {target} needs an on_failure queue created by infra/")
+        ev_props["Stream"] = arn(target)
+        ev_props["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+        ev_props["BisectBatchOnFunctionError"] = True
+        ev_props["MaximumRetryAttempts"] = KINESIS_MAX_RETRIES
+        ev_props["MaximumRecordAgeInSeconds"] = KINESIS_MAX_RECORD_AGE_S
+        ev_props["DestinationConfig"] = {"OnFailure": {"Type": "SQS", "Destination": arn(failure)}}
+        consumed.append((target, failure))
+    return consumed
+
+
 def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, config: dict,
-                    consumed: list[str]) -> list[dict]:
+                    consumed: list[str], streams: list[tuple[str, str]] = ()) -> list[dict]:
     statements: list[dict] = [
         {
             "Sid": "OwnLogGroup",
@@ -227,6 +269,13 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
     for qid in consumed:
         statements.append({
             "Sid": f"Consume{qid}", "Effect": "Allow", "Action": QUEUE_CONSUMER_ACTIONS, "Resource": arn(qid),
+        })
+    for sid, failure in streams:
+        statements.append({
+            "Sid": f"Consume{sid}", "Effect": "Allow", "Action": KINESIS_CONSUMER_ACTIONS, "Resource": arn(sid),
+        })
+        statements.append({
+            "Sid": f"ReportTo{failure}", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn(failure),
         })
     if profile.get("secrets"):
         statements.append({
@@ -307,6 +356,15 @@ def alarm(fn_id: str, metric: str, threshold: int, description: str) -> dict:
     }
 
 
+def iterator_age_alarm(fn_id: str) -> dict:
+    """A stream consumer falling behind: its oldest unprocessed record is over a minute old."""
+    props = alarm(fn_id, "IteratorAge", ITERATOR_AGE_ALARM_MS,
+                  f"{fn_id}: card events waiting more than {ITERATOR_AGE_ALARM_MS // 1000} s (consumer behind or stuck)")
+    props["Properties"].update(Statistic="Maximum", Period=60, EvaluationPeriods=5, DatapointsToAlarm=3,
+                               ComparisonOperator="GreaterThanThreshold")
+    return props
+
+
 def wire_functions(template: dict, tables: dict, config: dict, infra_resources: dict) -> list[str]:
     """Give every function its role, log group, environment and alarms; returns unprofiled ids."""
     resources = template["Resources"]
@@ -316,6 +374,7 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
     for fn_id in [k for k, v in resources.items() if v.get("Type") == LAMBDA_FN]:
         props = resources[fn_id]["Properties"]
         consumed = wire_sqs_events(fn_id, props, config, infra_resources)
+        streams = wire_kinesis_events(fn_id, props, config, infra_resources)
         profile = profiles.get(fn_id)
         if profile is None:
             profile = next((consumers[q] for q in consumed if q in consumers), None)
@@ -349,7 +408,7 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
                     "PolicyName": f"{fn_id}Access",
                     "PolicyDocument": {
                         "Version": "2012-10-17",
-                        "Statement": role_statements(fn_id, log_id, profile, tables, config, consumed),
+                        "Statement": role_statements(fn_id, log_id, profile, tables, config, consumed, streams),
                     },
                 }],
             },
@@ -365,6 +424,8 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
             fn_id, "Errors", ERRORS_THRESHOLD, f"{fn_id}: {ERRORS_THRESHOLD}+ invocation errors in 5 minutes")
         resources[f"{fn_id}ThrottlesAlarm"] = alarm(
             fn_id, "Throttles", THROTTLES_THRESHOLD, f"{fn_id}: invocations throttled")
+        if streams:
+            resources[f"{fn_id}IteratorAgeAlarm"] = iterator_age_alarm(fn_id)
         template["Outputs"][f"{fn_id}Arn"] = {"Description": f"{fn_id} function ARN", "Value": arn(fn_id)}
     # Chalice's shared role is replaced by the per-function ones.
     if "DefaultRole" in resources and "DefaultRole" not in json.dumps(

@@ -58,11 +58,15 @@ def quarantine_record(key: str, code: str, detail: str, raw: bytes | str) -> Qua
 
 
 class SqliteEventLedger:
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, conn: sqlite3.Connection | None = None):
+        """``conn``: share a connection (the store's, in a batch transaction) instead of one per thread."""
         self.path = Path(path)
         self._local = threading.local()
+        self._shared = conn
 
     def _conn(self) -> sqlite3.Connection:
+        if self._shared is not None:
+            return self._shared
         conn = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)

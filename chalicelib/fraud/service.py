@@ -14,7 +14,11 @@ from chalicelib.fraud.actions import FraudActionService
 from chalicelib.fraud.adapters import (FRAUDDETECTOR_API, SAGEMAKER_API, FraudDetectorScorer, GuardedModelScorer,
                                        SageMakerScorer, model_prices)
 from chalicelib.fraud.events import CardEvent
-from chalicelib.fraud.ledger import build_event_ledger
+from chalicelib.fraud.history import HistoryCache
+from chalicelib.fraud.batch import DeferredDecisionLog, DeferredNotifier, SqliteBatchUnit
+from chalicelib.fraud.ledger import SqliteEventLedger, build_event_ledger
+from chalicelib.outbox import check_notice
+from chalicelib.storage.sqlite import SqliteStore
 from chalicelib.fraud.scoring import HISTORY_DAYS, RulesEngine, ScoringContext, SelectiveScorer
 from chalicelib.fraud.stream import APPLIED_TTL_S, CardEventProcessor
 from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
@@ -28,10 +32,20 @@ class FraudService:
     store: Any
     scorer: SelectiveScorer
     actions: FraudActionService
+    history: HistoryCache | None = None
+
+    def __post_init__(self) -> None:
+        self.history = self.history or HistoryCache(self.store)
+
+    def begin_batch(self) -> None:
+        self.history.begin_batch()
+
+    def observe(self, txn: Transaction) -> None:
+        self.history.observe(txn)
 
     def assess(self, txn: Transaction, event: CardEvent) -> dict:
         since = txn.occurred_at - timedelta(days=HISTORY_DAYS)
-        history = tuple(self.store.transactions.list_for_customer(txn.customer_id, since=since, until=txn.occurred_at))
+        history = self.history.window(txn.customer_id, since, txn.occurred_at)
         ctx = ScoringContext(txn, history, cvv=event.cnp.cvv if event.cnp else "not_provided",
                              device_new=event.device_new, event_id=event.event_id)
         return self.actions.act(txn, self.scorer.score(ctx), event.event_id)
@@ -89,11 +103,23 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
     cost = cost or CostMeter.from_env(prices={**DEFAULT_PRICES, **model_prices()})
     scorer = SelectiveScorer(rules, model, mode=settings.fraud_model_mode, floor=settings.fraud_model_floor,
                              cost=cost, api=api, metrics=metrics)
-    actions = FraudActionService(store, decision_log, notifier or build_notifier(settings), metrics=metrics,
+    notifier = notifier or build_notifier(settings)
+    guard = IdempotencyGuard(build_idempotency_store(settings), ttl_s=APPLIED_TTL_S)
+    if isinstance(store, SqliteStore) and settings.backend != "dynamodb":
+        # One transaction per batch on the store's connection; the log and the notice follow the commit.
+        unit = SqliteBatchUnit(store)
+        ledger = SqliteEventLedger(settings.sqlite_path, conn=unit.conn)
+        ledger.create_schema()
+        actions = FraudActionService(store, DeferredDecisionLog(unit), DeferredNotifier(unit, check_notice),
+                                     metrics=metrics, model_mode=settings.fraud_model_mode, cost=cost)
+        fraud = FraudService(store, scorer, actions)
+        return CardEventProcessor(store, ledger, guard, on_authorisation=fraud.assess, observer=fraud,
+                                  unit=unit, effects=(decision_log, notifier))
+    actions = FraudActionService(store, decision_log, notifier, metrics=metrics,
                                  model_mode=settings.fraud_model_mode, cost=cost)
     fraud = FraudService(store, scorer, actions)
-    guard = IdempotencyGuard(build_idempotency_store(settings), ttl_s=APPLIED_TTL_S)
-    return CardEventProcessor(store, build_event_ledger(settings), guard, on_authorisation=fraud.assess)
+    return CardEventProcessor(store, build_event_ledger(settings), guard, on_authorisation=fraud.assess,
+                              observer=fraud)
 
 
 def handle_kinesis_event(event: dict, processor: CardEventProcessor) -> dict:

@@ -72,20 +72,51 @@ class CardEventProcessor:
         guard: IdempotencyGuard,
         *,
         on_authorisation: Callable[[Transaction, CardEvent], dict[str, Any] | None] | None = None,
+        unit=None,
+        effects: tuple[Any, Any] | None = None,
+        observer=None,
     ):
         self.store = store
         self.ledger = ledger
         self.guard = guard
         self.on_authorisation = on_authorisation
+        # SQLite: one transaction per batch (chalicelib.fraud.batch); effects = (decision log, notifier)
+        # that carry out what the batch deferred, once it is committed.
+        self.unit = unit
+        self.effects = effects
+        # Told of each batch and each written payment (the fraud service's history cache).
+        self.observer = observer
         self._cards: dict[str, Card] = {}  # card_id -> Card (cards never change owner or number)
 
     # ---- one event -------------------------------------------------------------------------
 
     def process(self, event: CardEvent) -> Applied:
         """Apply ``event`` exactly once; replays return the first application's result."""
-        key = f"card_event#{key_from(event.event_id)}"
-        data = self.guard.run(key, self._apply, event)
+        if self.unit is not None:
+            with self.unit.batch():
+                applied = self._process_in_batch(event)
+            self.drain()
+            return applied
+        data = self.guard.run(self.key(event), self._apply, event)
         return Applied(**data)
+
+    @staticmethod
+    def key(event: CardEvent) -> str:
+        return f"card_event#{key_from(event.event_id)}"
+
+    def _process_in_batch(self, event: CardEvent) -> Applied:
+        key = self.key(event)
+        with self.unit.event():
+            data = self.unit.stored_result(key)
+            if data is None:
+                data = self.unit.complete(key, self._apply(event), APPLIED_TTL_S)
+        return Applied(**data)
+
+    def drain(self) -> int:
+        """Carry out the effects a committed batch deferred (and any a crash left behind)."""
+        if self.unit is None or self.effects is None:
+            return 0
+        return self.unit.drain(*self.effects)
 
     def _card(self, event: CardEvent) -> Card:
         card = self._cards.get(event.card_id)
@@ -114,6 +145,8 @@ class CardEventProcessor:
             txn, outcome = self._transition(current, event), "updated"
         if txn != current:
             self.store.transactions.put(txn)
+            if self.observer is not None:
+                self.observer.observe(txn)
         fraud = None
         if (self.on_authorisation is not None and event.event_type is EventType.authorisation
                 and outcome == "created"):
@@ -163,13 +196,26 @@ class CardEventProcessor:
     def handle_records(self, records: Iterable[dict[str, Any]]) -> BatchReport:
         """Raw Lambda Kinesis records (``event["Records"]``) → report with the partial-batch response."""
         report = BatchReport()
+        if self.observer is not None:
+            self.observer.begin_batch()
+        if self.unit is None:
+            self._handle(records, report, self.process)
+            return report
+        self.drain()  # a previous invocation may have died between its commit and its effects
+        with self.unit.batch():
+            self._handle(records, report, self._process_in_batch)
+        self.drain()
+        return report
+
+    def _handle(self, records: Iterable[dict[str, Any]], report: BatchReport,
+                process: Callable[[CardEvent], Applied]) -> None:
         for record in records:
             kinesis = record.get("kinesis", {})
             seq = str(kinesis.get("sequenceNumber", ""))
             raw: bytes | str = kinesis.get("data", "")
             try:
                 raw = decode_kinesis_data(kinesis.get("data", ""))
-                report.applied.append(self.process(parse_event(raw)))
+                report.applied.append(process(parse_event(raw)))
             except PoisonRecord as exc:
                 qkey = f"{record.get('eventSourceARN', '')}#{seq}"
                 try:
@@ -185,5 +231,4 @@ class CardEventProcessor:
             except Exception:
                 log.exception("card event failed; will be retried")
                 report.failures.append(seq)
-        return report
 

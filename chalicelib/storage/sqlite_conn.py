@@ -50,14 +50,19 @@ class SqliteDb:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
+            # Inside an open transaction (a caller's unit of work, e.g. one Kinesis batch) a tx is a
+            # savepoint: it still rolls back alone, and the caller's COMMIT makes it durable.
+            begin, commit, undo = (("SAVEPOINT tx", "RELEASE tx", ("ROLLBACK TO tx", "RELEASE tx"))
+                                   if self.conn.in_transaction else ("BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)))
             try:
-                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute(begin)
                 try:
                     yield self.conn
                 except BaseException:
-                    self.conn.execute("ROLLBACK")
+                    for stmt in undo:
+                        self.conn.execute(stmt)
                     raise
-                self.conn.execute("COMMIT")
+                self.conn.execute(commit)
             except (AlreadyExists, NotFound, RepositoryError):
                 raise
             except sqlite3.Error as exc:

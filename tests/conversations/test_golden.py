@@ -80,6 +80,9 @@ def _after(world, emulator, after: dict) -> None:
     if "handoff" in after:
         reasons = [h.reason for h in store.handoffs.list_for_session(session_key(emulator.session_id))]
         assert after["handoff"] in reasons, reasons
+    if "card_status" in after:  # {card_id: status} after the conversation (issue 12: blocks are real)
+        cards = {c.card_id: c.status.value for cid in ("demo-alice", "demo-bob") for c in store.cards.list_for_customer(cid)}
+        assert {k: cards.get(k) for k in after["card_status"]} == after["card_status"]
     if "decisions_min" in after:
         log = world.services.governance.log
         assert sum(1 for _ in log.iter_decisions()) >= after["decisions_min"]

@@ -1,0 +1,150 @@
+"""Progressive rollout: stable per-customer assignment, one stage at a time, automatic rollback on drift."""
+from __future__ import annotations
+
+import io
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.governance.decision_log import DecisionLog, SqliteDecisionStore, SqlitePseudonymVault
+from chalicelib.governance.drift import ARTIFACTS, REFERENCE_FILE, DriftReference, reference_from_eval
+from chalicelib.governance.metrics import GovernanceMetrics
+from chalicelib.governance.rollout import Rollout, RolloutError, RolloutPolicy, bucket, main
+from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore
+
+CAP = "auto_file_dispute"
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def rig(tmp_path):
+    db = tmp_path / "rollout.db"
+    log = DecisionLog(SqliteDecisionStore(db), SqlitePseudonymVault(db))
+    log.create_schema()
+    emf: list[str] = []
+    clock = Clock()
+    rollout = Rollout(SqliteRolloutStore(db), decision_log=log, metrics=GovernanceMetrics(sink=emf.append, enabled=True),
+                      reference=DriftReference.load(), clock=clock)
+    return rollout, log, emf, clock
+
+
+def healthy(reference: DriftReference, n: int = 100) -> list[Observation]:
+    """Traffic shaped like the training reference: its label mix and its confident share."""
+    labels = [label for label, share in sorted(reference.labels.items()) for _ in range(round(share * n))]
+    confident = round(reference.confidence["b1"] * len(labels))
+    out = [Observation(escalated=i % 10 == 0, confidence=0.95 if i < confident else 0.4, label=label)
+           for i, label in enumerate(labels)]
+    random.Random(7).shuffle(out)
+    return out
+
+
+def feed(rollout, observations):
+    for o in observations:
+        rollout.observe(CAP, o)
+
+
+def test_a_customer_always_gets_the_same_behaviour_and_a_stage_covers_its_share():
+    # Given 4,000 customers
+    customers = [f"cust-{i:05d}" for i in range(4000)]
+    # Then the bucket is stable, and 5% of customers fall below 5 (within sampling noise)
+    assert [bucket(CAP, c) for c in customers[:50]] == [bucket(CAP, c) for c in customers[:50]]
+    share = sum(bucket(CAP, c) < 5 for c in customers) / len(customers)
+    assert 0.035 < share < 0.065
+    # And capabilities are assigned independently
+    assert [bucket(CAP, c) for c in customers[:50]] != [bucket("auto_release_hold", c) for c in customers[:50]]
+
+
+def test_a_capability_goes_5_25_100_then_drift_rolls_it_back_to_shadow_with_its_reason(rig):
+    rollout, log, emf, clock = rig
+    ref = rollout.reference
+    # Given a new capability in shadow for everyone
+    assert rollout.stage(CAP)[0] == 0 and not rollout.applies(CAP, "demo-alice")
+    # When healthy traffic flows and an operator promotes after each window
+    for expected in (5, 25, 100):
+        feed(rollout, healthy(ref))
+        if expected > 5:
+            with pytest.raises(RolloutError, match="needs"):
+                rollout.promote(CAP)  # the stage has not run a whole window yet
+            clock.now += timedelta(hours=25)
+            feed(rollout, healthy(ref))
+        assert rollout.promote(CAP) == expected
+    # Then the capability acts for everyone
+    assert rollout.stage(CAP)[0] == 100 and rollout.applies(CAP, "demo-alice")
+    # When the input drifts: a new kind of message the classifier is unsure of, all read as one label
+    clock.now += timedelta(hours=1)
+    feed(rollout, [Observation(confidence=0.45, label="unauthorised") for _ in range(60)])
+    # Then it is rolled back to shadow automatically, with the reason recorded in the decision log
+    assert rollout.stage(CAP)[0] == 0 and not rollout.applies(CAP, "demo-alice")
+    rollback = [d for d in log.iter_decisions() if d.action == "rollout_rollback"]
+    assert len(rollback) == 1 and "psi_confidence=" in " ".join(rollback[0].reasons)
+    assert [d.action for d in log.iter_decisions()].count("rollout_promote") == 3
+    assert log.verify().ok
+    # And an alarm is raised as an EMF metric
+    assert any('"RolloutRollback"' in line for line in emf)
+    # And the history shows every step
+    assert [(h.from_stage, h.to_stage) for h in rollout.store.history(CAP)] == [(0, 5), (5, 25), (25, 100), (100, 0)]
+
+
+def test_promotion_needs_enough_decisions_and_held_guards(rig):
+    rollout, _, _, clock = rig
+    # Given too few decisions
+    feed(rollout, healthy(rollout.reference)[:5])
+    with pytest.raises(RolloutError, match="decisions"):
+        rollout.promote(CAP)
+    # Given a crossed guard (every decision escalated) in shadow: nothing to roll back, no promotion
+    feed(rollout, [Observation(escalated=True) for _ in range(40)])
+    with pytest.raises(RolloutError, match="escalation_rate"):
+        rollout.promote(CAP)
+    assert rollout.stage(CAP)[0] == 0
+
+
+def test_the_cli_shows_stages_guards_and_history_and_refuses_an_early_promotion(rig):
+    rollout, *_ = rig
+    feed(rollout, healthy(rollout.reference))
+    out = io.StringIO()
+    assert main(["promote", CAP], rollout=rollout, out=out) == 0 and "now 5%" in out.getvalue()
+    assert main(["promote", CAP], rollout=rollout, out=io.StringIO()) == 1
+    out = io.StringIO()
+    assert main(["status"], rollout=rollout, out=out) == 0
+    assert f"{CAP}" in out.getvalue() and "0->5 promote" in out.getvalue()
+    assert main(["promote", "teleport"], rollout=rollout, out=io.StringIO()) == 1
+
+
+def test_the_policy_refuses_stages_that_do_not_rise_from_0_to_100():
+    data = RolloutPolicy.load().model_dump()
+    data["stages"] = (5, 25, 100)
+    with pytest.raises(ValueError):
+        RolloutPolicy.model_validate(data)
+
+
+def test_the_reference_stored_with_the_model_is_the_one_its_evaluation_gives():
+    assert (ARTIFACTS / REFERENCE_FILE).read_text() == reference_from_eval().to_json()
+
+
+def test_in_aws_the_stage_is_an_ssm_parameter_under_the_controls_prefix(tmp_path):
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.governance.rollout_store import SsmStageStore
+
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        store = SsmStageStore(ssm, "/dispute-assistant/controls/", SqliteRolloutStore(tmp_path / "r.db"))
+        clock = Clock()
+        rollout = Rollout(store, reference=DriftReference.load(), clock=clock)
+        # Given no parameter yet: shadow for everyone
+        assert rollout.stage(CAP)[0] == 0
+        # When the capability is promoted
+        feed(rollout, healthy(rollout.reference))
+        rollout.promote(CAP)
+        # Then the stage is the parameter's value, which every container reads
+        value = ssm.get_parameter(Name="/dispute-assistant/controls/rollout/auto_file_dispute")["Parameter"]["Value"]
+        assert '"stage": 5' in value and rollout.stage(CAP)[0] == 5

@@ -28,6 +28,7 @@ class Notice:
     to: str  # phone (E.164) or email address
     text: str
     subject: str = ""
+    html: str = ""  # an email's HTML alternative (the plain text is always sent too)
 
 
 def mask_recipient(to: str) -> str:
@@ -37,8 +38,9 @@ def mask_recipient(to: str) -> str:
     return "*" * max(0, len(to) - 4) + to[-4:]
 
 
-def _check(notice: Notice) -> None:
-    if find_pans(notice.text) or find_pans(notice.subject):
+def check_notice(notice: Notice) -> None:
+    """The last guard before anything leaves for a person: a card number refuses the notice."""
+    if find_pans(notice.text) or find_pans(notice.subject) or find_pans(notice.html):
         raise UnsafeNotice("notice text contains a card number")
 
 
@@ -53,7 +55,7 @@ class LocalOutbox:
         self.directory = Path(directory)
 
     def send(self, notice: Notice) -> str:
-        _check(notice)
+        check_notice(notice)
         self.directory.mkdir(parents=True, exist_ok=True)
         if notice.channel == "email":
             msg = EmailMessage()
@@ -62,6 +64,8 @@ class LocalOutbox:
             msg["Subject"] = notice.subject or "About a payment on your card"
             msg["Message-ID"] = f"<{notice.message_id}@dispute-assistant.example>"
             msg.set_content(notice.text)
+            if notice.html:
+                msg.add_alternative(notice.html, subtype="html")
             path = self.directory / f"{notice.message_id}.eml"
             path.write_bytes(bytes(msg))
         else:
@@ -79,7 +83,7 @@ class SnsSmsNotifier:
         self.sender_id = sender_id
 
     def send(self, notice: Notice) -> str:
-        _check(notice)
+        check_notice(notice)
         attrs = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
         if self.sender_id:
             attrs["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self.sender_id}

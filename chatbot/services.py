@@ -45,6 +45,10 @@ def build_services(settings=None, store=None, clock=_clock, otp_sender=None) -> 
     services = Services(store=store, step_up=step_up, clock=clock, governance=Governance.from_settings(settings, store, clock))
     services.signer = signer  # type: ignore[attr-defined]
     services.otp_sender = otp_sender  # type: ignore[attr-defined]
+    from chalicelib.tickets.desk import build_ticket_desk
+    from intents.ticketing import redact_text
+
+    services.tickets = build_ticket_desk(settings, store, clock, redact=redact_text)  # type: ignore[attr-defined]
     return services, IdentityResolver(signer, step_up)
 
 

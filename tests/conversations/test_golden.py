@@ -80,6 +80,12 @@ def _after(world, emulator, after: dict) -> None:
     if "handoff" in after:
         reasons = [h.reason for h in store.handoffs.list_for_session(session_key(emulator.session_id))]
         assert after["handoff"] in reasons, reasons
+    if "ticket" in after:  # the escalation became a routed ticket Amazon Connect can route on
+        t = after["ticket"]
+        attrs = emulator.session_attributes
+        ticket = world.services.tickets.repo.get(attrs["ticketRef"])
+        assert ticket is not None and (ticket.queue.value, ticket.priority.value) == (t["queue"], t["priority"])
+        assert (attrs["ticketQueue"], attrs["ticketPriority"]) == (t["queue"], t["priority"])
     if "decisions_min" in after:
         log = world.services.governance.log
         assert sum(1 for _ in log.iter_decisions()) >= after["decisions_min"]

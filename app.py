@@ -84,3 +84,8 @@ def chat_turn():
 @app.route("/api/health", methods=["GET"])
 def health():
     return {"status": "ok"}
+
+
+from chatbot.agent_routes import agent_routes  # noqa: E402  (the agent REST API, chatbot/agent_routes.py)
+
+app.register_blueprint(agent_routes)

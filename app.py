@@ -89,3 +89,7 @@ def health():
 from chatbot.agent_routes import agent_routes  # noqa: E402  (the agent REST API, chatbot/agent_routes.py)
 
 app.register_blueprint(agent_routes)
+
+from chatbot.console.pages import console_routes  # noqa: E402  (the local agent console, chatbot/console/)
+
+app.register_blueprint(console_routes)

@@ -2,6 +2,8 @@
 calls one AgentService method and serialises; errors carry their status (401/403/400/404/409)."""
 from __future__ import annotations
 
+import json
+
 from chalice import Blueprint, Response
 
 agent_routes = Blueprint(__name__)
@@ -18,13 +20,11 @@ def _run(action):
         return Response(body=action(service, who, request), status_code=200)
     except AgentError as exc:
         return Response(body=exc.to_dict(), status_code=exc.status)
-    except ValueError as exc:  # a body that is not JSON
-        return Response(body=BadRequest(f"the body must be valid JSON ({exc})").to_dict(), status_code=400)
+    except json.JSONDecodeError as exc:  # a body that is not JSON
+        return Response(body=BadRequest(f"the body must be valid JSON ({exc.msg})").to_dict(), status_code=400)
 
 
 def _body(request):
-    import json
-
     raw = request.raw_body or b""
     return json.loads(raw) if raw.strip() else None
 

@@ -83,6 +83,8 @@ class CaseDesk:
         """Resolving a dispute ticket decides its case: straight to the outcome where the rulebook
         allows it, otherwise through under_review first (both moves recorded)."""
         case = self.case(who, ticket.case_id)
+        if case.state.value == outcome:  # a retry after the case moved but the ticket save failed
+            return self.view(case)
         why = f"ticket {ticket.ticket_id} resolved"
         if CaseState(outcome) not in allowed_moves(case, ActorKind.agent) and CaseState.under_review in allowed_moves(case, ActorKind.agent):
             case = self._move(who, case, CaseState.under_review.value, why)

@@ -40,10 +40,9 @@ def agent_api(world, monkeypatch):
     import app as app_module
     from chatbot import agent_api
 
-    settings = world.settings.model_copy(update={"agent_tokens": json.dumps(TOKENS)})
     from pydantic import SecretStr
 
-    settings = settings.model_copy(update={"agent_tokens": SecretStr(json.dumps(TOKENS))})
+    settings = world.settings.model_copy(update={"agent_tokens": SecretStr(json.dumps(TOKENS))})
     monkeypatch.setattr(agent_api, "_built", agent_api.build_agent_api(world.services, settings))
     with Client(app_module.app) as c:
         yield AgentClient(c.http)

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     ticket_topic_arn_prefix: str = "arn:aws:sns:us-east-1:000000000000:da-tickets"
     email_sender: str = "disputes@dispute-assistant.example"
     agent_tokens: SecretStr | None = None
+    # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
+    agent_user_pool_arn: str | None = None
 
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False

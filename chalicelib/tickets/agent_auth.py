@@ -114,3 +114,19 @@ class TokenAuthenticator:
             if hmac.compare_digest(token.encode(), presented.encode()):
                 return principal
         raise Unauthorized("unknown agent token")
+
+
+class CognitoClaimsAuthenticator:
+    """In AWS, API Gateway's Cognito user-pool authorizer has already checked the JWT; its claims
+    name the agent (``cognito:username``), the role (``custom:role``) and the queues
+    (``custom:queues``, comma-separated). No claims means the request bypassed the authorizer."""
+
+    def authenticate_claims(self, claims: Mapping[str, Any] | None) -> AgentPrincipal:
+        if not claims or not claims.get("cognito:username"):
+            raise Unauthorized("no verified Cognito identity on the request")
+        queues = [q.strip() for q in str(claims.get("custom:queues", "")).split(",") if q.strip()]
+        try:
+            return principal_from({"agent": claims["cognito:username"], "role": claims.get("custom:role", "agent"),
+                                   "queues": queues}, "Cognito claims")
+        except ValueError as exc:
+            raise Forbidden(str(exc)) from None

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 from chalicelib.core.pci import scrub_pans
 from chalicelib.tickets.agent_auth import AgentPrincipal, BadRequest, Conflict, NotFoundError
 from chalicelib.tickets.agent_cases import CaseDesk
+from chalicelib.tickets.metrics import TicketMetrics
 from chalicelib.tickets.model import IllegalTicketTransition, NotAssignee, Queue, Ticket, TicketStatus, add_note, claim, resolve
 from chalicelib.tickets.store import StaleTicket
 
@@ -44,7 +45,11 @@ def choice(value: str | None, allowed, name: str) -> str | None:
 
 
 class AgentService:
-    def __init__(self, desk, store, decision_log, mailer, clock: Callable, redact: Callable[[str], str] | None = None):
+    def __init__(self, desk, store, decision_log, mailer, clock: Callable, redact: Callable[[str], str] | None = None,
+                 metrics=None):
+        from chalicelib.governance.metrics import get_metrics
+
+        self.metrics = TicketMetrics(metrics or get_metrics())
         self.desk, self.repo, self.store = desk, desk.repo, store
         self.log, self.mailer, self.clock, self.redact = decision_log, mailer, clock, redact
         self.cases = CaseDesk(store, desk.repo, decision_log, clock, self.clean)
@@ -80,10 +85,16 @@ class AgentService:
         if current.status is TicketStatus.claimed and current.assignee == who.agent:
             return current  # a retried click
         try:
-            return self._save(claim(current, who.agent, self.clock()))
+            claimed = self._save(claim(current, who.agent, self.clock()))
         except IllegalTicketTransition:
             raise Conflict(f"ticket {ticket_id} is {current.status.value}" +
                            (f" by {current.assignee}" if current.assignee else "")) from None
+        self.metrics.claimed(claimed)
+        self._backlog(claimed)
+        return claimed
+
+    def _backlog(self, ticket: Ticket) -> None:
+        self.metrics.backlog(ticket.queue, self.repo.list(ticket.queue), self.clock())
 
     def note(self, who: AgentPrincipal, ticket_id: str, body: Any) -> Ticket:
         text = self.clean(text_field(body, "text", NOTE_LIMIT))
@@ -117,6 +128,8 @@ class AgentService:
             case = self.cases.settle(who, current, outcome, message)
         resolved = self._save(add_note(resolved, who.agent, f"message to customer: {message}", self.clock()))
         self._record(who, resolved, outcome, right)
+        self.metrics.resolved(resolved, overturned=right is False)
+        self._backlog(resolved)
         return {"ticket": resolved, "case": case, "email": self._tell_customer(resolved, message, case)}
 
     def _record(self, who: AgentPrincipal, ticket: Ticket, outcome: str, right: bool | None) -> None:

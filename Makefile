@@ -37,7 +37,11 @@ run: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
 	@if [ -d ../shared/data/emails ]; then $(PY) -m chalicelib.email_ingest ../shared/data/emails > .data/ingest-demo.log 2>&1 && echo "ingested the sample emails (see .data/ingest-demo.log)"; fi
 	@echo "Open http://127.0.0.1:$(PORT)/chat  (one-time codes appear in the page side panel and in .data/otp-outbox.log)"
-	DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
+	@# A fresh demo agent token per run (a supervisor of every queue) unless DA_AGENT_TOKENS is set.
+	@TOKEN=$$($(PY) -c 'import secrets; print("demo-" + secrets.token_urlsafe(12))'); \
+	  if [ -z "$$DA_AGENT_TOKENS" ]; then export DA_AGENT_TOKENS="{\"$$TOKEN\": {\"agent\": \"demo-agent\", \"role\": \"supervisor\", \"queues\": [\"fraud\", \"disputes\", \"complaints\", \"vulnerable_customers\", \"general\"]}}"; \
+	    echo "Agent console: http://127.0.0.1:$(PORT)/console  agent API token: $$TOKEN (Authorization: Bearer $$TOKEN)"; fi; \
+	  DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
 
 seed: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset

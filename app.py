@@ -12,6 +12,7 @@ app = Chalice(app_name="dispute-assistant")
 # This container's services: each is built the first time an entry point asks for it, so the Lex
 # hook's container never builds the email service, and importing this module builds nothing.
 root = Container()
+app.container = root  # the blueprints (agent API, console) reach the container's services through their app
 
 
 def _local_channel():
@@ -77,3 +78,12 @@ def chat_turn():
 @app.route("/api/health", methods=["GET"])
 def health():
     return {"status": "ok"}
+
+
+from chatbot.agent_routes import agent_routes  # noqa: E402  (the agent REST API, chatbot/agent_routes.py)
+
+app.register_blueprint(agent_routes)
+
+from chatbot.console.pages import console_routes  # noqa: E402  (the local agent console, chatbot/console/)
+
+app.register_blueprint(console_routes)

@@ -28,6 +28,7 @@ class Notice:
     to: str  # phone (E.164) or email address
     text: str
     subject: str = ""
+    html: str = ""  # an email's HTML alternative (the plain text is always sent too)
 
 
 def mask_recipient(to: str) -> str:
@@ -38,8 +39,8 @@ def mask_recipient(to: str) -> str:
 
 
 def check_notice(notice: Notice) -> None:
-    """Refuse a notice that carries a card number (every sender calls this before anything leaves)."""
-    if find_pans(notice.text) or find_pans(notice.subject):
+    """The last guard before anything leaves for a person: a card number refuses the notice."""
+    if find_pans(notice.text) or find_pans(notice.subject) or find_pans(notice.html):
         raise UnsafeNotice("notice text contains a card number")
 
 
@@ -63,6 +64,8 @@ class LocalOutbox:
             msg["Subject"] = notice.subject or "About a payment on your card"
             msg["Message-ID"] = f"<{notice.message_id}@dispute-assistant.example>"
             msg.set_content(notice.text)
+            if notice.html:
+                msg.add_alternative(notice.html, subtype="html")
             path = self.directory / f"{notice.message_id}.eml"
             path.write_bytes(bytes(msg))
         else:

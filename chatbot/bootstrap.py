@@ -201,7 +201,23 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.otp_sender = otp_sender  # type: ignore[attr-defined]
     services.turn_pool = c.get("turn_pool")  # type: ignore[attr-defined]  # the hook runs turns here
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
+    services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
     return services, IdentityResolver(signer, step_up)
+
+
+def _build_agent_api(c: Container) -> Any:
+    """(authenticator, agent service) for the agent REST API and the console."""
+    from chatbot.agent_api import build_agent_api
+
+    return build_agent_api(c.get("chat")[0], c.settings)
+
+
+def _build_tickets(c: Container) -> Any:
+    """The ticket desk: escalations become routed tickets with their redacted context bundle."""
+    from chalicelib.tickets.desk import build_ticket_desk
+    from intents.ticketing import redact_text
+
+    return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text)
 
 
 def _build_turn_pool(c: Container) -> cf.ThreadPoolExecutor:
@@ -258,6 +274,8 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "turn_pool": _build_turn_pool,
     "s3": _build_s3,
     "email_ingest": _build_email_ingest,
+    "tickets": _build_tickets,
+    "agent_api": _build_agent_api,
     "card_events": _build_card_events,
     "webchat": _build_webchat,
 }

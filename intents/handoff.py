@@ -62,12 +62,22 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
     session = dict(turn.session)
     session[ATTR_HANDOFF] = handoff.handoff_id
     session.pop(ATTR_PENDING_INTENT, None)
+    messages = [message, render("handoff_reference", ref=handoff.handoff_id)]
+    facts = {"escalated": True, "handoff_id": handoff.handoff_id, "reason": reason, "decision_id": decision_id}
+    desk = getattr(turn.services, "tickets", None)
+    if desk is not None:  # the ticket an agent works, routed on by Amazon Connect (chalicelib/tickets/desk.py)
+        from intents.ticketing import open_ticket_for
+
+        esc = open_ticket_for(desk, turn, handoff, decision_id, extra or {})
+        session.update(esc.connect_attributes())
+        messages.append(render("ticket_wait", ref=esc.ticket.ticket_id, wait=esc.wait.phrase))
+        facts.update(ticket_id=esc.ticket.ticket_id, ticket_outcome=esc.outcome)
     return Decision(
         action="Close",
         intent_state=state,  # type: ignore[arg-type]
-        messages=[message, render("handoff_reference", ref=handoff.handoff_id)],
+        messages=messages,
         session=session,
-        facts={"escalated": True, "handoff_id": handoff.handoff_id, "reason": reason, "decision_id": decision_id},
+        facts=facts,
     )
 
 

@@ -18,7 +18,7 @@ class World:
         from chalicelib.core.settings import Settings
         from chatbot.bootstrap import build_services
 
-        self.settings = Settings(sqlite_path=tmp_path / "world.db", identity_key=TEST_KEY,
+        self.settings = Settings(sqlite_path=tmp_path / "world.db", identity_key=TEST_KEY, outbox_dir=tmp_path / "outbox",
                                  otp_outbox_path=tmp_path / "outbox.log")
         self.store = SqliteStore(self.settings.sqlite_path)
         self.store.create_schema()

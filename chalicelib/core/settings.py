@@ -105,6 +105,16 @@ class Settings(BaseSettings):
     notifier: Literal["outbox", "sns"] = "outbox"
     outbox_dir: Path = Field(default=REPO_ROOT / ".data" / "outbox")
 
+    # Escalation tickets (chalicelib/tickets): table, per-queue SNS topics "<prefix>-<queue>", the
+    # sender of customer emails, and locally the agents' bearer tokens as JSON
+    # {"<token>": {"agent": "<id>", "role": "agent"|"supervisor", "queues": [...]}} (Cognito in AWS).
+    tickets_table: str = "da-tickets"
+    ticket_topic_arn_prefix: str = "arn:aws:sns:us-east-1:000000000000:da-tickets"
+    email_sender: str = "disputes@dispute-assistant.example"
+    agent_tokens: SecretStr | None = None
+    # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
+    agent_user_pool_arn: str | None = None
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

@@ -219,7 +219,7 @@ def _values(report: GuardReport) -> str:
 def build_rollout(settings=None) -> Rollout:
     from chalicelib.core.settings import get_settings
     from chalicelib.governance.decision_log import build_decision_log
-    from chalicelib.governance.metrics import get_metrics
+    from chalicelib.governance.metrics import GovernanceMetrics
 
     settings = settings or get_settings()
     store = SqliteRolloutStore(settings.sqlite_path)
@@ -227,7 +227,7 @@ def build_rollout(settings=None) -> Rollout:
         reference = DriftReference.load()
     except FileNotFoundError:
         reference = None
-    return Rollout(store, decision_log=build_decision_log(settings), metrics=get_metrics(), reference=reference)
+    return Rollout(store, decision_log=build_decision_log(settings), metrics=GovernanceMetrics(), reference=reference)
 
 
 def main(argv: list[str] | None = None, rollout: Rollout | None = None, out=None) -> int:

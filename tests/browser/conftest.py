@@ -16,6 +16,7 @@ the overflow check and the screenshot helper.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -38,6 +39,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SKIP_PREFIX = "BROWSER TESTS SKIPPED"
 SERVER_START_S = 60.0
+# The agents the live server knows (the console tests sign in with these).
+AGENT_TOKENS = {"console-test-token": {"agent": "casey", "role": "agent", "queues": ["disputes", "general", "fraud"]}}
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,8 @@ def live_server(tmp_path_factory) -> LiveServer:
         "DA_LOCAL_CHANNEL": "1",
         "DA_SQLITE_PATH": str(data_dir / "assistant.db"),
         "DA_OTP_OUTBOX_PATH": str(data_dir / "otp-outbox.log"),
+        "DA_OUTBOX_DIR": str(data_dir / "outbox"),
+        "DA_AGENT_TOKENS": json.dumps(AGENT_TOKENS),
         "PYTHONUNBUFFERED": "1",
     })
     subprocess.run([sys.executable, "-m", "chalicelib.demo.demo_data", "--reset"], cwd=REPO_ROOT, env=env, check=True,

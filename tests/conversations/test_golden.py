@@ -83,6 +83,12 @@ def _after(world, emulator, after: dict) -> None:
     if "card_status" in after:  # {card_id: status} after the conversation (issue 12: blocks are real)
         cards = {c.card_id: c.status.value for cid in ("demo-alice", "demo-bob") for c in store.cards.list_for_customer(cid)}
         assert {k: cards.get(k) for k in after["card_status"]} == after["card_status"]
+    if "ticket" in after:  # the escalation became a routed ticket Amazon Connect can route on
+        t = after["ticket"]
+        attrs = emulator.session_attributes
+        ticket = world.services.tickets.repo.get(attrs["ticketRef"])
+        assert ticket is not None and (ticket.queue.value, ticket.priority.value) == (t["queue"], t["priority"])
+        assert (attrs["ticketQueue"], attrs["ticketPriority"]) == (t["queue"], t["priority"])
     if "decisions_min" in after:
         log = world.services.governance.log
         assert sum(1 for _ in log.iter_decisions()) >= after["decisions_min"]

@@ -1,0 +1,32 @@
+"""From a chat handoff to a ticket: what the conversation knows (who, how verified, which payment,
+the decision just logged) handed to the ticket desk in the terms it expects."""
+from __future__ import annotations
+
+from intents.dialog import ATTR_LAST_TXN, Turn
+
+
+def redact_text(text: str) -> str:
+    """The NLP redactor (CVVs, dates of birth, card numbers in free text) as a plain str -> str,
+    for chalicelib code that may not import nlp."""
+    from nlp.redact import redact
+
+    return redact(text or "").text
+
+
+def identity_level(turn: Turn) -> str:
+    ident = turn.identity
+    if ident.locked:
+        return "locked_out"
+    if not ident.verified:
+        return "anonymous"
+    return "token_verified" if ident.method == "token" else "step_up_verified"
+
+
+def open_ticket_for(desk, turn: Turn, handoff, decision_id: str | None, extra: dict):
+    txn_id = turn.session.get(ATTR_LAST_TXN) or extra.get("txn_id")
+    decisions = []
+    if decision_id:
+        decisions.append({"decision_id": decision_id, "at": handoff.created_at, "actor": "assistant", "action": "handoff",
+                          "outcome": "escalate", "reasons": [handoff.reason], "explanation": f"escalated: {handoff.reason}"})
+    return desk.escalate(handoff, identity_level=identity_level(turn), txn_id=txn_id[:64] if txn_id else None,
+                         decisions=decisions, triage=extra.get("triage") if isinstance(extra.get("triage"), dict) else None)

@@ -14,6 +14,9 @@ from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
 from intents.replies import render
 from intents.spec import IntentSpec
 from intents._common import escalate
+from intents.out_of_scope import answer as out_of_scope_answer, topic_for
+from intents.non_english import answer_if_foreign
+from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
 
 logger = logging.getLogger("dispute_assistant.fallback")
 
@@ -69,6 +72,9 @@ def handle(turn: Turn) -> Decision:
     from chatbot.recognizer import recognise
 
     text = (turn.transcript or "").strip()
+    kind = small_talk_kind(text)  # "thanks!" needs no model, and never "didn't understand"
+    if kind is not None:
+        return small_talk_reply(turn, kind)
     triage = _triage(turn, text) if text else None
     if triage is not None:
         context = {"triage": {"category": triage.category, "intent": triage.intent, "urgency": triage.urgency,
@@ -77,10 +83,16 @@ def handle(turn: Turn) -> Decision:
         sensitive = [r for r in SENSITIVE if r in triage.urgency_reasons]
         if sensitive:
             return escalate(turn, sensitive[0], render("fallback_sensitive"), context)
+        foreign = answer_if_foreign(turn, text, context)
+        if foreign is not None:
+            return foreign
         if triage.language not in SUPPORTED_LANGUAGES and triage.language_confidence >= LANGUAGE_CONFIDENCE:
             return escalate(turn, "unsupported_language", render("fallback_language"), context)
         if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
             return _redirect(turn, triage.lex_intent, "classifier")
+    topic = topic_for(text, triage.intent, triage.intent_confidence, triage.category) if triage else topic_for(text)
+    if topic is not None:
+        return out_of_scope_answer(turn, topic)
 
     guess = recognise(text, use_classifier=False) if text else None
     if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:

@@ -14,6 +14,8 @@ import random
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+
+from chalicelib.payments.not_merchants import is_ordinary_word
 from functools import lru_cache
 
 # ISO 18245 merchant category codes used by the directory (customer-readable category names).
@@ -425,7 +427,7 @@ def _tokens(text: str, *, expand: bool = True, drop_processors: bool = False) ->
             raw = raw[len(re.findall(r"[a-z0-9]+", head)):]
     out: list[str] = []
     for tok in raw:
-        if tok in _STOP or _is_reference(tok):
+        if tok in _STOP or is_ordinary_word(tok) or _is_reference(tok):
             continue
         if expand and tok in _ABBREVIATIONS:
             out.extend(_ABBREVIATIONS[tok].split())

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Turn
+from intents.dialog import ATTR_FALLBACKS, Decision, Turn
+from intents.options import OPTIONS
 from intents.replies import render
 from intents.spec import IntentSpec
 from intents._common import escalate
@@ -30,17 +31,6 @@ SPEC = IntentSpec(
     name="FallbackIntent",
     description="Built-in fallback (AMAZON.FallbackIntent).",
     sample_utterances=[],
-)
-
-OPTIONS = Card(
-    title="I can help with",
-    buttons=(
-        Button("Check a payment", "Look up a payment"),
-        Button("Declined or held payment", "Why was my card declined"),
-        Button("Dispute a charge", "I want to dispute a charge"),
-        Button("Dispute status", "What's the status of my dispute"),
-        Button("Talk to an agent", "Talk to an agent"),
-    ),
 )
 
 

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 
 from intents.dialog import ATTR_HANDOFF, Decision, Turn
+from intents.options import OPTIONS
 from intents.spec import IntentSpec
 from intents.talk_text import load_catalogue, say
 
@@ -72,8 +73,6 @@ def _wait_phrase(turn: Turn, ref: str) -> str:
 
 
 def reply(turn: Turn, kind: str) -> Decision:
-    from intents.fallback import OPTIONS
-
     ref = turn.session.get(ATTR_HANDOFF)
     session = dict(turn.session)
     facts = {"small_talk": kind}
@@ -94,8 +93,6 @@ def reply(turn: Turn, kind: str) -> Decision:
 
 def handle(turn: Turn) -> Decision:
     kind = classify(turn.transcript)
-    if kind is None:  # "hi, I was charged twice": the request, not the greeting, gets the answer
-        from intents.fallback import handle as understand
-
-        return understand(turn)
-    return reply(turn, kind)
+    # Lex picked SmallTalk for words beyond small talk ("hi there, um"): greet and show the menu,
+    # never "didn't understand" (a request beside a greeting goes to its own intent first).
+    return reply(turn, kind or "greeting")

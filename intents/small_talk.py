@@ -23,9 +23,9 @@ SPEC = IntentSpec(
         "bye", "goodbye", "cheers, that's all", "that's all thanks", "I'm done", "nothing else",
         "are you a bot", "am I talking to a real person", "are you a robot", "is this a bot",
         "are you still there", "hello? anyone there?", "is anyone there",
-        "how long will I wait", "how long do I have to wait", "when will someone get back to me",
-        "how are you", "ok", "okay great",
     ],
+    # Only lexically distinct phrases: "how long will I wait?" or "ok" as samples would pull in
+    # "how do I top up". Lex sends those to the fallback, which recognises all small talk first.
     fulfillment_code_hook=True,
 )
 

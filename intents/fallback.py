@@ -16,6 +16,7 @@ from intents.replies import render
 from intents.spec import IntentSpec
 from intents._common import escalate
 from intents.out_of_scope import answer as out_of_scope_answer, topic_for
+from intents.lost_card import reads_as_lost
 from intents.non_english import answer_if_foreign
 from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
 
@@ -78,6 +79,8 @@ def handle(turn: Turn) -> Decision:
             return foreign
         if triage.language not in SUPPORTED_LANGUAGES and triage.language_confidence >= LANGUAGE_CONFIDENCE:
             return escalate(turn, "unsupported_language", render("fallback_language"), context)
+        if reads_as_lost(text, triage.intent):  # a lost card is frozen at once, not queued (issue 13)
+            return _redirect(turn, "LostCard", "classifier")
         if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
             return _redirect(turn, triage.lex_intent, "classifier")
     topic = topic_for(text, triage.intent, triage.intent_confidence, triage.category) if triage else topic_for(text)

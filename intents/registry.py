@@ -5,7 +5,7 @@ from typing import Callable
 
 from intents.dialog import Decision, Turn
 from intents.spec import IntentSpec, SlotTypeSpec
-from intents import small_talk
+from intents import lost_card, small_talk
 from intents import dispute_status, explain_hold, fallback, file_dispute, lookup_transaction, talk_to_agent, verify_identity
 
 _MODULES = {
@@ -15,6 +15,7 @@ _MODULES = {
     "DisputeStatus": dispute_status,
     "TalkToAgent": talk_to_agent,
     "VerifyIdentity": verify_identity,
+    "LostCard": lost_card,
     "SmallTalk": small_talk,
     "FallbackIntent": fallback,
 }

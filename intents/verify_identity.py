@@ -143,4 +143,4 @@ def _resume(turn: Turn, customer_id: str) -> Decision:
 def _resumable() -> set[str]:
     from intents._common import NEEDS_IDENTITY
 
-    return NEEDS_IDENTITY
+    return NEEDS_IDENTITY | {"LostCard", "WithdrawDispute"}  # issue 13: they act on the account too

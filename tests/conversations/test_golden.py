@@ -80,6 +80,9 @@ def _after(world, emulator, after: dict) -> None:
     if "handoff" in after:
         reasons = [h.reason for h in store.handoffs.list_for_session(session_key(emulator.session_id))]
         assert after["handoff"] in reasons, reasons
+    if "cards_status" in after:
+        c = after["cards_status"]
+        assert {card.status.value for card in store.cards.list_for_customer(c["customer"])} == {c["status"]}
     if "decisions_min" in after:
         log = world.services.governance.log
         assert sum(1 for _ in log.iter_decisions()) >= after["decisions_min"]

@@ -49,3 +49,15 @@ def test_every_catalogue_label_is_a_banking77_out_of_scope_label():
     for t in topics()[0]:
         for label in t.labels:
             assert label_to_category(label) == "out_of_scope", (t.key, label)
+
+
+@pytest.mark.parametrize("text,lost", [
+    ("someone nicked my purse with the debit card inside", True), ("I was mugged last night", True),
+    ("cant find my wallet", True), ("money taken from my card", False), ("a missing payment on my card", False),
+    ("I lost money on a charge", False), ("the atm took my card, it was taken by the machine", False),
+])
+def test_a_lost_card_is_read_from_the_words_about_the_card(text, lost):
+    """Given a message, When read for a card loss, Then only a loss of the card (or what holds it) counts."""
+    from intents.lost_card import reads_as_lost
+
+    assert reads_as_lost(text) is lost

@@ -5,7 +5,7 @@ from typing import Callable
 
 from intents.dialog import Decision, Turn
 from intents.spec import IntentSpec, SlotTypeSpec
-from intents import lost_card, small_talk
+from intents import lost_card, small_talk, withdraw_dispute
 from intents import dispute_status, explain_hold, fallback, file_dispute, lookup_transaction, talk_to_agent, verify_identity
 
 _MODULES = {
@@ -16,6 +16,7 @@ _MODULES = {
     "TalkToAgent": talk_to_agent,
     "VerifyIdentity": verify_identity,
     "LostCard": lost_card,
+    "WithdrawDispute": withdraw_dispute,
     "SmallTalk": small_talk,
     "FallbackIntent": fallback,
 }

@@ -12,6 +12,7 @@ from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Turn, json_a
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec
 from intents._common import escalate, now_of, parse_date_text
+from intents.dob import ask_which_date, certain_date
 
 SPEC = IntentSpec(
     name="VerifyIdentity",
@@ -83,7 +84,10 @@ def handle(turn: Turn) -> Decision:
             if last4 is None:
                 msgs = [render("verify_bad_last4")] if last4_raw else [render("verify_ask_last4")]
                 return _ask(turn, "CardLast4", *msgs)
-            dob = validate_date_of_birth(dob_raw, today)
+            question = ask_which_date(turn, last4, today)  # 03/04/1988: asked, no attempt counted
+            if question is not None:
+                return question
+            dob = validate_date_of_birth(certain_date(turn, today) or dob_raw, today)
             if dob is None:
                 msgs = [render("verify_bad_dob")] if dob_raw else [render("verify_ask_dob")]
                 return _ask(turn, "DateOfBirth", *msgs, slots={**turn.slots, "CardLast4": last4})

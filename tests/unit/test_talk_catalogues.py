@@ -61,3 +61,16 @@ def test_a_lost_card_is_read_from_the_words_about_the_card(text, lost):
     from intents.lost_card import reads_as_lost
 
     assert reads_as_lost(text) is lost
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("25/12/1988", ["1988-12-25"]), ("12/25/1988", ["1988-12-25"]), ("03/04/1988", ["1988-04-03", "1988-03-04"]),
+    ("04.04.88", ["1988-04-04"]), ("31/02/1990", []), ("12 April 1988", []),
+])
+def test_numeric_dates_of_birth_are_read_every_way_they_can_mean(raw, expected):
+    """Given a typed date of birth, When read, Then each valid day/month order is offered, day-first first."""
+    from datetime import date
+
+    from intents.dob import readings
+
+    assert [d.isoformat() for d in readings(raw, date(2026, 11, 18))] == expected

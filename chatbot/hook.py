@@ -142,6 +142,7 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
+    from intents.vulnerability import early_person
 
     turn = reclaim_answer(build_turn(event, session, services, resolver))
     history = json_attr(session, ATTR_HISTORY, [])
@@ -151,7 +152,7 @@ def _run_turn(event: lex.LexEvent, session: dict[str, str], services, resolver) 
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
-    decision = handler_for(turn.intent_name)(turn)
+    decision = early_person(turn) or handler_for(turn.intent_name)(turn)  # vulnerable: a person first
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision)

@@ -16,8 +16,9 @@ from intents.replies import render
 from intents.spec import IntentSpec
 from intents._common import escalate
 from intents.out_of_scope import answer as out_of_scope_answer, topic_for
-from intents.lost_card import reads_as_lost
+from intents.word_rules import intent_from_words
 from intents.non_english import answer_if_foreign
+from intents.vulnerability import sounds_vulnerable
 from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
 
 logger = logging.getLogger("dispute_assistant.fallback")
@@ -72,6 +73,7 @@ def handle(turn: Turn) -> Decision:
                               "urgency_reasons": triage.urgency_reasons, "language": triage.language,
                               "sentiment": triage.sentiment, "tier": triage.tier_used}}
         sensitive = [r for r in SENSITIVE if r in triage.urgency_reasons]
+        sensitive = sensitive or (["vulnerable_customer"] if sounds_vulnerable(text) else [])  # chat's own markers
         if sensitive:
             return escalate(turn, sensitive[0], render("fallback_sensitive"), context)
         foreign = answer_if_foreign(turn, text, context)
@@ -79,8 +81,9 @@ def handle(turn: Turn) -> Decision:
             return foreign
         if triage.language not in SUPPORTED_LANGUAGES and triage.language_confidence >= LANGUAGE_CONFIDENCE:
             return escalate(turn, "unsupported_language", render("fallback_language"), context)
-        if reads_as_lost(text, triage.intent):  # a lost card is frozen at once, not queued (issue 13)
-            return _redirect(turn, "LostCard", "classifier")
+        named = intent_from_words(text, triage.intent)  # a lost card, a withdrawal (issue 13)
+        if named is not None:
+            return _redirect(turn, named, "classifier")
         if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
             return _redirect(turn, triage.lex_intent, "classifier")
     topic = topic_for(text, triage.intent, triage.intent_confidence, triage.category) if triage else topic_for(text)

@@ -24,9 +24,9 @@ SPEC = IntentSpec(
     description="Freeze a lost or stolen card and hand over to the fraud team.",
     sample_utterances=[
         "I lost my card", "my card was stolen", "my wallet was stolen", "someone stole my card",
-        "my wallet was taken, stop my card", "freeze my card", "block my card", "stop my card",
+        "my wallet was taken, please stop my card", "freeze my card", "block my card",
         "I can't find my card", "my purse was stolen", "my bag was stolen with my cards in it",
-        "lost card", "stolen card, please block it", "cancel my card it was stolen", "I've lost my wallet",
+        "lost card", "stolen card, please block it", "my card was stolen, shut it down", "I've lost my wallet",
         "my card is missing", "I think I dropped my card somewhere", "my card got nicked",
     ],
     fulfillment_code_hook=True,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from intents.dialog import Button, Card, Decision, Turn
-from intents.talk_text import load_catalogue, render_text
+from intents.spec import IntentSpec
+from intents.talk_text import load_catalogue, render_text, say
 
 MIN_CONFIDENCE = 0.6  # below this the classifier's topic is a guess, and guesses are not stated
 
@@ -54,6 +55,41 @@ def topic_for(text: str, label: str | None = None, confidence: float = 0.0, cate
     if label and confidence >= MIN_CONFIDENCE and category == "out_of_scope":
         return next((t for t in known if label in t.labels), default)
     return None
+
+
+def _samples() -> list[str]:
+    seen: dict[str, None] = {}
+    for entry in (load_catalogue("out_of_scope.yaml").get("topics") or {}).values():
+        seen.update(dict.fromkeys(entry.get("samples") or ()))
+    return list(seen)
+
+
+# Lex recognises the topics itself (samples from the catalogue), so "I need a new card" is not
+# read as a request for a person or "close my account" as closing a dispute.
+SPEC = IntentSpec(
+    name="OutOfScope",
+    description="Requests we understand but do not serve here: say where they are handled.",
+    sample_utterances=_samples(),
+    fulfillment_code_hook=True,
+)
+
+
+def handle(turn: Turn) -> Decision:
+    """Lex chose this intent; the catalogue's words name the topic. Small talk that merely looks
+    like a topic ("how long is the wait?") is answered as small talk, and words naming no topic
+    get the menu rather than a claim that we understood."""
+    from intents.options import OPTIONS
+    from intents.small_talk import classify, reply
+
+    text = turn.transcript or ""
+    kind = classify(text)
+    if kind is not None:
+        return reply(turn, kind)
+    topic = topic_for(text)
+    if topic is None:
+        return Decision(action="ElicitIntent", messages=[say("oos_unnamed")], session=dict(turn.session),
+                        card=OPTIONS, intent_state="Failed", facts={"out_of_scope": "unnamed"})
+    return answer(turn, topic)
 
 
 def answer(turn: Turn, topic: Topic) -> Decision:

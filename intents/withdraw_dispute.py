@@ -21,11 +21,13 @@ SPEC = IntentSpec(
     name="WithdrawDispute",
     description="Withdraw (cancel) one of the customer's open disputes.",
     sample_utterances=[
-        "I want to withdraw my dispute", "withdraw my dispute", "cancel my dispute", "close my dispute",
-        "the merchant refunded me, cancel the dispute", "I got my money back, you can close the case",
-        "please drop the dispute", "I don't need the dispute any more", "stop my dispute",
-        "withdraw dispute {CaseRef}", "cancel case {CaseRef}", "it was me after all, cancel the dispute",
+        "I want to withdraw my dispute", "withdraw my dispute", "I no longer want to dispute the payment",
+        "the merchant refunded me, I want to cancel the dispute", "I got my money back, you can close the dispute case",
+        "please drop the dispute", "I don't need the dispute any more", "withdraw my claim please",
+        "withdraw dispute {CaseRef}", "withdraw case {CaseRef}", "it was me after all, withdraw the dispute",
         "never mind the dispute, it's sorted", "I'd like to withdraw my claim",
+        # Why no bare "cancel" or "close" samples: a lone "cancel" answering another question
+        # (FileDispute's confirmation) must not open this intent.
     ],
     slots=[SlotSpec(name="CaseRef", slot_type="AMAZON.AlphaNumeric", required=False,
                     prompt="Which dispute would you like to withdraw? It starts with DSP-.",

@@ -74,3 +74,13 @@ def test_numeric_dates_of_birth_are_read_every_way_they_can_mean(raw, expected):
     from intents.dob import readings
 
     assert [d.isoformat() for d in readings(raw, date(2026, 11, 18))] == expected
+
+
+@pytest.mark.parametrize("text,intent", [("cancel my dispute", "WithdrawDispute"), ("take back my claim", "WithdrawDispute"),
+                                         ("cancel", None), ("no, stop", None), ("my wallet was stolen", "LostCard"),
+                                         ("I want to dispute a charge", None)])
+def test_word_rules_name_the_object_before_opening_an_intent(text, intent):
+    """Given a message Lex missed, When read by the word rules, Then only a named card loss or dispute withdrawal opens one."""
+    from intents.word_rules import intent_from_words
+
+    assert intent_from_words(text) == intent

@@ -26,6 +26,7 @@ SPEC = IntentSpec(
         "please drop the dispute", "I don't need the dispute any more", "withdraw my claim please",
         "withdraw dispute {CaseRef}", "withdraw case {CaseRef}", "it was me after all, withdraw the dispute",
         "never mind the dispute, it's sorted", "I'd like to withdraw my claim",
+        "I want to stop the chargeback", "the merchant sorted it out, withdraw my dispute",
         # Why no bare "cancel" or "close" samples: a lone "cancel" answering another question
         # (FileDispute's confirmation) must not open this intent.
     ],

@@ -97,6 +97,7 @@ train:
 
 evaluate: $(STAMP)
 	$(PY) -m training.evaluate
+	$(PY) -m bench conversations
 	$(PY) -m training.longtext_eval
 
 ## The long-text scope model (nlp/artifacts/scope.npz + scope.json): seconds, CPU, deterministic.

@@ -202,6 +202,7 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.turn_pool = c.get("turn_pool")  # type: ignore[attr-defined]  # the hook runs turns here
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
     services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
+    services.cards = c.get("cards")  # type: ignore[attr-defined]  # freeze/block through card management
     return services, IdentityResolver(signer, step_up)
 
 
@@ -210,6 +211,14 @@ def _build_agent_api(c: Container) -> Any:
     from chatbot.agent_api import build_agent_api
 
     return build_agent_api(c.get("chat")[0], c.settings)
+
+
+def _build_cards(c: Container) -> Any:
+    """Card management (freeze, block): the local fake over the store; the bank's API in production
+    implements the same interface (chalicelib.fraud.actions.CardManagement)."""
+    from chalicelib.fraud.actions import LocalCardManagement
+
+    return LocalCardManagement(c.get("store"))
 
 
 def _build_tickets(c: Container) -> Any:
@@ -275,6 +284,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "s3": _build_s3,
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
+    "cards": _build_cards,
     "agent_api": _build_agent_api,
     "card_events": _build_card_events,
     "webchat": _build_webchat,

@@ -155,6 +155,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
+    from intents.vulnerability import early_person
 
     turn = reclaim_answer(build_turn(event, session, services, resolver))
     history = json_attr(session, ATTR_HISTORY, [])
@@ -165,8 +166,10 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
-    # The customer is told first: an opening turn starts with a payment we stopped (issue 12).
-    decision = (tell_first(turn) if is_opening(turn, first_turn) else None) or route(turn, handler_for)
+    # A vulnerable customer is offered a person first; an opening turn starts with a payment we
+    # stopped (issue 12); otherwise the hook routes the turn to its intent.
+    decision = (early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
+                or route(turn, handler_for))
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))

@@ -22,7 +22,7 @@ AT_RISK_STATUSES = (TxnStatus.posted, TxnStatus.pending)
 
 
 def card_management(turn: Turn):
-    adapter = getattr(turn.services, "card_management", None)
+    adapter = getattr(turn.services, "cards", None)
     if adapter is None:
         from chalicelib.fraud.actions import LocalCardManagement
 

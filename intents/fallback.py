@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from intents.dialog import ATTR_FALLBACKS, Button, Card, Decision, Redirect, Turn
-from intents.replies import render
-from intents.spec import IntentSpec
+from intents.dialog import ATTR_FALLBACKS, Decision, Redirect, Turn
 from intents.handoff import escalate
+from intents.non_english import answer_if_foreign
+from intents.options import OPTIONS
+from intents.out_of_scope import answer as out_of_scope_answer, topic_for
+from intents.replies import render
+from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
+from intents.spec import IntentSpec
+from intents.vulnerability import sounds_vulnerable
+from intents.word_rules import intent_from_words
 
 logger = logging.getLogger("dispute_assistant.fallback")
 
@@ -27,17 +33,6 @@ SPEC = IntentSpec(
     name="FallbackIntent",
     description="Built-in fallback (AMAZON.FallbackIntent).",
     sample_utterances=[],
-)
-
-OPTIONS = Card(
-    title="I can help with",
-    buttons=(
-        Button("Check a payment", "Look up a payment"),
-        Button("Declined or held payment", "Why was my card declined"),
-        Button("Dispute a charge", "I want to dispute a charge"),
-        Button("Dispute status", "What's the status of my dispute"),
-        Button("Talk to an agent", "Talk to an agent"),
-    ),
 )
 
 
@@ -64,18 +59,31 @@ def _redirect(turn: Turn, intent: str, source: str) -> Decision:
 
 def handle(turn: Turn) -> Decision:
     text = (turn.transcript or "").strip()
+    kind = small_talk_kind(text)  # "thanks!" needs no model, and never "didn't understand"
+    if kind is not None:
+        return small_talk_reply(turn, kind)
     triage = _triage(turn, text) if text else None
     if triage is not None:
         context = {"triage": {"category": triage.category, "intent": triage.intent, "urgency": triage.urgency,
                               "urgency_reasons": triage.urgency_reasons, "language": triage.language,
                               "sentiment": triage.sentiment, "tier": triage.tier_used}}
         sensitive = [r for r in SENSITIVE if r in triage.urgency_reasons]
+        sensitive = sensitive or (["vulnerable_customer"] if sounds_vulnerable(text) else [])  # chat's own markers
         if sensitive:
             return escalate(turn, sensitive[0], render("fallback_sensitive"), context)
+        foreign = answer_if_foreign(turn, text, context)
+        if foreign is not None:
+            return foreign
         if triage.language not in SUPPORTED_LANGUAGES and triage.language_confidence >= LANGUAGE_CONFIDENCE:
             return escalate(turn, "unsupported_language", render("fallback_language"), context)
+        named = intent_from_words(text, triage.intent)  # a lost card, a withdrawal (issue 13)
+        if named is not None:
+            return _redirect(turn, named, "classifier")
         if triage.lex_intent and triage.intent != "unsure" and triage.lex_intent not in NOT_REDIRECTABLE:
             return _redirect(turn, triage.lex_intent, "classifier")
+    topic = topic_for(text, triage.intent, triage.intent_confidence, triage.category) if triage else topic_for(text)
+    if topic is not None:
+        return out_of_scope_answer(turn, topic)
 
     guess = turn.match_utterances(text) if text and turn.match_utterances else None
     if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:

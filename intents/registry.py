@@ -5,6 +5,7 @@ from typing import Callable
 
 from intents.dialog import Decision, Turn
 from intents.spec import IntentSpec, SlotTypeSpec
+from intents import lost_card, out_of_scope, small_talk, withdraw_dispute
 from intents import dispute_status, explain_hold, fallback, file_dispute, lookup_transaction, talk_to_agent, verify_identity
 
 _MODULES = {
@@ -14,6 +15,10 @@ _MODULES = {
     "DisputeStatus": dispute_status,
     "TalkToAgent": talk_to_agent,
     "VerifyIdentity": verify_identity,
+    "LostCard": lost_card,
+    "WithdrawDispute": withdraw_dispute,
+    "SmallTalk": small_talk,
+    "OutOfScope": out_of_scope,
     "FallbackIntent": fallback,
 }
 

@@ -15,6 +15,7 @@ from intents.dialog import now_of
 from intents.handoff import escalate
 from intents.identity_gate import NEEDS_IDENTITY
 from intents.slots import parse_date_text
+from intents.dob import ask_which_date, certain_date
 
 SPEC = IntentSpec(
     name="VerifyIdentity",
@@ -86,7 +87,10 @@ def handle(turn: Turn) -> Decision:
             if last4 is None:
                 msgs = [render("verify_bad_last4")] if last4_raw else [render("verify_ask_last4")]
                 return _ask(turn, "CardLast4", *msgs)
-            dob = validate_date_of_birth(dob_raw, today)
+            question = ask_which_date(turn, last4, today)  # 03/04/1988: asked, no attempt counted
+            if question is not None:
+                return question
+            dob = validate_date_of_birth(certain_date(turn, today) or dob_raw, today)
             if dob is None:
                 msgs = [render("verify_bad_dob")] if dob_raw else [render("verify_ask_dob")]
                 return _ask(turn, "DateOfBirth", *msgs, slots={**turn.slots, "CardLast4": last4})
@@ -134,3 +138,7 @@ def _resume(turn: Turn, customer_id: str) -> Decision:
         intent=pending["name"], slots={k: v for k, v in slots.items() if isinstance(k, str)}, session=session,
         identity=Identity(customer_id=customer_id, method="step_up"), invocation_source="DialogCodeHook",
         messages=[thanks], facts={"verified": True}))
+
+
+def _resumable() -> set[str]:
+    return NEEDS_IDENTITY | {"LostCard", "WithdrawDispute"}  # issue 13: they act on the account too

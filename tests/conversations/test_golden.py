@@ -89,6 +89,16 @@ def _after(world, emulator, after: dict) -> None:
         ticket = world.services.tickets.repo.get(attrs["ticketRef"])
         assert ticket is not None and (ticket.queue.value, ticket.priority.value) == (t["queue"], t["priority"])
         assert (attrs["ticketQueue"], attrs["ticketPriority"]) == (t["queue"], t["priority"])
+    if "cards_status" in after:
+        c = after["cards_status"]
+        assert {card.status.value for card in store.cards.list_for_customer(c["customer"])} == {c["status"]}
+    if "case_state" in after:
+        c = after["case_state"]
+        assert store.cases.get(c["customer"], c["case"]).state.value == c["state"]
+    if "decision_action" in after:
+        log = world.services.governance.log
+        assert after["decision_action"] in [d.action for d in log.iter_decisions()]
+        assert log.verify().ok
     if "decisions_min" in after:
         log = world.services.governance.log
         assert sum(1 for _ in log.iter_decisions()) >= after["decisions_min"]

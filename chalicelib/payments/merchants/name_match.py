@@ -8,6 +8,7 @@ import re
 from difflib import SequenceMatcher
 
 from chalicelib.payments.merchants.directory import find_merchant
+from chalicelib.payments.not_merchants import is_ordinary_word
 
 # Abbreviations acquirers use in descriptors.
 _ABBREVIATIONS: dict[str, str] = {
@@ -53,7 +54,7 @@ def _tokens(text: str, *, expand: bool = True, drop_processors: bool = False) ->
             raw = raw[len(re.findall(r"[a-z0-9]+", head)):]
     out: list[str] = []
     for tok in raw:
-        if tok in _STOP or _is_reference(tok):
+        if tok in _STOP or is_ordinary_word(tok) or _is_reference(tok):
             continue
         if expand and tok in _ABBREVIATIONS:
             out.extend(_ABBREVIATIONS[tok].split())

@@ -28,6 +28,9 @@ KEYMAP: dict[str, tuple[str, tuple]] = {
     "comprehend_usd_per_1000_emails": ("bench_triage", ("cost", "emails", "usd_per_1000")),
     "package_unzipped_mb": ("bench_package", ("package_unzipped_mb",)),
     "package_zipped_mb": ("bench_package", ("package_zipped_mb",)),
+    "cold_first_triaged_message_s": ("bench_cold_triage", ("cold_first_triaged_message_s",)),
+    "cold_triage_rss_mb": ("bench_cold_triage", ("triage_rss_mb_fresh_process",)),
+    "package_without_nlp_unzipped_mb": ("bench_cold_triage", ("package_without_nlp_unzipped_mb",)),
 }
 
 

@@ -43,7 +43,7 @@ class _Seeded:
         from chalicelib.storage.sqlite import SqliteStore
         from chatbot.emulator import LexEmulator
         from chatbot.hook import handle_lex_event
-        from chatbot.services import build_services
+        from chatbot.bootstrap import build_services
         from intents.registry import all_specs
 
         self.n += 1

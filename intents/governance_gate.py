@@ -54,6 +54,10 @@ class Governance:
         self._policy_store = policy_store
         self.controls = controls
 
+    def current_policy(self):
+        """The policy in force for this container (the root's policy store)."""
+        return self._policy()
+
     def _policy(self):
         if self._policy_store is None:
             from chalicelib.governance.policy import PolicyStore

@@ -22,7 +22,7 @@ from intents.dialog import Decision, Turn
 from intents.replies import money, render
 
 TELL_WITHIN_DAYS = 7
-OPENERS = ("FallbackIntent",)
+OPENERS = ("FallbackIntent", "SmallTalk")  # "hi" is small talk to Lex; an opening greeting still hears about a hold first
 GREETING = re.compile(r"^\s*(hi+|hello+|hey+|hiya|yo|good (morning|afternoon|evening)|morning|evening|"
                       r"hi there|hello there|start|open)[\s!.,]*$", re.IGNORECASE)
 TOLD_ACTION = "fraud_hold_told"

@@ -130,7 +130,7 @@ def _resume(turn: Turn, customer_id: str) -> Decision:
     session = dict(turn.session)
     session.pop(ATTR_PENDING_INTENT, None)
     thanks = render("verify_success")
-    if not isinstance(pending, dict) or pending.get("name") not in NEEDS_IDENTITY:
+    if not isinstance(pending, dict) or pending.get("name") not in _resumable():
         return Decision(action="ElicitIntent", messages=[thanks, render("verify_what_next")], session=session,
                         intent_state="Fulfilled", facts={"verified": True})
     slots = pending.get("slots") if isinstance(pending.get("slots"), dict) else {}

@@ -70,12 +70,11 @@ def _record(turn: Turn, case: DisputeCase) -> str | None:
     gov = turn.services.governance
     if gov is None:
         return None
-    from chalicelib.governance.decision_log import derive_decision_id
-    from chalicelib.governance.policy import get_policy_store
+    from chalicelib.core.ids import derive_decision_id
 
     decision = gov.log.record(action="withdraw_dispute", outcome="allow", channel="chat", actor="customer",
                               customer_id=case.customer_id, reasons=["customer_withdrew"],
-                              policy=get_policy_store().current(),
+                              policy=gov.current_policy(),
                               subject={"case_id": case.case_id, "txn_id": case.txn_id}, tier="rules",
                               decision_id=derive_decision_id("withdraw_dispute", case.customer_id, case.case_id),
                               explanation=f"Dispute {case.case_id} was withdrawn at the customer's request in chat.")

@@ -92,10 +92,18 @@ def _build_decision_log(c: Container) -> Any:
     and the card-event stream all append to this instance."""
     from chalicelib.governance.decision_log import build_decision_log
 
-    log = build_decision_log(c.settings)
+    log = build_decision_log(c.settings, anchor=c.get("decision_anchor"))
     log.clock = c.clock  # one clock for the facts and the record (tests and replays run on fixed time)
     log.metrics = c.get("metrics")
     return log
+
+
+def _build_decision_anchor(c: Container) -> Any:
+    """The decision log's head kept outside its store (SSM in AWS, a file locally): the log
+    advances it on every append and `audit verify` checks the chain against it."""
+    from chalicelib.governance.decision_log.anchor import build_head_anchor
+
+    return build_head_anchor(c.settings)
 
 
 def _build_policy_store(c: Container) -> Any:
@@ -259,6 +267,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "store": _build_store,
     "metrics": _build_metrics,
     "decision_log": _build_decision_log,
+    "decision_anchor": _build_decision_anchor,
     "policy_store": _build_policy_store,
     "controls": _build_controls,
     "cost": _build_cost,

@@ -131,6 +131,14 @@ def _build_idempotency(c: Container) -> Any:
     return IdempotencyGuard(build_idempotency_store(c.settings))
 
 
+def _build_late_outcomes(c: Container) -> Any:
+    """The mailbox where a turn that overran its budget leaves what it did, for the next turn
+    (in the idempotency store: shared by every container, with expiry)."""
+    from intents.late_outcome import LateOutcomes
+
+    return LateOutcomes(c.get("idempotency").store)
+
+
 def _build_comprehend_tier(c: Container) -> Any:
     """The paid NLP tier with this container's log and controls; None means local triage only."""
     from nlp.tiering import build_container_tier
@@ -210,6 +218,7 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.turn_pool = c.get("turn_pool")  # type: ignore[attr-defined]  # the hook runs turns here
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
     services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
+    services.late_outcomes = c.get("late_outcomes")  # type: ignore[attr-defined]  # overrun turns, told next turn
     return services, IdentityResolver(signer, step_up)
 
 
@@ -272,6 +281,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "controls": _build_controls,
     "cost": _build_cost,
     "idempotency": _build_idempotency,
+    "late_outcomes": _build_late_outcomes,
     "comprehend_tier": _build_comprehend_tier,
     "triage_fn": _build_triage_fn,
     "chat_triage": _build_chat_triage,

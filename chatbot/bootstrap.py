@@ -92,10 +92,18 @@ def _build_decision_log(c: Container) -> Any:
     and the card-event stream all append to this instance."""
     from chalicelib.governance.decision_log import build_decision_log
 
-    log = build_decision_log(c.settings)
+    log = build_decision_log(c.settings, anchor=c.get("decision_anchor"))
     log.clock = c.clock  # one clock for the facts and the record (tests and replays run on fixed time)
     log.metrics = c.get("metrics")
     return log
+
+
+def _build_decision_anchor(c: Container) -> Any:
+    """The decision log's head kept outside its store (SSM in AWS, a file locally): the log
+    advances it on every append and `audit verify` checks the chain against it."""
+    from chalicelib.governance.decision_log.anchor import build_head_anchor
+
+    return build_head_anchor(c.settings)
 
 
 def _build_policy_store(c: Container) -> Any:
@@ -121,6 +129,14 @@ def _build_idempotency(c: Container) -> Any:
     from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
 
     return IdempotencyGuard(build_idempotency_store(c.settings))
+
+
+def _build_late_outcomes(c: Container) -> Any:
+    """The mailbox where a turn that overran its budget leaves what it did, for the next turn
+    (in the idempotency store: shared by every container, with expiry)."""
+    from intents.late_outcome import LateOutcomes
+
+    return LateOutcomes(c.get("idempotency").store)
 
 
 def _build_comprehend_tier(c: Container) -> Any:
@@ -203,6 +219,7 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
     services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
     services.cards = c.get("cards")  # type: ignore[attr-defined]  # freeze/block through card management
+    services.late_outcomes = c.get("late_outcomes")  # type: ignore[attr-defined]  # overrun turns, told next turn
     return services, IdentityResolver(signer, step_up)
 
 
@@ -268,10 +285,12 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "store": _build_store,
     "metrics": _build_metrics,
     "decision_log": _build_decision_log,
+    "decision_anchor": _build_decision_anchor,
     "policy_store": _build_policy_store,
     "controls": _build_controls,
     "cost": _build_cost,
     "idempotency": _build_idempotency,
+    "late_outcomes": _build_late_outcomes,
     "comprehend_tier": _build_comprehend_tier,
     "triage_fn": _build_triage_fn,
     "chat_triage": _build_chat_triage,

@@ -20,6 +20,7 @@ from lexv2.events import LexEvent
 from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
+from intents.late_outcome import open_turn, post_when_done, prepend_note
 from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
 from intents.replies import render
 
@@ -104,6 +105,9 @@ def _handle(event: LexEvent, services, resolver, budget_s: float | None) -> dict
     except cf.TimeoutError:
         logger.error("turn exceeded budget", extra={"session_id": sid, "budget_s": budget,
                                                     "intent": event.intent_name})
+        late = getattr(services, "late_outcomes", None)
+        if late is not None:  # whatever the abandoned turn still does, the next turn tells
+            future.add_done_callback(post_when_done(late, sid))
         return _error_response("error_timeout", session)
     except Exception:  # a bug or a dependency failure: the customer still gets an answer
         logger.exception("turn failed", extra={"session_id": sid, "intent": event.intent_name})
@@ -157,6 +161,8 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     from intents.answers import reclaim_answer
     from intents.vulnerability import early_person
 
+    note, late_session = open_turn(getattr(services, "late_outcomes", None), session_key(event.session_id))
+    session = {**session, **_clean_session(late_session)}  # continue from where the late turn left off
     turn = reclaim_answer(build_turn(event, session, services, resolver))
     history = json_attr(session, ATTR_HISTORY, [])
     if not isinstance(history, list):
@@ -173,7 +179,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
-    return to_response(decision, event, turn).fit().to_dict()
+    return prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
 
 
 MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer

@@ -258,3 +258,5 @@ class TriageRecord(_Model):
     status: TriageStatus
     reasons: list[str] = Field(default_factory=list)
     decision_id: str | None = None
+    content_digest: str | None = None  # sha256 of what the sender wrote (chalicelib.ingest.message_identity)
+    message_id_collision_with: str | None = None  # the earlier record whose Message-ID this different mail reuses

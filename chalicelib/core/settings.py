@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     sqlite_path: Path = Field(default=REPO_ROOT / ".data" / "assistant.db")
     region: str = "us-east-1"
     tables: TableNames = Field(default_factory=TableNames)
+    # Where the decision log's head hash is anchored in AWS (locally: a file next to sqlite_path).
+    decision_head_parameter: str = "/da/decision-log/head"
 
     # Identity tokens from authenticated channels (HMAC-SHA256). In AWS the key comes from
     # Secrets Manager (identity_key_secret_id); locally a development key is used.

@@ -1,6 +1,6 @@
 """Audit tools over the decision log: verify, replay, explain, shadow-report, export, head.
 
-    python -m chalicelib.governance.audit verify [--jsonl FILE] [--head HASH]
+    python -m chalicelib.governance.audit verify [--jsonl FILE] [--head HASH] [--no-anchor]
     python -m chalicelib.governance.audit replay [--since ISO8601] [--policy VERSION|current] [--format text|json]
     python -m chalicelib.governance.audit explain DECISION_ID [--audience customer|regulator]
     python -m chalicelib.governance.audit shadow-report [--since ISO8601] [--format text|json]
@@ -30,9 +30,8 @@ from chalicelib.governance.decision_log import (
     DecisionLog,
     build_decision_log,
     compose_explanation,
-    read_jsonl,
-    verify_records,
 )
+from chalicelib.governance.audit_verify import add_verify_arguments, run_verify
 from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, reason_text
 
 # --------------------------------------------------------------------------------------------
@@ -263,8 +262,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m chalicelib.governance.audit", description="Audit the decision log.")
     sub = p.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify", help="check the hash chain")
-    v.add_argument("--jsonl", help="verify an exported JSON-lines file instead of the store")
-    v.add_argument("--head", help="the anchored head hash the chain must end at")
+    add_verify_arguments(v)
     r = sub.add_parser("replay", help="re-evaluate recorded decisions")
     r.add_argument("--since")
     r.add_argument("--policy", help="policy version to replay with ('current' for the active one)")
@@ -293,26 +291,13 @@ def main(argv: list[str] | None = None, *, log: DecisionLog | None = None,
     def say(text: str = "") -> None:
         out.write(text + "\n")
 
+    if args.cmd == "verify":
+        return run_verify(args, lambda: log or build_decision_log(), say)
     try:
-        if args.cmd == "verify" and args.jsonl:
-            with open(args.jsonl, encoding="utf-8") as fp:
-                result = verify_records(read_jsonl(fp), args.head)
-        else:
-            log = log or build_decision_log()
-            if args.cmd == "verify":
-                result = log.verify(args.head)
+        log = log or build_decision_log()
     except Exception as exc:  # the store itself could not be read
         say(f"ERROR: cannot open the decision log: {exc}")
         return 2
-
-    if args.cmd == "verify":
-        if result.ok:
-            say(f"OK: chain intact, {result.count} decisions, head {result.head_hash}")
-            return 0
-        bad = result.first_bad
-        say(f"BROKEN: first bad record seq={bad.seq} id={bad.decision_id}: {bad.problem}")
-        say(f"({result.count} records verified before it)")
-        return 1
 
     if args.cmd == "head":
         head = log.head()

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.core.models import TriageStatus
 from chalicelib.core.pci import guard_text, guard_value
+from chalicelib.ingest.message_identity import normalize_message_id
 
 __all__ = ["ObjectOutcome", "IngestOutcome", "mask_address", "scrub_pans", "scrub", "record_id_for",
            "header_message_id", "address_of", "result_dict", "redact_name", "clean_triage", "RAW_TEXT_KEYS"]
@@ -75,11 +76,14 @@ def _b32(*parts: str) -> str:
     return base64.b32encode(digest[:20]).decode("ascii").lower()
 
 
-def record_id_for(message_id: str | None, bucket: str, key: str) -> str:
-    """``eml-…`` from the Message-ID, else ``s3-…`` from the object: base32 digests, so an id can
-    never look like a card number to the decision log's guard."""
+def record_id_for(message_id: str | None, bucket: str, key: str, content_digest: str | None = None) -> str:
+    """``eml-…`` from the Message-ID (whitespace and case normalised; with ``content_digest`` for a
+    different mail that reuses an earlier id), else ``s3-…`` from the object: base32 digests, so an
+    id can never look like a card number to the decision log's guard."""
     if message_id:
-        return "eml-" + _b32("message-id", message_id)
+        if content_digest:
+            return "eml-" + _b32("message-id", normalize_message_id(message_id), content_digest)
+        return "eml-" + _b32("message-id", normalize_message_id(message_id))
     return "s3-" + _b32("s3", bucket, key)
 
 

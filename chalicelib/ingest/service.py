@@ -58,21 +58,13 @@ from chalicelib.ingest.records import (
 from chalicelib.ingest.routing import ACTION, EMAIL_TOO_LARGE, TRIAGE_FAILED, queue_for, route, unit_float
 from chalicelib.payments.search import SearchConfig
 from chalicelib.storage.base import AlreadyExists, RepositoryError
+from chalicelib.ingest.message_identity import MESSAGE_ID_COLLISION, content_digest, resolve_message_record
+from chalicelib.ingest.raw_objects import read_object
 from chalicelib.storage.idempotency import DuplicateInProgress, key_from
 
 log = logging.getLogger(__name__)
 
 HEADER_BYTES = 64 * 1024  # enough for any sane header block; read before deciding to fetch the rest
-# S3 error codes that retrying cannot fix.
-_PERMANENT_S3_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "InvalidObjectState", "404", "NotFound"})
-
-
-def _client_error_code(exc: BaseException) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "")) or None
-    return None
-
 
 class EmailIngestService:
     """One S3-event SQS record in, at most one triage record and one decision per mail out.
@@ -193,11 +185,14 @@ class EmailIngestService:
         record_id = record_id_for(message_id, bucket, key)
         if message_id is None:
             return self._triage_and_store(record_id, None, bucket, key, head, total)
+        if len(head) < total <= self.max_bytes:  # the digest needs the whole mail (triage reads it anyway)
+            head = self._read(bucket, key, None)[0]
+        digest = content_digest(head)
         # Two S3 objects holding the same mail: one worker triages, the other gets its result.
         try:
             outcome = self.idempotency.run(
-                f"email_ingest:msg#{record_id}", self._triage_and_store, record_id, message_id, bucket, key, head,
-                total, decode=ObjectOutcome.model_validate,
+                f"email_ingest:msg#{record_id}:{digest}", self._triage_and_store, record_id, message_id, bucket, key,
+                head, total, digest, decode=ObjectOutcome.model_validate,
             )
         except DuplicateInProgress as exc:
             raise TransientIngestError("another worker is ingesting this message") from exc
@@ -206,14 +201,23 @@ class EmailIngestService:
         return outcome
 
     def _triage_and_store(self, record_id: str, message_id: str | None, bucket: str, key: str,
-                          head: bytes, total: int) -> ObjectOutcome:
-        existing = self.store.triage.get(record_id)
+                          head: bytes, total: int, digest: str | None = None) -> ObjectOutcome:
+        collides_with = None
+        if message_id is not None and digest is not None:
+            record_id, collides_with, existing = resolve_message_record(
+                self.store.triage, record_id, record_id_for(message_id, bucket, key, digest), digest)
+        else:
+            existing = self.store.triage.get(record_id)
         if existing is not None:
             return self._finish(existing, bucket, key, duplicate=True)
+        if collides_with:
+            log.warning("email_ingest: %s %s reuses the Message-ID of %s with different content",
+                        MESSAGE_ID_COLLISION, record_id, collides_with)
         now = self.clock()
         # The raw header is the customer's text too (a card number has been seen in a Message-ID).
         base = dict(record_id=record_id, message_id=scrub_pans(message_id) if message_id else None, s3_bucket=bucket, s3_key=key, received_at=now,
-                    size=total, decision_id=derive_decision_id("email", ACTION, record_id))
+                    size=total, decision_id=derive_decision_id("email", ACTION, record_id), content_digest=digest,
+                    message_id_collision_with=collides_with)
         if total > self.max_bytes:
             log.warning("email_ingest: %s is %d bytes, over the %d cap", record_id, total, self.max_bytes)
             rec = TriageRecord(**base, status=TriageStatus.rejected_too_large, reasons=[EMAIL_TOO_LARGE])
@@ -233,29 +237,7 @@ class EmailIngestService:
 
     def _read(self, bucket: str, key: str, limit: int | None) -> tuple[bytes, int]:
         """(bytes, total object size); ``limit`` reads only the first bytes (the header block)."""
-        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if limit is not None:
-            kwargs["Range"] = f"bytes=0-{limit - 1}"
-        try:
-            resp = self.s3.get_object(**kwargs)
-            data = resp["Body"].read()
-        except Exception as exc:
-            code = _client_error_code(exc)
-            if code in _PERMANENT_S3_CODES:
-                raise PermanentIngestError(f"S3 object not readable ({code})") from None
-            if code == "InvalidRange":  # an empty object: nothing to range over
-                return b"", 0
-            raise TransientIngestError(f"S3 get_object failed ({code or type(exc).__name__})") from exc
-        total = len(data)
-        content_range = resp.get("ContentRange")
-        if isinstance(content_range, str) and "/" in content_range:
-            try:
-                total = int(content_range.rsplit("/", 1)[1])
-            except ValueError:
-                total = len(data)
-        elif limit is None and isinstance(resp.get("ContentLength"), int):
-            total = max(total, resp["ContentLength"])
-        return data, total
+        return read_object(self.s3, bucket, key, limit)
 
     # ---- from a triage result to a record -----------------------------------------------------
 
@@ -303,6 +285,9 @@ class EmailIngestService:
             stored = self.store.triage.get(rec.record_id)
             if stored is None:  # pragma: no cover - a create that conflicts must be readable
                 raise TransientIngestError("triage record conflict but not readable yet") from None
+            if rec.content_digest and stored.content_digest != rec.content_digest:
+                # A different mail with this Message-ID won the race: retry so this one is resolved against it.
+                raise TransientIngestError(f"{MESSAGE_ID_COLLISION}: lost a race to a different mail") from None
             duplicate = True
         return self._finish(stored, bucket, key, duplicate=duplicate)
 

@@ -15,6 +15,7 @@ from chalicelib.governance.decision_log import (
     SqliteDecisionStore,
     SqlitePseudonymVault,
 )
+from chalicelib.governance.decision_log.anchor import FileHeadAnchor, SsmHeadAnchor, anchor_file_for
 from chalicelib.governance.policy import POLICY_DIR, Policy, PolicyStore
 from tests.support.aws import atomic_requests
 
@@ -65,6 +66,50 @@ class Tamper:
                 ExpressionAttributeValues={":d": {"S": json.dumps(doc)}},
             )
 
+    def set_column(self, seq: int, column: str, value: str) -> None:
+        """Rewrite one indexed column (``at`` / ``customer_ref``) of record ``seq``, leaving the doc alone."""
+        if self.kind == "sqlite":
+            with sqlite3.connect(self.log.store.path) as c:
+                c.execute(f"DROP TRIGGER IF EXISTS {SqliteDecisionStore.TABLE}_no_update")
+                c.execute(f"UPDATE {SqliteDecisionStore.TABLE} SET {column}=? WHERE seq=?", (value, seq))
+        else:
+            store = self.log.store
+            store.client.update_item(
+                TableName=store.table, Key={"pk": {"S": "chain"}, "sk": {"N": str(seq)}},
+                UpdateExpression="SET #c = :v", ExpressionAttributeNames={"#c": column},
+                ExpressionAttributeValues={":v": {"S": value}},
+            )
+
+    def rechain_from(self, seq: int, change) -> None:
+        """Rewrite record ``seq`` and re-hash it and every later record so the chain verifies on its own."""
+        from chalicelib.governance.decision_log import canonical_json, compute_hash
+
+        prev = None
+        for rec in list(self.log.store.records()):
+            if rec.seq < seq:
+                prev = rec.hash
+                continue
+            doc = json.loads(rec.doc)
+            if rec.seq == seq:
+                change(doc)
+            doc["prev_hash"] = prev or doc["prev_hash"]
+            doc["hash"] = compute_hash(doc)
+            prev = doc["hash"]
+            self._put(rec.seq, canonical_json(doc), doc["hash"])
+
+    def _put(self, seq: int, doc: str, hash: str) -> None:
+        if self.kind == "sqlite":
+            with sqlite3.connect(self.log.store.path) as c:
+                c.execute(f"DROP TRIGGER IF EXISTS {SqliteDecisionStore.TABLE}_no_update")
+                c.execute(f"UPDATE {SqliteDecisionStore.TABLE} SET doc=?, hash=? WHERE seq=?", (doc, hash, seq))
+        else:
+            store = self.log.store
+            store.client.update_item(
+                TableName=store.table, Key={"pk": {"S": "chain"}, "sk": {"N": str(seq)}},
+                UpdateExpression="SET #d = :d, #h = :h", ExpressionAttributeNames={"#d": "doc", "#h": "hash"},
+                ExpressionAttributeValues={":d": {"S": doc}, ":h": {"S": hash}},
+            )
+
     def delete(self, seq: int) -> None:
         if self.kind == "sqlite":
             with sqlite3.connect(self.log.store.path) as c:
@@ -78,12 +123,14 @@ class Tamper:
 def make_log(kind: str, tmp_path: Path) -> DecisionLog:
     if kind == "sqlite":
         db = tmp_path / "governance.db"
-        log = DecisionLog(SqliteDecisionStore(db), SqlitePseudonymVault(db))
+        log = DecisionLog(SqliteDecisionStore(db), SqlitePseudonymVault(db), anchor=FileHeadAnchor(anchor_file_for(db)))
     else:
         import boto3
 
         client = atomic_requests(boto3.client("dynamodb", region_name="us-east-1"))
-        log = DecisionLog(DynamoDecisionStore(client, "t-decisions"), DynamoPseudonymVault(client, "t-pseudonym-keys"))
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        log = DecisionLog(DynamoDecisionStore(client, "t-decisions"), DynamoPseudonymVault(client, "t-pseudonym-keys"),
+                          anchor=SsmHeadAnchor(ssm, "/t/decision-log/head"))
     log.create_schema()
     return log
 

@@ -34,6 +34,11 @@ class StoredRecord:
     decision_id: str
     hash: str
     doc: str
+    # The indexed columns as stored (None for an export line, which holds only the doc). Verify
+    # re-derives them from the hashed doc, so an edited index column is caught like an edited doc.
+    at: str | None = None
+    customer_ref: str | None = None
+    has_columns: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,13 @@ class VerifyResult:
     first_bad: BadRecord | None = None
 
 
-def verify_records(records: Iterable[StoredRecord], expected_head: str | None = None) -> VerifyResult:
-    """Walk the chain in order and stop at the first record that is not what the chain says."""
+def verify_records(records: Iterable[StoredRecord], expected_head: str | None = None,
+                   anchored: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the chain in order and stop at the first record that is not what the chain says.
+
+    ``anchored`` is the (seq, hash) kept outside the store: the record at that seq must carry that
+    hash and the chain must end exactly there (a cut tail or a re-chained rewrite fails here).
+    """
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -77,12 +87,39 @@ def verify_records(records: Iterable[StoredRecord], expected_head: str | None = 
         recomputed = compute_hash(body)
         if body.get("hash") != recomputed or rec.hash != recomputed:
             return bad("content hash mismatch (record altered after it was written)")
+        if rec.has_columns:
+            problem = _column_problem(rec, body)
+            if problem:
+                return bad(problem)
+        if anchored is not None and rec.seq == anchored[0] and recomputed != anchored[1]:
+            return bad("hash differs from the anchored head hash (record rewritten and re-chained)")
         prev_hash = recomputed
         expected_seq += 1
         count += 1
     if expected_head is not None and expected_head != prev_hash:
         return VerifyResult(False, count, prev_hash, BadRecord(expected_seq - 1, "", "head differs from the anchored head hash"))
+    if anchored is not None and count < anchored[0]:
+        return VerifyResult(False, count, prev_hash, BadRecord(
+            count + 1, "", f"chain ends at seq {count} but the anchor holds seq {anchored[0]} (tail removed)"))
+    if anchored is not None and count > anchored[0]:
+        return VerifyResult(False, count, prev_hash, BadRecord(
+            anchored[0] + 1, "", f"{count - anchored[0]} records after the anchored seq {anchored[0]} are not anchored"))
     return VerifyResult(True, count, prev_hash)
+
+
+def _column_problem(rec: StoredRecord, body: dict) -> str | None:
+    """The stored index columns must be exactly what the hashed doc says."""
+    from chalicelib.core.clock import sortable_utc
+
+    try:
+        at = sortable_utc(str(body.get("at")))
+    except ValueError:
+        return "record's time does not parse"
+    if rec.at != at:
+        return "stored 'at' column differs from the hashed record (index column altered)"
+    if rec.customer_ref != body.get("customer_ref"):
+        return "stored 'customer_ref' column differs from the hashed record (index column altered)"
+    return None
 
 
 

@@ -101,7 +101,9 @@ class DynamoDecisionStore:
 
     @staticmethod
     def _stored(item: dict) -> StoredRecord:
-        return StoredRecord(int(item["sk"]["N"]), item["decision_id"]["S"], item["hash"]["S"], item["doc"]["S"])
+        return StoredRecord(int(item["sk"]["N"]), item["decision_id"]["S"], item["hash"]["S"], item["doc"]["S"],
+                            at=item.get("at", {}).get("S"), customer_ref=item.get("customer_ref", {}).get("S"),
+                            has_columns=True)
 
     def get(self, decision_id: str) -> StoredRecord | None:
         marker = self.client.get_item(

@@ -21,6 +21,7 @@ from typing import IO, Any, Callable, Iterator
 
 from chalicelib.core.clock import sortable_utc, utcnow
 from chalicelib.core.ids import new_decision_id
+from chalicelib.governance.decision_log.anchor import HeadAnchor, build_head_anchor
 from chalicelib.governance.decision_log.chain import (
     GENESIS_HASH, VerifyResult, canonical_json, compute_hash, verify_records)
 from chalicelib.governance.decision_log.dynamodb import DynamoDecisionStore, DynamoPseudonymVault
@@ -54,7 +55,9 @@ class DecisionLog:
         clock: Callable[[], datetime] = utcnow,
         max_retries: int = 200,
         metrics=None,
+        anchor: HeadAnchor | None = None,
     ):
+        self.anchor = anchor  # the head kept outside the store; advanced after every append
         self.metrics = metrics  # a chalicelib.governance.metrics.GovernanceMetrics; None → the container's
         self.store = store
         self.vault = vault
@@ -91,6 +94,11 @@ class DecisionLog:
         cannot log a decision twice.
         """
         stored, created = self._append(decision)
+        if created and self.anchor is not None:
+            try:
+                self.anchor.advance(stored.seq, stored.hash)
+            except Exception:  # the decision stands; verify reports the unanchored record
+                log.exception("decision_log.anchor_write_failed seq=%s", stored.seq)
         if created:
             try:
                 if self.metrics is not None:  # the container's metrics (chatbot/bootstrap.py wires them)
@@ -259,8 +267,8 @@ class DecisionLog:
             return []
         return [DecisionRecord.model_validate_json(r.doc) for r in self.store.records_for_ref(ref)]
 
-    def verify(self, expected_head: str | None = None) -> VerifyResult:
-        return verify_records(self.store.records(), expected_head)
+    def verify(self, expected_head: str | None = None, anchored: tuple[int, str] | None = None) -> VerifyResult:
+        return verify_records(self.store.records(), expected_head, anchored)
 
     def export_jsonl(self, fp: IO[str], since: datetime | None = None) -> int:
         """Write stored records verbatim (canonical JSON, one a line) so the export verifies too."""
@@ -298,11 +306,14 @@ def pseudonym_table_name(settings=None) -> str:
 
 
 
-def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bool = True) -> DecisionLog:
-    """A decision log for the configured backend (sqlite path or DynamoDB tables)."""
+def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bool = True,
+                       anchor: HeadAnchor | None = None) -> DecisionLog:
+    """A decision log for the configured backend (sqlite path or DynamoDB tables), anchored by
+    ``anchor`` or, by default, by the backend's anchor (SSM parameter / local file)."""
     from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
+    anchor = anchor or build_head_anchor(settings)
     if settings.backend == "dynamodb":
         if dynamodb_client is None:
 
@@ -311,12 +322,13 @@ def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bo
         dl = DecisionLog(
             DynamoDecisionStore(dynamodb_client, settings.tables.decisions),
             DynamoPseudonymVault(dynamodb_client, pseudonym_table_name(settings)),
+            anchor=anchor,
         )
         # In AWS the tables come from infrastructure code; creating them here is for local/moto.
         if create_schema and os.environ.get("DA_CREATE_TABLES", "").lower() in ("1", "true", "yes"):
             dl.create_schema()
         return dl
-    dl = DecisionLog(SqliteDecisionStore(settings.sqlite_path), SqlitePseudonymVault(settings.sqlite_path))
+    dl = DecisionLog(SqliteDecisionStore(settings.sqlite_path), SqlitePseudonymVault(settings.sqlite_path), anchor=anchor)
     if create_schema:
         dl.create_schema()
     return dl

@@ -74,27 +74,27 @@ class SqliteDecisionStore:
     def get(self, decision_id: str) -> StoredRecord | None:
         with closing(_connect(self.path)) as c:
             row = c.execute(
-                f"SELECT seq, decision_id, hash, doc FROM {self.TABLE} WHERE decision_id = ?", (decision_id,)
+                f"SELECT seq, decision_id, hash, doc, at, customer_ref FROM {self.TABLE} WHERE decision_id = ?", (decision_id,)
             ).fetchone()
-        return StoredRecord(*row) if row else None
+        return StoredRecord(*row, has_columns=True) if row else None
 
     def records(self, since: datetime | None = None) -> Iterator[StoredRecord]:
-        sql = f"SELECT seq, decision_id, hash, doc FROM {self.TABLE}"
+        sql = f"SELECT seq, decision_id, hash, doc, at, customer_ref FROM {self.TABLE}"
         args: tuple = ()
         if since is not None:
             sql += " WHERE at >= ?"
             args = (sortable_utc(since),)
         with closing(_connect(self.path)) as c:
             for row in c.execute(sql + " ORDER BY seq", args):
-                yield StoredRecord(*row)
+                yield StoredRecord(*row, has_columns=True)
 
     def records_for_ref(self, customer_ref: str) -> list[StoredRecord]:
         with closing(_connect(self.path)) as c:
             rows = c.execute(
-                f"SELECT seq, decision_id, hash, doc FROM {self.TABLE} WHERE customer_ref = ? ORDER BY seq",
+                f"SELECT seq, decision_id, hash, doc, at, customer_ref FROM {self.TABLE} WHERE customer_ref = ? ORDER BY seq",
                 (customer_ref,),
             ).fetchall()
-        return [StoredRecord(*r) for r in rows]
+        return [StoredRecord(*r, has_columns=True) for r in rows]
 
 
 class SqlitePseudonymVault:

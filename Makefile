@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test unit imports seed chat demo bench fuzz package train train-scope evaluate clean bot screenshots browser
+.PHONY: run replay-events test unit imports seed chat demo bench fuzz package train train-scope evaluate clean bot screenshots browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ run: $(STAMP)
 
 seed: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
+
+## A generated day of card events for the demo customers (one risky payment each) through the stream
+## handler, into the same store `make run` serves: holds appear in .data/outbox/ and in the chat.
+## DAY=YYYY-MM-DD picks the day (default today).
+DAY ?= $(shell date -u +%F)
+replay-events: $(STAMP)
+	@mkdir -p .data
+	$(PY) -m chalicelib.fraud generate --day $(DAY) -o .data/card-events-$(DAY).jsonl
+	$(PY) -m chalicelib.fraud replay .data/card-events-$(DAY).jsonl
 
 chat: $(STAMP)
 	$(PY) -m chatbot chat

@@ -60,8 +60,8 @@ def chat_page():
     return Response(body=_local_channel().page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
-@app.route("/api/chat", methods=["POST"], content_types=["application/json"])
-def chat_turn():
+def _chat_call(call):
+    """The local web chat's JSON routes: parse, call the container's web chat, map its errors."""
     from chatbot.webchat import ChatError
 
     chat = _local_channel()
@@ -70,9 +70,20 @@ def chat_turn():
     except BadRequestError:
         raise BadRequestError("body must be valid JSON") from None
     try:
-        return chat.turn(body)
+        return call(chat, body)
     except ChatError as exc:
         return Response(body={"error": str(exc)}, status_code=exc.status)
+
+
+@app.route("/api/chat", methods=["POST"], content_types=["application/json"])
+def chat_turn():
+    return _chat_call(lambda chat, body: chat.turn(body))
+
+
+@app.route("/api/chat/open", methods=["POST"], content_types=["application/json"])
+def chat_open():
+    """A signed-in customer opened the chat: the assistant may speak first (a held payment)."""
+    return _chat_call(lambda chat, body: chat.open(body))
 
 
 @app.route("/api/health", methods=["GET"])

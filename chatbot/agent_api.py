@@ -19,7 +19,8 @@ def build_agent_api(services, settings):
     raw = settings.agent_tokens.get_secret_value() if settings.agent_tokens else None
     auth = TokenAuthenticator(parse_agent_tokens(raw))
     service = AgentService(services.tickets, services.store, services.governance.log,
-                           CustomerMailer(notifier, redact_text), services.clock, redact_text)
+                           CustomerMailer(notifier, redact_text), services.clock, redact_text,
+                           rollout=getattr(services.governance, "rollout", None))
     return auth, service
 
 

@@ -106,6 +106,31 @@ def _build_decision_anchor(c: Container) -> Any:
     return build_head_anchor(c.settings)
 
 
+def _build_rollout(c: Container) -> Any:
+    """The progressive rollout every capability asks (live for THIS customer, or shadow?) and feeds
+    (guard observations). Stages and observations in the container's SQLite file locally; in AWS the
+    stage is the SSM parameter ``<controls prefix>rollout/<capability>`` (``DA_CONTROLS_SOURCE=ssm``)."""
+    import os
+
+    from chalicelib.governance.drift import DriftReference
+    from chalicelib.governance.rollout import Rollout
+    from chalicelib.governance.rollout_gate import RolloutGate
+    from chalicelib.governance.rollout_store import SqliteRolloutStore, SsmStageStore
+
+    store: Any = SqliteRolloutStore(c.settings.sqlite_path)
+    if os.environ.get("DA_CONTROLS_SOURCE", "env").lower() == "ssm":
+        from chalicelib.core.aws import client as aws_client
+        from chalicelib.governance.controls import SSM_PREFIX
+
+        store = SsmStageStore(aws_client("ssm", c.settings), os.environ.get("DA_CONTROLS_SSM_PREFIX", SSM_PREFIX), store)
+    try:
+        reference = DriftReference.load()
+    except FileNotFoundError:
+        reference = None  # no reference shipped with the model: the drift guards are not judged
+    return RolloutGate(Rollout(store, decision_log=c.get("decision_log"), metrics=c.get("metrics"),
+                               reference=reference, clock=c.clock))
+
+
 def _build_policy_store(c: Container) -> Any:
     from chalicelib.governance.policy import PolicyStore
 
@@ -144,7 +169,8 @@ def _build_comprehend_tier(c: Container) -> Any:
     from nlp.tiering import build_container_tier
 
     try:
-        return build_container_tier(c.settings, decision_log=c.get("decision_log"), controls=c.get("controls"))
+        return build_container_tier(c.settings, decision_log=c.get("decision_log"), controls=c.get("controls"),
+                                    rollout=c.get("rollout"))
     except Exception:
         logger.exception("cannot build the Comprehend tier: this container triages locally")
         return None
@@ -191,7 +217,7 @@ def _build_governance(c: Container) -> Any:
     from intents.governance_gate import Governance
 
     return Governance(c.get("decision_log"), c.get("store"), c.clock, policy_store=c.get("policy_store"),
-                      controls=c.get("controls"))
+                      controls=c.get("controls"), rollout=c.get("rollout"))
 
 
 def _build_chat(c: Container) -> tuple[Any, Any]:
@@ -271,7 +297,8 @@ def _build_card_events(c: Container) -> Any:
     from chalicelib.fraud.service import build_processor
 
     return build_processor(c.settings, store=c.get("store"), decision_log=c.get("decision_log"),
-                           notifier=c.get("notifier"), metrics=c.get("metrics"), cost=c.get("cost"))
+                           notifier=c.get("notifier"), metrics=c.get("metrics"), cost=c.get("cost"),
+                           rollout=c.get("rollout"))
 
 
 def _build_webchat(c: Container) -> Any:
@@ -287,6 +314,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "decision_log": _build_decision_log,
     "decision_anchor": _build_decision_anchor,
     "policy_store": _build_policy_store,
+    "rollout": _build_rollout,
     "controls": _build_controls,
     "cost": _build_cost,
     "idempotency": _build_idempotency,

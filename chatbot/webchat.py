@@ -18,6 +18,7 @@ from intents.replies import render
 PAGE = Path(__file__).resolve().parent / "web" / "chat.html"
 GREETING_MARK = "{{greeting}}"
 MAX_SESSIONS = 500
+OPENED_WITH = "ExplainHold"  # the intent an opening turn that told the customer something ends in
 MAX_TEXT = 5000
 _SESSION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -43,6 +44,26 @@ class WebChat:
         from the reply catalogue (reviewed like every other sentence), even before any script runs."""
         greeting = html.escape(render("webchat_greeting"), quote=True)
         return PAGE.read_text(encoding="utf-8").replace(GREETING_MARK, greeting)
+
+    def open(self, body) -> dict:
+        """The page's opening turn for a signed-in customer: an empty first message, so that a payment
+        we held is raised before they type (intents/proactive_hold.py). Only a turn that told them
+        something (ExplainHold's question) starts the session; otherwise the session is dropped and the
+        page keeps its greeting, so the opening never costs the customer a fallback or a turn."""
+        if not isinstance(body, dict):
+            raise ChatError(400, "body must be a JSON object with 'customer'")
+        customer = body.get("customer")
+        if not isinstance(customer, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", customer):
+            raise ChatError(400, "'customer' must be a signed-in customer id")
+        emulator = self._factory(customer)
+        result = emulator.send("")
+        if result.intent != OPENED_WITH or not result.bot:
+            return {"session_id": None, "turn": None, "otp": None}
+        with self._lock:
+            self._sessions[emulator.session_id] = (customer, emulator)
+            while len(self._sessions) > MAX_SESSIONS:
+                self._sessions.popitem(last=False)
+        return {"session_id": emulator.session_id, "turn": guard_value(result.as_json()), "otp": None}
 
     def turn(self, body) -> dict:
         if not isinstance(body, dict):

@@ -13,7 +13,7 @@ from chalicelib.core.models import FraudAction, FraudDecision, Transaction, TxnS
 from intents.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
 from intents.replies import money, render, render_hold
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
-from intents import hold_fraud
+from intents import fraud_incidents, hold_fraud
 from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
 from intents.dialog import now_of
 from intents.handoff import escalate
@@ -151,6 +151,9 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     text = answer_text(turn, "ReleaseHold")
     answer = read_answer(text, WAS_IT_YOU) if text else None
     if answer is Answer.NOT_ME:
+        turn, first = fraud_incidents.customer_answered(turn, txn, fd, "not_me")
+        if first:
+            fraud_incidents.confirmed(turn, txn, fd)
         return hold_fraud.report_not_me(turn, txn, fd)  # never a release, whatever else was said
     if answer is Answer.UNCLEAR:
         if clarified_before(turn, "ReleaseHold"):
@@ -162,6 +165,7 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     if answer is Answer.NO:
         return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("hold_kept")])
     if answer is Answer.YES and releasable:
+        turn, _ = fraud_incidents.customer_answered(turn, txn, fd, "yes")
         return _release(turn, txn, fd)
 
     if releasable:
@@ -199,6 +203,7 @@ def _release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
     if verdict.acted and verdict.outcome == "allow":
         fd.released = True
         turn.services.store.fraud.put(fd)
+        fraud_incidents.released(turn, txn, fd, verdict.decision_id)
         return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
                         messages=[render("hold_released", merchant=txn.merchant_name,
                                          declined=fd.action == FraudAction.decline)],

@@ -47,12 +47,28 @@ HANDOFF_WHY = {
 
 
 class Governance:
-    def __init__(self, log, store, clock: Callable[[], datetime], policy_store=None, controls=None):
+    def __init__(self, log, store, clock: Callable[[], datetime], policy_store=None, controls=None, rollout=None):
         self.log = log
         self.store = store
         self.clock = clock
         self._policy_store = policy_store
         self.controls = controls
+        self.rollout = rollout  # chalicelib.governance.rollout_gate.RolloutGate: live for THIS customer?
+
+    def _controls(self, customer_id: str):
+        """The kill switch as this customer sees it: out of the capability's live percentage, shadow."""
+        return self.rollout.controls_for(self.controls, customer_id) if self.rollout else self.controls
+
+    def _observe(self, capability: str, result, request) -> None:
+        """Live or shadow, the decision feeds the capability's guards: would it have needed a person
+        (the policy's own outcome, so shadow decisions count), and the classifier's confidence and
+        label when one read the complaint (the drift guards)."""
+        if self.rollout is None:
+            return
+        self.rollout.observe(capability, escalated=result.policy_outcome.outcome == "escalate",
+                             cost_usd=float(result.decision.cost_usd or 0.0),
+                             confidence=getattr(request, "classifier_confidence", None),
+                             label=getattr(request, "category", None) if capability == "auto_file_dispute" else None)
 
     def current_policy(self):
         """The policy in force for this container (the root's policy store)."""
@@ -95,16 +111,18 @@ class Governance:
             language="en",
         )
         facts.update(extra_facts or {})
+        request = DecisionRequest(**facts)
         result = self.log.decide(
-            DecisionRequest(**facts),
+            request,
             customer_id=txn.customer_id,
             capability="auto_file_dispute",
-            controls=self.controls,
+            controls=self._controls(txn.customer_id),
             policy=policy,
             subject={"txn_id": txn.txn_id},
             decision_id=_decision_id("file_dispute", txn.customer_id, txn.txn_id, reason.value, str(amount_minor)),
             tier="rules",
         )
+        self._observe("auto_file_dispute", result, request)
         return self._verdict(result)
 
     def decide_release(self, turn, txn: Transaction, fd: FraudDecision) -> Verdict:
@@ -125,13 +143,14 @@ class Governance:
             req,
             customer_id=txn.customer_id,
             capability="auto_release_hold",
-            controls=self.controls,
+            controls=self._controls(txn.customer_id),
             policy=self._policy(),
             subject={"txn_id": txn.txn_id, "fraud_decision_id": fd.decision_id},
             models={"fraud_model": fd.model_version},
             decision_id=_decision_id("release_hold", txn.customer_id, fd.decision_id),
             tier="rules",
         )
+        self._observe("auto_release_hold", result, req)
         return self._verdict(result)
 
     def record_handoff(self, turn, handoff) -> str:

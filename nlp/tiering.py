@@ -110,8 +110,11 @@ class ControlledTier:
     breaker and budget live there)."""
 
     def __init__(self, tier: ComprehendTier, *, decision_log: Any = None, controls: Any = None,
-                 capability: str = CAPABILITY):
+                 capability: str = CAPABILITY, rollout: Any = None):
         self.tier = tier
+        # RolloutGate: ``on`` is live only for the messages of subjects (the triage id: the chat
+        # session or the email) in the stage's percentage; the rest are asked in shadow.
+        self.rollout = rollout
         self.decision_log = decision_log if decision_log is not None else _ContainerDecisionLog()
         self.controls = controls
         self.capability = capability
@@ -145,6 +148,8 @@ class ControlledTier:
     def analyse(self, redacted_text: str, *, escalation: list[str], language: str = "en",
                 language_confidence: float = 1.0, decision_id: str | None = None) -> ComprehendOutcome:
         mode = self.mode()
+        if self.rollout is not None:
+            mode = self.rollout.mode(self.capability, decision_id, mode)
         self._local.pending = None
         if mode == "off":
             outcome = ComprehendOutcome(TIER_OFF)
@@ -152,9 +157,9 @@ class ControlledTier:
             return outcome
         real = self.tier.analyse(redacted_text, escalation=escalation, language=language,
                                  language_confidence=language_confidence, decision_id=decision_id)
+        self._local.pending = _Pending(decision_id or "", mode, real)
         if mode != "shadow":
             return real
-        self._local.pending = _Pending(decision_id or "", mode, real)
         # The local result stands: no sentiment or language from Comprehend, no cost on the result.
         return ComprehendOutcome(TIER_LOCAL if real.tier_used == TIER_LOCAL else TIER_SHADOW)
 
@@ -165,6 +170,13 @@ class ControlledTier:
         self._local.pending = None
         if pending is None or pending.key != triage_key(result.id, result.redacted_text):
             return result
+        if self.rollout is not None and pending.mode != "off":
+            # Live or shadow, each message the tier saw feeds its guards: spend, and the
+            # classifier's confidence and label mix (the drift guards).
+            self.rollout.observe(self.capability, cost_usd=float(pending.outcome.cost_usd),
+                                 confidence=float(result.category_confidence), label=result.category)
+        if pending.mode == "on":
+            return result  # Comprehend shaped it (or was not needed): as it is
         versions = {k: v for k, v in result.model_versions.items() if k != "comprehend"}
         result = result.model_copy(update={"model_versions": versions})
         if pending.mode == "shadow" and pending.outcome.calls:
@@ -213,7 +225,7 @@ class ControlledTier:
 
 
 def build_container_tier(settings: Any = None, *, client: Any = None, session: Any = None,
-                         decision_log: Any = None, controls: Any = None,
+                         decision_log: Any = None, controls: Any = None, rollout: Any = None,
                          clock: Callable[[], float] = time.monotonic) -> ControlledTier | None:
     """The tier for ``settings``, or None when ``comprehend_enabled`` is false or (without an
     injected ``client``) no AWS credentials exist. The boto3 client is created here, on the first
@@ -235,7 +247,7 @@ def build_container_tier(settings: Any = None, *, client: Any = None, session: A
                               timeout_s=getattr(settings, "dependency_timeout_s", 2.0), clock=clock)
     if tier is None:
         return None
-    return ControlledTier(tier, decision_log=dlog, controls=controls)
+    return ControlledTier(tier, decision_log=dlog, controls=controls, rollout=rollout)
 
 
 # Tests replace this (``monkeypatch.setattr(nlp.tiering, "_factory", ...)``) to inject a client.

@@ -137,7 +137,7 @@ class FraudActionService:
             action="fraud_action", outcome=action, actor="system", channel="system", customer_id=txn.customer_id,
             reasons=list(acted.reason_codes) + ([f"model_fallback:{verdict.model.fallback_reason}"]
                                                 if verdict.model and verdict.model.fallback_reason else []),
-            models=models, scores=scores, tier=acted.scorer, mode=self.model_mode,
+            models=models, scores=scores, tier=acted.scorer, mode=verdict.mode or self.model_mode,
             acted=action != "approve", subject={"txn_id": txn.txn_id, "card_id": txn.card_id},
             decision_id=decision_id, cost_usd=self.cost.cost_for(event_id) if self.cost and event_id else 0.0,
             explanation=f"Card payment scored {acted.score:.2f} by {acted.scorer} "

@@ -144,6 +144,7 @@ class RulesEngine:
 
 
 ModelMode = Literal["off", "shadow", "on"]
+CAPABILITY = "model_scoring"  # its name in the rollout policy
 
 
 @dataclass(frozen=True)
@@ -155,13 +156,15 @@ class Verdict:
     model: RiskAssessment | None  # None when the model was not called
     model_called: bool
     skipped: str | None  # below_floor | budget | mode_off | None
+    mode: str | None = None  # the model's mode for THIS customer (the rollout narrows ``on`` to shadow)
 
 
 class SelectiveScorer:
     """Rules always; the model only above ``floor`` and under budget; shadow or on."""
 
     def __init__(self, rules: RulesEngine, model: RiskScorer | None = None, *, mode: ModelMode = "shadow",
-                 floor: float = 0.3, cost=None, api: str | None = None, metrics=None):
+                 floor: float = 0.3, cost=None, api: str | None = None, metrics=None, rollout=None,
+                 agree_at: float = 0.6):
         self.rules = rules
         self.model = model
         self.mode = mode
@@ -169,6 +172,11 @@ class SelectiveScorer:
         self.cost = cost  # chalicelib.governance.cost.CostMeter (prices must include ``api``)
         self.api = api or (f"{model.name}:score" if model else None)
         self.metrics = metrics
+        # RolloutGate of ``model_scoring``: ``on`` acts only for the customers in the live
+        # percentage; the rest score in shadow. ``agree_at`` (the action policy's hold score) is
+        # where the model and the rules "disagree": one would hold, the other would not.
+        self.rollout = rollout
+        self.agree_at = agree_at
         self.calls = 0
         self.model_calls = 0
 
@@ -184,8 +192,9 @@ class SelectiveScorer:
     def score(self, ctx: ScoringContext) -> Verdict:
         self.calls += 1
         rules = self.rules.score(ctx)
+        mode = self.rollout.mode(CAPABILITY, ctx.txn.customer_id, self.mode) if self.rollout else self.mode
         skipped = None
-        if self.model is None or self.mode == "off":
+        if self.model is None or mode == "off":
             skipped = "mode_off"
         elif rules.score < self.floor:
             skipped = "below_floor"
@@ -194,12 +203,22 @@ class SelectiveScorer:
             skipped = "budget"
         if skipped:
             self._metric("FraudModelSkipped", Reason=skipped)
-            return Verdict(rules, rules, None, False, skipped)
+            return Verdict(rules, rules, None, False, skipped, mode)
         self.model_calls += 1
         model = self.model.score(ctx)
         if model.fallback_reason:
             self._metric("FraudModelFallback", Reason=model.fallback_reason)
-        acted = model if self.mode == "on" and not model.fallback_reason else rules
+        acted = model if mode == "on" and not model.fallback_reason else rules
         if acted is model:  # the model's number, the rules' explanation (the customer is told why)
             acted = RiskAssessment(model.score, rules.reason_codes, model.scorer, model.version, model.details)
-        return Verdict(acted, rules, model, True, None)
+        self._observe(ctx, rules, model)
+        return Verdict(acted, rules, model, True, None, mode)
+
+    def _observe(self, ctx: ScoringContext, rules: RiskAssessment, model: RiskAssessment) -> None:
+        """Every model call, live or shadow, feeds the guards: disagreement with the rules and its cost
+        (a fallback is no model verdict, so it cannot disagree)."""
+        if self.rollout is None:
+            return
+        disagreed = not model.fallback_reason and (model.score >= self.agree_at) != (rules.score >= self.agree_at)
+        cost = self.cost.cost_for(ctx.event_id) if self.cost is not None and ctx.event_id else 0.0
+        self.rollout.observe(CAPABILITY, disagreed_with_rules=disagreed, cost_usd=float(cost))

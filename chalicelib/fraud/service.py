@@ -82,7 +82,7 @@ def build_notifier(settings):
 
 
 def build_processor(settings=None, *, store=None, decision_log=None, notifier=None, metrics=None,
-                    model_client=None, cost: CostMeter | None = None) -> CardEventProcessor:
+                    model_client=None, cost: CostMeter | None = None, rollout=None) -> CardEventProcessor:
     from chalicelib.core.settings import get_settings
 
     settings = settings or get_settings()
@@ -100,9 +100,15 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
         metrics = GovernanceMetrics()
     rules = RulesEngine()
     model, api = build_model(settings, rules, client=model_client)
+    after_commit = None
+    if rollout is not None and isinstance(store, SqliteStore) and settings.backend != "dynamodb":
+        from chalicelib.governance.rollout_gate import DeferredObservations
+
+        rollout = DeferredObservations(rollout)  # never write beside the batch's open transaction
+        after_commit = rollout.flush
     cost = cost or CostMeter.from_env(prices={**DEFAULT_PRICES, **model_prices()})
     scorer = SelectiveScorer(rules, model, mode=settings.fraud_model_mode, floor=settings.fraud_model_floor,
-                             cost=cost, api=api, metrics=metrics)
+                             cost=cost, api=api, metrics=metrics, rollout=rollout)
     notifier = notifier or build_notifier(settings)
     guard = IdempotencyGuard(build_idempotency_store(settings), ttl_s=APPLIED_TTL_S)
     if isinstance(store, SqliteStore) and settings.backend != "dynamodb":
@@ -114,7 +120,7 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
                                      metrics=metrics, model_mode=settings.fraud_model_mode, cost=cost)
         fraud = FraudService(store, scorer, actions)
         return CardEventProcessor(store, ledger, guard, on_authorisation=fraud.assess, observer=fraud,
-                                  unit=unit, effects=(decision_log, notifier))
+                                  unit=unit, effects=(decision_log, notifier), after_commit=after_commit)
     actions = FraudActionService(store, decision_log, notifier, metrics=metrics,
                                  model_mode=settings.fraud_model_mode, cost=cost)
     fraud = FraudService(store, scorer, actions)

@@ -75,8 +75,11 @@ class CardEventProcessor:
         unit=None,
         effects: tuple[Any, Any] | None = None,
         observer=None,
+        after_commit: Callable[[], Any] | None = None,
     ):
         self.store = store
+        # Called after each committed batch (the rollout's deferred guard observations).
+        self.after_commit = after_commit
         self.ledger = ledger
         self.guard = guard
         self.on_authorisation = on_authorisation
@@ -114,6 +117,8 @@ class CardEventProcessor:
 
     def drain(self) -> int:
         """Carry out the effects a committed batch deferred (and any a crash left behind)."""
+        if self.after_commit is not None:
+            self.after_commit()
         if self.unit is None or self.effects is None:
             return 0
         return self.unit.drain(*self.effects)

@@ -20,17 +20,22 @@ Metrics (namespace ``DisputeAssistant``, dimension ``service`` plus the listed o
 - ``TimeToHumanEscalationSeconds`` (Channel): from the customer's first message to the handoff;
 - ``ClassifierConfidence`` (Bucket "0.0-0.1" … "0.9-1.0"): counts per bucket, the drift signal;
 - ``EscalationReviewed`` (Reason, Verdict necessary | unnecessary) and ``AutomatedDecisionOverturned``
-  (Action): false-positive / false-negative rates of escalation once agents record outcomes.
+  (Action): false-positive / false-negative rates of escalation once agents record outcomes;
+- fraud incidents, each also one ``fraud_incident`` log line: ``FraudHolds`` / ``FraudDeclines``
+  (ReasonCode, from the stream), ``FraudHoldReleases`` (Channel), ``FraudConfirmed`` (Channel) and
+  ``TimeToCustomerResponseSeconds`` (Answer yes | not_me): the hold's notice to the customer's answer.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
 from typing import Callable
 
 NAMESPACE = "DisputeAssistant"
+incident_log = logging.getLogger("dispute_assistant.fraud_incident")
 
 
 def confidence_bucket(confidence: float) -> str:
@@ -120,3 +125,26 @@ class GovernanceMetrics:
         """A human reversed an automated (non-escalated) decision: an escalation false negative."""
         self.put("AutomatedDecisionOverturned", 1, Action=action)
 
+
+    # ---- fraud incidents (issue 12): one EMF metric and one structured log line each ----------
+
+    def incident(self, kind: str, metric: str, value: float = 1, unit: str = "Count", *, dimension: tuple[str, str],
+                 **fields: object) -> None:
+        """Why both: the metric is what an alarm and a dashboard read; the log line is the compliance
+        record of that one incident (ids, last 4, amount; never a card number or a name), written
+        whether or not EMF output is on."""
+        incident_log.info(json.dumps({"event": "fraud_incident", "incident": kind, "metric": metric, "value": value,
+                                      **fields}, sort_keys=True, default=str))
+        self.put(metric, value, unit, **{dimension[0]: dimension[1]})
+
+    def hold_released(self, channel: str = "chat", **fields: object) -> None:
+        self.incident("hold_released", "FraudHoldReleases", dimension=("Channel", channel), **fields)
+
+    def fraud_confirmed(self, channel: str = "chat", **fields: object) -> None:
+        """The customer said a held or declined payment was not theirs."""
+        self.incident("fraud_confirmed", "FraudConfirmed", dimension=("Channel", channel), **fields)
+
+    def time_to_customer_response(self, seconds: float, answer: str, **fields: object) -> None:
+        """From the hold's notice to the customer's answer (yes, it was me / no, it was not)."""
+        self.incident("customer_response", "TimeToCustomerResponseSeconds", round(max(0.0, seconds), 3), "Seconds",
+                      dimension=("Answer", answer), **fields)

@@ -21,6 +21,17 @@ from chalicelib.tickets.store import StaleTicket
 CASE_OUTCOMES = ("resolved_won", "resolved_lost", "withdrawn")
 OUTCOMES = CASE_OUTCOMES + ("helped", "no_action")
 NOTE_LIMIT, MESSAGE_LIMIT = 2000, 4000
+# Which rolled-out capability an overturn speaks against: the automated action in the ticket's
+# decisions, else the policy handoff reason the ticket was opened for.
+OVERTURNED_CAPABILITY = {"file_dispute": "auto_file_dispute", "release_hold": "auto_release_hold",
+                         "policy_file_dispute": "auto_file_dispute", "policy_release_hold": "auto_release_hold"}
+
+
+def overturned_capability(ticket: Ticket) -> str | None:
+    for d in ticket.context.get("decisions", []):
+        if d.get("action") in OVERTURNED_CAPABILITY:
+            return OVERTURNED_CAPABILITY[d["action"]]
+    return OVERTURNED_CAPABILITY.get(ticket.reason)
 
 
 def text_field(body: Any, name: str, limit: int, required: bool = True) -> str | None:
@@ -46,8 +57,10 @@ def choice(value: str | None, allowed, name: str) -> str | None:
 
 class AgentService:
     def __init__(self, desk, store, decision_log, mailer, clock: Callable, redact: Callable[[str], str] | None = None,
-                 metrics=None):
+                 metrics=None, rollout=None):
         from chalicelib.governance.metrics import GovernanceMetrics
+
+        self.rollout = rollout  # RolloutGate: an overturn is a guard observation of the capability
 
         self.metrics = TicketMetrics(metrics or GovernanceMetrics())
         self.desk, self.repo, self.store = desk, desk.repo, store
@@ -144,6 +157,9 @@ class AgentService:
                             related_to=handoff_decision, decision_id=f"overturn-{ticket.ticket_id}",
                             explanation=f"Agent {who.agent} overturned the assistant's decision on {ticket.ticket_id}.",
                             **common)
+            capability = overturned_capability(ticket)
+            if self.rollout is not None and capability is not None:
+                self.rollout.observe(capability, overturned=True)
 
     def _tell_customer(self, ticket: Ticket, message: str, case) -> str | None:
         customer = self.store.customers.get(ticket.customer_ref) if ticket.customer_ref else None

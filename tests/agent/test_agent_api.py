@@ -126,3 +126,19 @@ def test_given_a_case_when_an_agent_moves_it_then_deadlines_and_moves_are_shown_
     assert "by agent:dana" in moved["history"][-1]["note"]
     status, out = agent_api.call("POST", "/agent/cases/DSP-ALICE1/transition", body={"to": "resolved_won", "reason": "x"})
     assert status == 409 and "not a legal move" in out["message"]
+
+
+def test_given_an_automated_dispute_when_an_agent_overturns_it_then_the_capability_guard_sees_it(agent_api, world):
+    # Given a ticket the dispute-filing policy handed over, and auto_file_dispute rolled out
+    ticket = escalate(world, reason="policy_file_dispute", txn_id="txn-alice-netflix", ref="HND-API009")
+    rollout = world.services.governance.rollout.rollout
+    rollout.store.set_stage("auto_file_dispute", 5, NOW, "test", 0)
+    tid = ticket.ticket_id
+    agent_api.call("POST", f"/agent/tickets/{tid}/claim")
+    # When the agent resolves it saying the assistant was wrong
+    status, _ = agent_api.call("POST", f"/agent/tickets/{tid}/resolve", body={
+        "outcome": "helped", "message": "We sorted it by phone.", "assistant_was_right": False})
+    # Then the capability's guard holds one overturned observation
+    assert status == 200
+    seen = rollout.store.observations("auto_file_dispute", NOW.replace(year=2000), NOW.replace(year=2100))
+    assert [o.overturned for o in seen] == [True]

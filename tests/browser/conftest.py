@@ -16,6 +16,8 @@ the overflow check and the screenshot helper.
 """
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 import shutil
@@ -78,7 +80,20 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path) -> None:
 def live_server(tmp_path_factory) -> LiveServer:
     """`make run` in miniature: seed a private store with the demo data, then serve the app on a free
     loopback port with the local channel on. Stopped (and its store dropped) at the end of the session."""
-    data_dir = tmp_path_factory.mktemp("live-server")
+    with serve(tmp_path_factory.mktemp("live-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory) -> LiveServer:
+    """A server of the module's own, on freshly seeded demo data: for what a customer sees only the
+    first time (the held payment the assistant raises when the chat opens)."""
+    with serve(tmp_path_factory.mktemp("fresh-server")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DA_")}
     env.update({
         "DA_BACKEND": "sqlite",
@@ -135,6 +150,16 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
+    yield from _pages(browser, live_server)
+
+
+@pytest.fixture
+def open_fresh_page(browser, fresh_server):
+    """``open_page`` on the module's freshly seeded server."""
+    yield from _pages(browser, fresh_server)
+
+
+def _pages(browser, live_server):
     """A factory: ``open_page("/chat", viewport=PHONE)`` gives a fresh page (own context: no shared
     cookies or storage) already loaded; every context is closed after the test. Console errors and
     failed requests are collected on ``page.problems`` so a test can assert the page ran cleanly."""

@@ -38,8 +38,21 @@ def _newest_choices(page):
     return groups.nth(groups.count() - 1).locator("button")
 
 
+HOLD_QUESTION = "Was it you?"
+
+
 def _as(page, customer: str):
+    """Sign in as ``customer`` with nothing left to be told: a payment the assistant raises when the
+    chat opens (the page's opening turn) is asked once per server, so it is drained with New chat and
+    every test starts from the plain greeting whatever ran before it."""
     page.select_option("#customer", customer)
+    _settled(page)
+    for _ in range(5):
+        if not any(HOLD_QUESTION in b for b in _bubbles(page, "bot")):
+            return
+        page.click("#reset")
+        _settled(page)
+    raise AssertionError("the chat kept opening with a held payment")
 
 
 def test_the_assistant_greets_first_and_shows_no_debug_text(open_page):
@@ -50,6 +63,33 @@ def test_the_assistant_greets_first_and_shows_no_debug_text(open_page):
     assert len(greeting) == 1 and greeting[0].startswith("Hi, I'm the Dispute Assistant")
     assert "{{" not in page.content()
     assert not DEBUG_TEXT.search(page.inner_text("body"))
+
+
+def test_alice_is_told_about_her_held_best_buy_payment_when_she_opens_the_chat(open_fresh_page):
+    """Given demo-alice, whose Best Buy payment is held, When she opens the chat signed in and types
+    nothing, Then after the greeting the assistant asks about that payment with yes/no buttons, and
+    tapping one answers it in the same conversation."""
+    page = open_fresh_page("/chat")
+    page.select_option("#customer", "demo-alice")
+    _settled(page)
+    bot = _bubbles(page, "bot")
+    assert bot[0].startswith("Hi, I'm the Dispute Assistant")
+    assert "Best Buy" in bot[1] and bot[1].endswith(HOLD_QUESTION)
+    assert _bubbles(page, "user") == []  # she said nothing
+    buttons = _newest_choices(page)
+    assert buttons.all_inner_texts()[:2] == ["Yes, it was me", "No, it wasn't me"]
+    assert not DEBUG_TEXT.search(page.inner_text("#log"))
+    buttons.nth(1).click()
+    _settled(page)
+    assert _bubbles(page, "user") == ["No, it wasn't me"]
+    assert len(_bubbles(page, "bot")) > 2 and not page.problems
+
+
+def test_an_anonymous_visitor_opens_to_the_greeting_alone(open_fresh_page):
+    """Given an anonymous visitor, When the page loads, Then only the greeting is shown (no opening turn)."""
+    page = open_fresh_page("/chat")
+    _settled(page)
+    assert len(_bubbles(page, "bot")) == 1 and not page.problems
 
 
 def test_alice_asks_about_a_decline_and_picks_a_payment(open_page):

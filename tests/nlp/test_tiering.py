@@ -454,3 +454,38 @@ def test_disabled_means_local_only_even_with_credentials(settings_env):
     assert build_container_tier(Settings(comprehend_enabled=False)) is None
     assert tiering.get_container_tier() is None
     assert triage_text_tiered(UNSURE_LONG).tier_used == "local:comprehend_disabled"
+
+
+# ---------------------------------------------------------------------------------------------
+# Progressive rollout
+
+
+def test_at_5_percent_the_tier_is_live_for_the_bucket_and_shadow_for_the_rest(monkeypatch, tmp_path, client, stub, dlog):
+    """Given the comprehend_tier control on but rolled out to 5% (a stable hash of the triage's subject)
+    When a message of a subject in the bucket and one outside it are triaged
+    Then Comprehend shapes the first, the second keeps the local result (asked in shadow), and both
+    feed the capability's guards with their cost and the classifier's confidence and label."""
+    from datetime import datetime, timezone
+
+    from chalicelib.governance.rollout import Rollout, bucket
+    from chalicelib.governance.rollout_gate import RolloutGate
+    from chalicelib.governance.rollout_store import SqliteRolloutStore
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    gate = RolloutGate(Rollout(SqliteRolloutStore(tmp_path / "r.db"), clock=lambda: now))
+    gate.rollout.store.set_stage(tiering.CAPABILITY, 5, now, "test", 0)
+    ids = [f"chat-{i}" for i in range(400)]
+    inside = next(i for i in ids if bucket(tiering.CAPABILITY, i) < 5)
+    outside = next(i for i in ids if bucket(tiering.CAPABILITY, i) >= 5)
+    settings = Settings(comprehend_enabled=True, sqlite_path=tmp_path / "store.db")
+    monkeypatch.setattr(tiering, "_factory", lambda: build_container_tier(
+        settings, client=client, decision_log=dlog, controls=Controls(env={"DA_CONTROL_COMPREHEND_TIER": "on"}),
+        rollout=gate))
+    sentiment_ok(stub, 2)
+    live = triage_text_tiered(UNSURE_LONG, id=inside)
+    shadow = triage_text_tiered(UNSURE_LONG, id=outside)
+    assert live.tier_used == "comprehend" and live.sentiment == "POSITIVE"
+    assert shadow.tier_used == TIER_SHADOW and shadow.sentiment == "NEGATIVE"
+    seen = gate.rollout.store.observations(tiering.CAPABILITY, now.replace(year=2000), now)
+    assert [o.label for o in seen] == [live.category, shadow.category]
+    assert [o.cost_usd for o in seen] == [pytest.approx(0.0005)] * 2

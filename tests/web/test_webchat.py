@@ -105,3 +105,34 @@ def test_a_typed_card_number_never_comes_back_in_the_page_json(client):
         assert not find_sensitive(json.dumps(body["turn"], ensure_ascii=False)), raw
         if text != "I want to dispute a payment":
             assert "never share a full card number" in " ".join(body["turn"]["bot"]), raw
+
+
+def _open(client, body):
+    return client.http.post("/api/chat/open", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+
+
+def test_a_signed_in_customer_with_a_held_payment_is_told_when_the_chat_opens(client):
+    """Given demo-alice signed in (her Best Buy payment is held), When the page opens the chat,
+    Then the assistant asks about it first and her answer continues that session."""
+    opened = json.loads(_open(client, {"customer": "demo-alice"}).body)
+    assert "Best Buy" in " ".join(opened["turn"]["bot"]) and opened["turn"]["slot_to_elicit"] == "ReleaseHold"
+    assert opened["turn"]["user"] in ("", None)
+    answer = json.loads(_post(client, {"text": "no it wasn't me", "customer": "demo-alice",
+                                       "session_id": opened["session_id"]}).body)
+    assert answer["session_id"] == opened["session_id"] and answer["turn"]["intent"] == "ExplainHold"
+    # And opening again never asks about Best Buy twice (her declined Shell payment comes next)
+    again = json.loads(_open(client, {"customer": "demo-alice"}).body)
+    assert "Best Buy" not in " ".join(again["turn"]["bot"]) and again["session_id"] != opened["session_id"]
+
+
+def test_a_customer_with_nothing_held_opens_to_the_greeting_alone(client):
+    """Given demo-bob with no held payment, When the page opens the chat, Then nothing is said and no
+    session is kept (his first message starts the conversation as before)."""
+    assert json.loads(_open(client, {"customer": "demo-bob"}).body) == {"session_id": None, "turn": None, "otp": None}
+
+
+@pytest.mark.parametrize("body", [{}, {"customer": None}, {"customer": "../x"}, []])
+def test_an_opening_without_a_signed_in_customer_is_refused(client, body):
+    """Given no or a malformed customer, When the opening is posted, Then 400 with a clear error."""
+    resp = _open(client, body)
+    assert resp.status_code == 400 and "customer" in json.loads(resp.body)["error"]

@@ -40,6 +40,7 @@ LONG_TEXT_CHARS = 400  # chat text at least this long takes the document path; e
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 200  # a page of text; the rest of a very long mail is not read sentence by sentence
 EVIDENCE_CHARS = 300
+CONFIDENT_CATEGORY = 0.6  # a sentence's category this sure ends the classifier calls on a letter
 
 # (category, rule) from the short-text rules, passed in by nlp.triage to keep one definition.
 RuleFn = Callable[[str], "tuple[str, str] | None"]
@@ -120,6 +121,22 @@ def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bo
     return urg.score, list(urg.reasons), ev
 
 
+def _classify_lazily(classify: ClassifyFn, sentences: list[str],
+                     ranked: list[int]) -> tuple[list[int], list[tuple[str, float]]]:
+    """Classify the ranked sentences one at a time, most in-scope first, and stop at the first
+    confident in-scope answer: each sentence costs one transformer call (unbatched, see
+    ``nlp.classifier``), the dominant cost of a long letter, and the later sentences can only
+    replace a confident answer by a slightly more confident one."""
+    picks: list[int] = []
+    answers: list[tuple[str, float]] = []
+    for i in ranked:
+        picks.append(i)
+        answers.extend(classify([sentences[i]]))
+        if answers[-1][0] != "out_of_scope" and answers[-1][1] >= CONFIDENT_CATEGORY:
+            break
+    return picks, answers
+
+
 def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: ClassifyFn | None = None,
                     amounts: Iterable[object] = (), repeat_contact: bool = False,
                     is_email: bool = True) -> DocumentTriage:
@@ -184,8 +201,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
                 ev.append(Evidence("category", _clip(sentences[i]), i, r[1]))
                 break
     if category == "out_of_scope" and classify is not None:
-        picks = ranked[:MAX_EVIDENCE]
-        answers = classify([sentences[i] for i in picks])
+        picks, answers = _classify_lazily(classify, sentences, ranked[:MAX_EVIDENCE])
         best = max(range(len(picks)), key=lambda k: (answers[k][0] != "out_of_scope", answers[k][1]), default=None)
         if best is not None and answers[best][0] != "out_of_scope":
             category, cat_conf, source = answers[best][0], answers[best][1], "longtext:classifier"

@@ -68,10 +68,21 @@ _NOISE_RE = re.compile(r"\{\$[\d,.]+\}|\b[xX]{2,}(?:/[xX]{2,})*\b|\[[A-Z_]+(?: \
 _WORD_RE = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 
 
+CHAR_NGRAMS = (3, 4, 5)
+
+
 def features(text: str) -> list[str]:
-    """Lower-cased words (two letters or more) and adjacent word bigrams."""
+    """Lower-cased words (two letters or more), adjacent word bigrams, and ``#``-marked character
+    3-5-grams inside each word (``<word>`` padded). The character grams are why misspelt and
+    inflected product words ("mortgag", "collecter", "Transunion's") still count: on the seeded
+    CV split they lift F1 from 0.65 to 0.70 (``training.scope``)."""
     words = [w for w in _WORD_RE.findall(_NOISE_RE.sub(" ", text or "").lower()) if len(w) > 1]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    out = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    for w in words:
+        padded = f"<{w}>"
+        for n in CHAR_NGRAMS:
+            out.extend("#" + padded[i:i + n] for i in range(len(padded) - n + 1))
+    return out
 
 
 class ScopeModel:

@@ -35,7 +35,7 @@ CFPB = ROOT.parent / "shared" / "data" / "cfpb"
 SEED = 20261120
 C = 10.0  # weak regularisation: 120 in-scope letters, many rare product words
 MIN_DF = 2
-MAX_FEATURES = 40_000
+MAX_FEATURES = 100_000  # words + bigrams + character grams
 TEXT = "Consumer complaint narrative"
 
 

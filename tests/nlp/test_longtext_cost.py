@@ -1,0 +1,54 @@
+"""The long-text path spends transformer calls only where they can change the answer."""
+from __future__ import annotations
+
+from nlp.longtext import CONFIDENT_CATEGORY, SCOPE_OURS, triage_document
+from nlp.scope import features
+
+LETTER = ("I am writing about my debit card account. Last month I noticed a payment on my card statement "
+          "that I do not recognise and I want my money back. I called the bank twice and nobody helped me. "
+          "The payment on my card is still there and my account is short. Please refund this payment to my "
+          "card as soon as possible. I have been a customer for years and I am very unhappy with my account.")
+
+
+class Recorder:
+    """Stands in for the intent classifier: answers from a script and records every call."""
+
+    def __init__(self, answers: list[tuple[str, float]]):
+        self.answers = list(answers)
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]) -> list[tuple[str, float]]:
+        self.calls.append(list(texts))
+        return [self.answers.pop(0) for _ in texts]
+
+
+def test_a_confident_first_sentence_ends_the_classifier_calls():
+    """Given a card complaint with no rule category and a classifier sure of the first sentence
+    When the document is triaged
+    Then the classifier runs once, and its category stands."""
+    rec = Recorder([("unrecognised_charge", CONFIDENT_CATEGORY + 0.2), ("duplicate_charge", 0.99)])
+    doc = triage_document(LETTER, rule=None, classify=rec)
+    assert doc.scope == SCOPE_OURS
+    assert len(rec.calls) == 1 and len(rec.calls[0]) == 1
+    assert doc.category == "unrecognised_charge"
+
+
+def test_an_unsure_first_sentence_asks_about_the_next():
+    """Given a classifier unsure about the first sentence and sure about the second
+    When the document is triaged
+    Then it is asked about both, one sentence per call, and the second one's category stands."""
+    rec = Recorder([("out_of_scope", 0.3), ("unrecognised_charge", 0.9), ("duplicate_charge", 0.95)])
+    doc = triage_document(LETTER, rule=None, classify=rec)
+    assert [len(c) for c in rec.calls] == [1, 1]
+    assert doc.category == "unrecognised_charge"
+    assert any(e.decision == "category" for e in doc.evidence)
+
+
+def test_scope_features_include_character_grams_of_each_word():
+    """Given a misspelt product word
+    When the scope featuriser reads it
+    Then its character grams are features, marked apart from the words."""
+    feats = features("my mortgag payment")
+    assert "mortgag" in feats and "my mortgag" in feats
+    assert "#<mo" in feats and "#gag>" in feats
+    assert not any(f.startswith("#") and " " in f for f in feats)

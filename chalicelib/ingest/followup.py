@@ -22,7 +22,7 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
-from chalicelib.cases.deadlines import deadlines_for_case
+from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import eligibility, open_case
 from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.models import DisputeReason, Handoff, TriageRecord, TriageStatus
@@ -172,11 +172,8 @@ class EmailFollowUp:
         by when (the case's next regulatory deadline, else the ticket's SLA)."""
         if case is None and ticket is None:
             return None
-        next_deadline = None
-        if case is not None and txn is not None:
-            card = next((c for c in self.store.cards.list_for_customer(customer.customer_id) if c.last4 == txn.card_last4), None)
-            if card is not None:
-                next_deadline = deadlines_for_case(case, txn, card).next_due(self.clock().date())
+        today = self.clock().date()
+        next_deadline = next_customer_deadline(self.store, case, today) if case is not None else None
         values = {
             "name": customer.name.split()[0] if customer.name else "",
             "case_id": case.case_id if case else None, "ticket_id": ticket.ticket_id if ticket else None,

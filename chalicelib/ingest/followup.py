@@ -114,7 +114,7 @@ class EmailFollowUp:
                 case, created, file_reasons, detail = self._file(rec, txn, reason)
         ticket = None
         if outcome != "allow" or file_reasons:
-            ticket = self._escalate(rec, customer, txn, reasons + file_reasons)
+            ticket = self._escalate(rec, customer, txn, reasons + file_reasons, outcome)
         ack = self._acknowledge(rec, customer, txn, case, ticket) if customer is not None else None
         if case is not None and not created and case.case_id != rec.matched_case_id:
             detail = "joined_case"
@@ -155,13 +155,13 @@ class EmailFollowUp:
         case, created = open_case(self.store, txn, reason, txn.amount_minor, now, None, scrub_pans(text)[0], channel="email")
         return case, created, [], "opened_case" if created else "joined_case"
 
-    def _escalate(self, rec: TriageRecord, customer, txn, reasons: list[str]):
+    def _escalate(self, rec: TriageRecord, customer, txn, reasons: list[str], outcome: str):
         summary = scrub_pans(str(rec.subject or rec.triage.get("redacted_text") or "forwarded email"))[0][:500]
         handoff = Handoff(handoff_id=handoff_id_for(rec.record_id), customer_id=customer.customer_id if customer else None,
                           session_id=rec.record_id, reason=ticket_reason(rec, reasons), summary=summary,
                           channel="email", created_at=rec.received_at)
         decisions = [{"decision_id": rec.decision_id, "at": rec.received_at, "actor": "assistant", "action": "route_message",
-                      "outcome": "escalate", "reasons": reasons, "explanation": "email escalated: " + ", ".join(reasons)}] \
+                      "outcome": outcome, "reasons": reasons, "explanation": "email escalated: " + ", ".join(reasons)}] \
             if rec.decision_id else []
         return self.desk.escalate(handoff, identity_level="claimed" if customer else "anonymous",
                                   txn_id=txn.txn_id if txn else None, decisions=decisions, triage=rec.triage,

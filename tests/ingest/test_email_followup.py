@@ -184,3 +184,15 @@ def test_the_follow_up_refuses_to_be_built_without_a_desk():
     with pytest.raises(TypeError, match="ticket desk"):
         build_email_followup(Settings(), store=None, decision_log=None, desk=None, idempotency=None,
                              policy_store=None, clock=lambda: READ_AT)
+
+
+def test_the_same_mail_stored_twice_by_ses_opens_one_case_and_sends_one_acknowledgment(mailroom):
+    """Given one mail (one Message-ID) stored under two S3 keys, as a double delivery to the inbox
+    When both S3 events are handled / Then both name the same case and one acknowledgment exists
+    (the second reads the first's follow-up back from the idempotency guard)."""
+    raw = mail(body=DUPLICATE, subject="Charge problem", message_id="<twice@mail.example.com>")
+    first = mailroom.service.handle_sqs_record(put_and_record(mailroom, "inbound/a", raw, "sqs-a")).objects[0]
+    second = mailroom.service.handle_sqs_record(put_and_record(mailroom, "inbound/b", raw, "sqs-b")).objects[0]
+
+    assert second.duplicate and second.case_id == first.case_id is not None
+    assert len(list(mailroom.outbox.glob("ack-*.eml"))) == 1

@@ -156,7 +156,10 @@ class EmailFollowUp:
         return case, created, [], "opened_case" if created else "joined_case"
 
     def _escalate(self, rec: TriageRecord, customer, txn, reasons: list[str], outcome: str):
-        summary = scrub_pans(str(rec.subject or rec.triage.get("redacted_text") or "forwarded email"))[0][:500]
+        # Built from codes, not the mail's words: the summary goes to the team's SNS topic, and a
+        # subject can carry digits the outbound guard refuses; the redacted mail is in the bundle.
+        category = str(rec.triage.get("category") or "unknown")[:64]
+        summary = f"Email ({category.replace('_', ' ')}): " + ", ".join(r.replace("_", " ") for r in reasons[:5])
         handoff = Handoff(handoff_id=handoff_id_for(rec.record_id), customer_id=customer.customer_id if customer else None,
                           session_id=rec.record_id, reason=ticket_reason(rec, reasons), summary=summary,
                           channel="email", created_at=rec.received_at)

@@ -284,13 +284,22 @@ def _build_s3(c: Container) -> Any:
     return s3_client(c.settings)
 
 
+def _build_email_followup(c: Container) -> Any:
+    """What an email leads to (case, ticket, acknowledgment), with this container's ticket desk."""
+    from chalicelib.ingest.followup import build_email_followup
+
+    return build_email_followup(c.settings, store=c.get("store"), decision_log=c.get("decision_log"),
+                                desk=c.get("tickets"), idempotency=c.get("idempotency"),
+                                policy_store=c.get("policy_store"), controls=c.get("controls"), clock=c.clock)
+
+
 def _build_email_ingest(c: Container) -> Any:
     from chalicelib.ingest.service import build_email_ingest_service
 
     return build_email_ingest_service(
         c.settings, s3=c.get("s3"), store=c.get("store"), decision_log=c.get("decision_log"),
         idempotency=c.get("idempotency"), triage_fn=c.get("triage_fn"), redact_fn=c.get("redact_fn"),
-        policy_store=c.get("policy_store"), clock=c.clock)
+        policy_store=c.get("policy_store"), clock=c.clock, followup=c.get("email_followup"))
 
 
 def _build_card_events(c: Container) -> Any:
@@ -329,6 +338,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "chat": _build_chat,
     "turn_pool": _build_turn_pool,
     "s3": _build_s3,
+    "email_followup": _build_email_followup,
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
     "cards": _build_cards,

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import NEXT_STEP
 from chalicelib.core.models import DisputeCase
-from intents.dialog import Button, Card, Decision, Turn
+from intents.dialog import Button, Card, Decision, Turn, now_of
 from intents.replies import day, money, render
 from intents.spec import IntentSpec, SlotSpec
 from intents.identity_gate import require_identity
@@ -47,6 +48,7 @@ def validate_case_id(value: str | None) -> str | None:
 def _describe(case: DisputeCase, turn: Turn) -> str:
     txn = turn.services.store.transactions.get(case.customer_id, case.txn_id)
     merchant = txn.merchant_name if txn else "the merchant"
+    clock = next_customer_deadline(turn.services.store, case, now_of(turn).date())  # the regulatory clock
     return render(
         "status_case",
         case_id=case.case_id,
@@ -56,6 +58,8 @@ def _describe(case: DisputeCase, turn: Turn) -> str:
         next_step=NEXT_STEP[case.state],
         opened=day(case.created_at),
         decide_by=day(case.decision_due) if case.decision_due and case.is_open else "",
+        next_due=day(clock.due) if clock else "",
+        next_what=clock.phrase if clock else "",
     )
 
 

@@ -97,6 +97,40 @@ def schema_module():
     return module
 
 
+# Tables of a service that keeps its own table setting (not a TableNames field): name -> logical id.
+# The tickets table's keys come from chalicelib.tickets.store_dynamodb.table_definition.
+SERVICE_TABLES = {"tickets": "TicketsTable"}
+# `chalice package` runs with this pool ARN (scripts/package.sh) so app.py's agent routes get their
+# Cognito authorizer; the merge points it at the stack's AgentUserPool.
+AGENT_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AgentPoolPlaceholder"
+
+
+def build_service_tables() -> dict[str, dict[str, Any]]:
+    """The ticket table from the store's own table_definition (one definition for code and stack)."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from chalicelib.tickets.store_dynamodb import table_definition
+    finally:
+        sys.path.pop(0)
+    out: dict[str, dict[str, Any]] = {}
+    for name, lid in SERVICE_TABLES.items():
+        props = copy.deepcopy(table_definition(f"__{name}__"))
+        props["TableName"] = sub("${AWS::StackName}-" + name)
+        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("DataKey")}
+        out[name] = {"id": lid, "resource": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
+                                             "UpdateReplacePolicy": "Retain", "Properties": props}}
+    return out
+
+
+def replace_value(node: Any, old: str, new: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: replace_value(v, old, new) for k, v in node.items()}
+    if isinstance(node, list):
+        return [replace_value(v, old, new) for v in node]
+    return new if node == old else node
+
+
 def build_tables(infra_dir: Path) -> dict[str, dict[str, Any]]:
     """aggregate -> (logical id, resource). Schema from the code first, infra/tables.yaml after."""
     aggregates = table_names_fields()
@@ -291,6 +325,13 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
     if profile.get("sms"):
         # SMS to a phone number has no resource ARN: IAM can grant it only on "*".
         statements.append({"Sid": "SendSms", "Effect": "Allow", "Action": "sns:Publish", "Resource": "*"})
+    if profile.get("ses_send"):
+        # Customer email: only as the stack's SES identity, only from its sender address.
+        statements.append({
+            "Sid": "SendCustomerEmail", "Effect": "Allow", "Action": ["ses:SendEmail"],
+            "Resource": sub("arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}"),
+            "Condition": {"StringEquals": {"ses:FromAddress": ref("SesSenderAddress")}},
+        })
     if profile.get("read_buckets"):
         statements.append({
             "Sid": "ReadRawMail", "Effect": "Allow", "Action": "s3:GetObject",
@@ -323,6 +364,14 @@ def environment(tables: dict, profile: dict, config: dict, consumed: list[str]) 
         "DA_RAW_MAIL_BUCKET": ref("RawMailBucket"),
         "DA_EMAIL_QUEUE_URL": ref("EmailQueue"),
         "DA_ESCALATION_TOPIC_ARN": ref("EscalationTopic"),
+        # Tickets (chalicelib/tickets): the table, the per-queue topics, customer email through SES,
+        # SMS through SNS (DA_NOTIFIER=sns: never the local outbox in Lambda), the agents' pool.
+        "DA_TICKETS_TABLE": ref("TicketsTable"),
+        "DA_TICKET_TOPIC_ARN_PREFIX": sub(
+            "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-tickets"),
+        "DA_EMAIL_SENDER": ref("SesSenderAddress"),
+        "DA_NOTIFIER": "sns",
+        "DA_AGENT_USER_POOL_ARN": arn("AgentUserPool"),
         "DA_CONTROLS_SOURCE": "ssm",
         "DA_CONTROLS_SSM_PREFIX": config.get("ssm_controls_prefix", "/dispute-assistant/controls/"),
         "DA_COMPREHEND_ENABLED": "true" if profile.get("comprehend") else "false",
@@ -365,7 +414,8 @@ def iterator_age_alarm(fn_id: str) -> dict:
     return props
 
 
-def wire_functions(template: dict, tables: dict, config: dict, infra_resources: dict) -> list[str]:
+def wire_functions(template: dict, tables: dict, config: dict, infra_resources: dict,
+                   service_tables: dict | None = None) -> list[str]:
     """Give every function its role, log group, environment and alarms; returns unprofiled ids."""
     resources = template["Resources"]
     unprofiled: list[str] = []
@@ -408,7 +458,8 @@ def wire_functions(template: dict, tables: dict, config: dict, infra_resources: 
                     "PolicyName": f"{fn_id}Access",
                     "PolicyDocument": {
                         "Version": "2012-10-17",
-                        "Statement": role_statements(fn_id, log_id, profile, tables, config, consumed, streams),
+                        "Statement": role_statements(fn_id, log_id, profile, {**tables, **(service_tables or {})},
+                                                     config, consumed, streams),
                     },
                 }],
             },
@@ -503,7 +554,12 @@ def merge(chalice_template: dict, infra_dir: Path, bot: dict | None) -> tuple[di
         template["Resources"][entry["id"]] = entry["resource"]
         template["Outputs"][entry["id"] + "Name"] = {"Value": ref(entry["id"])}
 
-    unprofiled = wire_functions(template, tables, config, infra["Resources"])
+    service_tables = build_service_tables()
+    for entry in service_tables.values():
+        template["Resources"][entry["id"]] = entry["resource"]
+        template["Outputs"][entry["id"] + "Name"] = {"Value": ref(entry["id"])}
+    unprofiled = wire_functions(template, tables, config, infra["Resources"], service_tables)
+    template["Resources"] = replace_value(template["Resources"], AGENT_POOL_PLACEHOLDER, arn("AgentUserPool"))
     if bot is not None:
         merge_bot(template, bot)
     # Keep the same top-level order as hand-written templates for readability.
@@ -515,6 +571,7 @@ def merge(chalice_template: dict, infra_dir: Path, bot: dict | None) -> tuple[di
         "UnprofiledFunctions": unprofiled,
         "BotMerged": bot is not None,
         "Tables": {agg: entry["id"] for agg, entry in tables.items()},
+        "ServiceTables": {name: entry["id"] for name, entry in service_tables.items()},
     }
     return ordered, unprofiled
 

@@ -89,6 +89,9 @@ mkdir -p "$BUILD"
 rm -rf "$BUILD/chalice-out" "$BUILD/deployment.zip" "$BUILD/template.json" "$BUILD/package-report.json"
 T0=$(date +%s.%N)
 log "chalice package --stage prod"
+# The agent routes take their Cognito authorizer from this setting at import; merge_template.py
+# replaces the placeholder with the stack's AgentUserPool (AGENT_POOL_PLACEHOLDER there).
+DA_AGENT_USER_POOL_ARN="arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AgentPoolPlaceholder" \
 PIP_NO_INDEX=1 PIP_FIND_LINKS="$WHEELHOUSE" \
     "$VENV/bin/chalice" package --pkg-format cloudformation --stage prod "$BUILD/chalice-out"
 T1=$(date +%s.%N)

@@ -59,6 +59,27 @@ class ErrorLog(logging.Handler):
         self.records.append(f"{record.name}: {text}")
 
 
+PSEUDO = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012", "AWS::StackName": "smoke"}
+
+
+def resolve(value, refs):
+    """A template value as the stack would see it: Ref, Fn::Sub over refs and pseudo parameters,
+    Fn::GetAtt of a resource the smoke run does not create (the agents' pool) as a stand-in ARN."""
+    if not isinstance(value, dict):
+        return str(value)
+    if "Ref" in value:  # a template parameter (no resource here) stands in as its own name
+        return refs.get(value["Ref"], f"smoke-{value['Ref']}")
+    if "Fn::Sub" in value:
+        text = value["Fn::Sub"]
+        for name, got in {**PSEUDO, **refs}.items():
+            text = text.replace("${" + name + "}", str(got))
+        return text
+    if "Fn::GetAtt" in value:
+        lid = value["Fn::GetAtt"][0]
+        return f"arn:aws:smoke:{REGION}:123456789012:{lid}"
+    raise ValueError(f"cannot resolve {value}")
+
+
 def create_resources(boto3, job):
     """Create what the template declares and return {logical id: value of Ref}."""
     refs = {"AWS::Region": REGION}
@@ -72,8 +93,9 @@ def create_resources(boto3, job):
     for lid in job["secrets"]:
         refs[lid] = sm.create_secret(Name=f"smoke-{lid}", SecretString="k" * 64)["ARN"]
     sns = boto3.client("sns", region_name=REGION)
-    for lid in job["topics"]:
-        refs[lid] = sns.create_topic(Name=f"smoke-{lid}")["TopicArn"]
+    for lid, props in job["topics"].items():
+        name = resolve(props["TopicName"], refs) if props.get("TopicName") else f"smoke-{lid}"
+        refs[lid] = sns.create_topic(Name=name)["TopicArn"]
     s3 = boto3.client("s3", region_name=REGION)
     for lid in job["buckets"]:
         s3.create_bucket(Bucket=f"smoke-{lid.lower()}")
@@ -167,7 +189,7 @@ def run(job):
         out["calls"] = calls
         record_calls(calls, phase, job.get("canned_responses", {}))
         for key, value in job["env"].items():
-            os.environ[key] = refs[value["Ref"]] if isinstance(value, dict) else str(value)
+            os.environ[key] = resolve(value, refs)
         errors = ErrorLog()
         logging.getLogger().addHandler(errors)
 

@@ -127,7 +127,7 @@ def _job(resources: dict, functions: dict) -> dict:
     job = {
         "tables": {lid: resources[lid]["Properties"] for lid in by_type.get("AWS::DynamoDB::Table", [])},
         "secrets": by_type.get("AWS::SecretsManager::Secret", []),
-        "topics": by_type.get("AWS::SNS::Topic", []),
+        "topics": {lid: resources[lid]["Properties"] for lid in by_type.get("AWS::SNS::Topic", [])},
         "buckets": by_type.get("AWS::S3::Bucket", []),
         "queues": by_type.get("AWS::SQS::Queue", []),
         "env": lex_hook["Environment"]["Variables"],

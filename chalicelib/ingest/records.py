@@ -37,6 +37,8 @@ class ObjectOutcome(BaseModel):
     queue: str | None = None
     matched_customer_id: str | None = None
     duplicate: bool = False  # the record already existed (same mail, or the same object again)
+    case_id: str | None = None  # the dispute case the mail opened or joined
+    ticket_id: str | None = None  # the ticket a person works, when the mail needs one
 
 
 class IngestOutcome(BaseModel):

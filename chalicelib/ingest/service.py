@@ -92,6 +92,7 @@ class EmailIngestService:
         policy: Any = None,
         payment_search: SearchConfig | None = None,
         policy_store: Any = None,
+        followup: Any = None,
     ):
         self.store = store
         self.s3 = s3_client
@@ -106,6 +107,7 @@ class EmailIngestService:
         self._policy = policy
         self._policy_store = policy_store
         self.payment_search = payment_search or SearchConfig()
+        self.followup = followup  # the case, ticket and acknowledgment (chalicelib/ingest/followup.py)
 
     # ---- SQS ----------------------------------------------------------------------------------
 
@@ -324,8 +326,10 @@ class EmailIngestService:
         # The outcome reported is the one in the log: a redelivery after a policy change, or a
         # duplicate that lost the race to record, follows the decision recorded first.
         outcome = stored.outcome
+        follow = self.followup.run(rec, outcome, list(rec.reasons)) if self.followup is not None else None
         return ObjectOutcome(
             bucket=bucket, key=key, record_id=rec.record_id, status=rec.status, outcome=outcome,
+            case_id=follow.case_id if follow else None, ticket_id=follow.ticket_id if follow else None,
             decision_id=decision_id, queue=rec.queue, matched_customer_id=rec.matched_customer_id,
             duplicate=duplicate or (rec.s3_bucket, rec.s3_key) != (bucket, key),
         )
@@ -344,7 +348,7 @@ def s3_client(settings: Any) -> Any:
 def build_email_ingest_service(settings: Any = None, *, triage_fn: Callable[..., Any],
                                redact_fn: Callable[[str], Any] | None, s3: Any = None, store: Any = None,
                                decision_log: Any = None, idempotency: Any = None, policy_store: Any = None,
-                               clock: Callable[[], datetime] = utcnow) -> EmailIngestService:
+                               clock: Callable[[], datetime] = utcnow, followup: Any = None) -> EmailIngestService:
     """The service for ``settings``; every dependency can be handed in (tests, the local CLI). The
     triage and redaction functions must be: they are nlp's, which chalicelib does not import."""
     if not callable(triage_fn):
@@ -373,4 +377,5 @@ def build_email_ingest_service(settings: Any = None, *, triage_fn: Callable[...,
         allowed_buckets=[settings.raw_mail_bucket],
         payment_search=SearchConfig.from_settings(settings),
         policy_store=policy_store,
+        followup=followup,
     )

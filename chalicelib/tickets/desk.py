@@ -88,7 +88,7 @@ class TicketDesk:
                           has_transaction=bool(parts.get("transactions")))
         case = parts.get("case")
         draft = new_ticket(
-            created_by=source_for(handoff.reason), source_ref=handoff.handoff_id, reason=handoff.reason,
+            created_by=TicketSource.email if handoff.channel == "email" else source_for(handoff.reason), source_ref=handoff.handoff_id, reason=handoff.reason,
             queue=route.queue, priority=route.priority, customer_ref=handoff.customer_id,
             case_id=case.case_id if case else None, summary=handoff.summary[:SUMMARY_LIMIT], now=handoff.created_at,
         )

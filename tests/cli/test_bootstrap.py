@@ -151,3 +151,11 @@ def test_chat_and_email_triage_share_the_containers_comprehend_tier_and_log(sett
         assert tier.decision_log is c.get("decision_log") and tier.controls is c.get("controls")
     finally:
         c.close()
+
+
+def test_the_email_service_escalates_through_the_containers_one_ticket_desk(root):
+    """Given one container, When its email service is built, Then its follow-up opens tickets on the
+    container's ticket desk (the same one chat escalates to) and logs to its one decision log."""
+    followup = root.get("email_ingest").followup
+    assert followup.desk is root.get("tickets") is root.get("chat")[0].tickets
+    assert followup.decision_log is root.get("decision_log") and followup.store is root.get("store")

@@ -1,0 +1,112 @@
+"""The human side in the stack (issue 10): the tickets table, one encrypted SNS topic per ticket
+queue, the agents' Cognito pool behind the agent routes' authorizer, and customer email through
+one SES identity, each reachable only by the functions that use it."""
+from __future__ import annotations
+
+import json
+
+from tests_package.test_merge_rules import INFRA, _chalice, _function, _sqs, merge_template
+
+QUEUE_TOPICS = {"fraud": "TicketsFraudTopic", "disputes": "TicketsDisputesTopic", "complaints": "TicketsComplaintsTopic",
+                "vulnerable_customers": "TicketsVulnerableCustomersTopic", "general": "TicketsGeneralTopic"}
+
+
+def _merged() -> dict:
+    api = {"Type": "AWS::Serverless::Api", "Properties": {"DefinitionBody": {"securityDefinitions": {"agents": {
+        "type": "apiKey", "x-amazon-apigateway-authorizer": {
+            "type": "cognito_user_pools", "providerARNs": [merge_template.AGENT_POOL_PLACEHOLDER]}}}}}}
+    base = _chalice(LexHook=_function("app.lex_hook"), APIHandler=_function("app.app"),
+                    CardEvents=_function("app.card_events"),
+                    EmailIngest=_function("app.email_ingest", _sqs("da-email")))
+    base["Resources"]["RestAPI"] = api
+    template, _ = merge_template.merge(base, INFRA, None)
+    return template
+
+
+def _statements(template: dict, fn_id: str) -> list[dict]:
+    return template["Resources"][f"{fn_id}Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def _table_access(template: dict, fn_id: str) -> set[str]:
+    return {json.dumps(r) for st in _statements(template, fn_id) if st["Sid"].startswith("Tables")
+            for r in st["Resource"]}
+
+
+def test_the_tickets_table_has_the_stores_keys_and_is_encrypted_and_retained():
+    """Given the ticket store's table_definition / When the template is merged
+    Then TicketsTable has the same keys and indexes, KMS encryption, recovery and Retain."""
+    from chalicelib.tickets.store_dynamodb import table_definition
+
+    template = _merged()
+    res = template["Resources"]["TicketsTable"]
+    want = table_definition("x")
+    assert res["Properties"]["KeySchema"] == want["KeySchema"]
+    assert res["Properties"]["GlobalSecondaryIndexes"] == want["GlobalSecondaryIndexes"]
+    assert res["Properties"]["SSESpecification"]["SSEType"] == "KMS"
+    assert res["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert res["DeletionPolicy"] == "Retain"
+    assert template["Metadata"]["DisputeAssistant"]["ServiceTables"] == {"tickets": "TicketsTable"}
+
+
+def test_each_ticket_queue_has_a_kms_topic_named_as_the_publisher_addresses_it():
+    """Given SnsTopicPublisher publishes to "<DA_TICKET_TOPIC_ARN_PREFIX>-<queue>" / When merged
+    Then every queue has a topic of exactly that name, encrypted with the data key."""
+    from chalicelib.tickets.model import Queue
+
+    template = _merged()
+    assert set(QUEUE_TOPICS) == {q.value for q in Queue}
+    env = template["Resources"]["EmailIngest"]["Properties"]["Environment"]["Variables"]
+    prefix = env["DA_TICKET_TOPIC_ARN_PREFIX"]["Fn::Sub"]
+    for queue, lid in QUEUE_TOPICS.items():
+        props = template["Resources"][lid]["Properties"]
+        assert props["KmsMasterKeyId"] == {"Ref": "DataKey"}
+        assert prefix.endswith(":${AWS::StackName}-tickets")
+        assert props["TopicName"] == {"Fn::Sub": "${AWS::StackName}-tickets-" + queue}
+
+
+def test_the_agent_routes_authorizer_is_the_stacks_agent_pool_whose_role_and_queues_agents_cannot_write():
+    """Given the authorizer Chalice packages with the placeholder pool / When merged
+    Then it names AgentUserPool; the pool carries custom:role and custom:queues, which the client
+    may read but not write, and the API function knows the pool."""
+    template = _merged()
+    auth = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]["agents"]
+    assert auth["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["AgentUserPool", "Arn"]}]
+    assert merge_template.AGENT_POOL_PLACEHOLDER not in json.dumps(template)
+    pool = template["Resources"]["AgentUserPool"]["Properties"]
+    assert {a["Name"] for a in pool["Schema"]} == {"role", "queues"}
+    assert pool["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    client = template["Resources"]["AgentUserPoolClient"]["Properties"]
+    assert {"custom:role", "custom:queues"} <= set(client["ReadAttributes"])
+    assert not {"custom:role", "custom:queues"} & set(client["WriteAttributes"])
+    env = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert env["DA_AGENT_USER_POOL_ARN"] == {"Fn::GetAtt": ["AgentUserPool", "Arn"]}
+
+
+def test_customer_email_goes_through_the_ses_identity_parameter_from_its_sender_only():
+    """Given the SES identity and sender parameters / When merged / Then the email consumer and the
+    agent API may send only as that identity and from that address, the chat hook and the card
+    stream may not send email at all, and no function writes to the local outbox in Lambda."""
+    template = _merged()
+    assert {"SesIdentity", "SesSenderAddress"} <= set(template["Parameters"])
+    for fn_id in ("EmailIngest", "APIHandler"):
+        [ses] = [st for st in _statements(template, fn_id) if st["Sid"] == "SendCustomerEmail"]
+        assert ses["Action"] == ["ses:SendEmail"] and "${SesIdentity}" in ses["Resource"]["Fn::Sub"]
+        assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SesSenderAddress"}}}
+    for fn_id in ("LexHook", "CardEvents"):
+        assert not any("ses:" in json.dumps(st["Action"]) for st in _statements(template, fn_id))
+    for fn_id in ("LexHook", "APIHandler", "CardEvents", "EmailIngest"):
+        env = template["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
+        assert env["DA_NOTIFIER"] == "sns" and env["DA_EMAIL_SENDER"] == {"Ref": "SesSenderAddress"}
+
+
+def test_only_the_functions_that_open_or_work_tickets_reach_the_table_and_the_queue_topics():
+    """Given the function profiles / When merged / Then the chat hook, the agent API and the email
+    consumer may write tickets and publish to every queue topic; the card stream may do neither."""
+    template = _merged()
+    ticket_table = json.dumps({"Fn::GetAtt": ["TicketsTable", "Arn"]})
+    for fn_id in ("LexHook", "APIHandler", "EmailIngest"):
+        assert ticket_table in _table_access(template, fn_id), fn_id
+        [publish] = [st for st in _statements(template, fn_id) if st["Sid"] == "PublishTopics"]
+        assert {r["Ref"] for r in publish["Resource"]} >= set(QUEUE_TOPICS.values())
+    assert ticket_table not in _table_access(template, "CardEvents")
+    assert not any(st["Sid"] == "PublishTopics" for st in _statements(template, "CardEvents"))

@@ -20,7 +20,7 @@ from lexv2.events import LexEvent
 from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
-from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
+from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr, json_attr_refusal
 from intents.replies import render
 
 logger = logging.getLogger("dispute_assistant.hook")
@@ -48,6 +48,10 @@ def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
     out = {}
     for k, v in (attrs or {}).items():
         if k in KNOWN_SESSION_KEYS and v is not None:
+            refusal = json_attr_refusal(str(v))  # the guard parses JSON values: too big or deep is dropped first
+            if refusal is not None:
+                logger.warning("session attribute dropped", extra={"error_code": refusal, "attribute": k})
+                continue
             out[k] = guard_attribute(str(v))[:MAX_ATTR_VALUE]
     return out
 

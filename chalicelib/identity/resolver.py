@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from chalicelib.identity.errors import InvalidToken
+from chalicelib.identity.errors import IdentityConfigError, InvalidToken
 from chalicelib.identity.stepup import StepUpService
 from chalicelib.identity.tokens import TokenSigner
 
@@ -41,6 +41,10 @@ class IdentityResolver:
     """
 
     def __init__(self, signer: TokenSigner, step_up: StepUpService | None) -> None:
+        # A signer that accepts any audience would take a token minted for another service
+        # with the same key: refused here, so no wiring can forget the allowlist.
+        if not signer.audiences:
+            raise IdentityConfigError("the identity resolver needs a signer with an audience allowlist")
         self._signer = signer
         self._step_up = step_up
 

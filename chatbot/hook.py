@@ -30,7 +30,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
-    "handoffRef", "identityToken", "asked", "startedAt", "unclearAnswer",
+    "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB

@@ -236,7 +236,9 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
 
         return aws_client("secretsmanager", settings)
 
-    signer = TokenSigner.from_settings(settings, secrets_client_factory=secrets_client)
+    # The local emulator mints "local" tokens; only the SQLite backend accepts them.
+    local = ("local",) if settings.backend == "sqlite" else ()
+    signer = TokenSigner.from_settings(settings, secrets_client_factory=secrets_client, extra_audiences=local)
     services = Services(store=c.get("store"), step_up=step_up, clock=c.clock, governance=c.get("governance"),
                         triage=c.get("chat_triage"))
     services.signer = signer  # type: ignore[attr-defined]

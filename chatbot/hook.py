@@ -21,7 +21,7 @@ from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
 from intents.late_outcome import open_turn, post_when_done, prepend_note
-from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr
+from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr, json_attr_refusal
 from intents.replies import render
 
 logger = logging.getLogger("dispute_assistant.hook")
@@ -31,7 +31,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
-    "handoffRef", "identityToken", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
+    "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
@@ -49,6 +49,10 @@ def _clean_session(attrs: dict[str, Any]) -> dict[str, str]:
     out = {}
     for k, v in (attrs or {}).items():
         if k in KNOWN_SESSION_KEYS and v is not None:
+            refusal = json_attr_refusal(str(v))  # the guard parses JSON values: too big or deep is dropped first
+            if refusal is not None:
+                logger.warning("session attribute dropped", extra={"error_code": refusal, "attribute": k})
+                continue
             out[k] = guard_attribute(str(v))[:MAX_ATTR_VALUE]
     return out
 

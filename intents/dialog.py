@@ -124,14 +124,61 @@ def now_of(turn: Turn) -> datetime:
     return turn.now or turn.services.clock()
 
 
+# Session attributes are client-controlled: a value is parsed only if it is small and shallow.
+# Ours are flat lists and one-level objects under 1.4 KB; json.loads recurses once per level, so
+# a 10,000-deep array raised RecursionError (not ValueError) on every turn of that session.
+MAX_JSON_ATTR_CHARS = 16_384
+MAX_JSON_ATTR_DEPTH = 16
+
+
+def json_depth(raw: str, limit: int) -> int:
+    """Nesting depth of a JSON text, counted without recursion and stopping once past ``limit``
+    (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def json_attr_refusal(raw: Any) -> str | None:
+    """The stable code for a session attribute value too big or too deep to parse, or None."""
+    if not isinstance(raw, str):
+        return None
+    if len(raw) > MAX_JSON_ATTR_CHARS:
+        return "session_attr_too_large"
+    if json_depth(raw, MAX_JSON_ATTR_DEPTH) > MAX_JSON_ATTR_DEPTH:
+        return "session_attr_too_deep"
+    return None
+
+
 def json_attr(session: dict[str, str], key: str, default: Any = None) -> Any:
-    """Read a JSON session attribute defensively: the client can send anything."""
+    """Read a JSON session attribute defensively: the client can send anything, so a value that
+    is not JSON, too large or too deep reads as ``default``."""
     raw = session.get(key)
     if not raw:
         return default
+    if json_attr_refusal(raw) is not None:
+        return default
     try:
         return json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return default
 
 

@@ -32,31 +32,11 @@ def short_ref(prefix: str, *parts: str, length: int = 6) -> str:
 def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, state: str = "Fulfilled") -> Decision:
     """Record a handoff with the full context and tell the customer their reference.
 
-    Idempotent per session and reason: a retried turn returns the reference already given.
+    Idempotent per session, reason *and customer*: a retried turn returns the reference already
+    given, while a second customer in the same session (another token, or anonymous after a
+    verified one) gets a handoff of their own instead of the first customer's reference.
     """
-    store = turn.services.store
-    existing = [h for h in store.handoffs.list_for_session(turn.session_id) if h.reason == reason]
-    if existing:
-        handoff = existing[0]
-    else:
-        handoff = Handoff(
-            handoff_id=short_ref("HND", turn.session_id, reason),
-            customer_id=turn.identity.customer_id if turn.identity.verified else None,
-            session_id=turn.session_id,
-            reason=reason,
-            summary=redacted(turn.transcript)[:500],  # redact() ends with the one outbound guard
-            context=context_bundle(turn, extra or {}),
-            channel="chat",
-            created_at=now_of(turn),
-        )
-        try:
-            store.handoffs.create(handoff)
-        except Exception as exc:  # AlreadyExists from a concurrent duplicate: reuse it
-            from chalicelib.storage.base import AlreadyExists
-
-            if not isinstance(exc, AlreadyExists):
-                raise
-            handoff = store.handoffs.get(handoff.handoff_id) or handoff
+    handoff = _find_or_create(turn, reason, extra)
     gov = turn.services.governance
     decision_id = gov.record_handoff(turn, handoff) if gov is not None else None
     session = dict(turn.session)
@@ -79,6 +59,36 @@ def escalate(turn: Turn, reason: str, message: str, extra: dict | None = None, s
         session=session,
         facts=facts,
     )
+
+
+def _find_or_create(turn: Turn, reason: str, extra: dict | None) -> Handoff:
+    from chalicelib.storage.base import AlreadyExists
+
+    store = turn.services.store
+    cid = turn.identity.customer_id if turn.identity.verified else None
+    for h in store.handoffs.list_for_session(turn.session_id):
+        if h.reason == reason and h.customer_id == cid:
+            return h
+    # The first customer keeps the reference format of before (stable across deploys); a later,
+    # different customer gets one derived from their id too.
+    for parts in ((turn.session_id, reason), (turn.session_id, reason, cid or "anonymous")):
+        handoff = Handoff(
+            handoff_id=short_ref("HND", *parts),
+            customer_id=cid,
+            session_id=turn.session_id,
+            reason=reason,
+            summary=redacted(turn.transcript)[:500],  # redact() ends with the one outbound guard
+            context=context_bundle(turn, extra or {}),
+            channel="chat",
+            created_at=now_of(turn),
+        )
+        try:
+            return store.handoffs.create(handoff) or handoff
+        except AlreadyExists:  # a retry or a concurrent duplicate: reuse it if it is this customer's
+            found = store.handoffs.get(handoff.handoff_id)
+            if found is not None and found.customer_id == cid:
+                return found
+    raise RuntimeError("handoff reference taken by another customer twice")  # sha256 collision
 
 
 def redacted(text: str) -> str:

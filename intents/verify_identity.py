@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from chalicelib.identity import PROOF_ATTRIBUTE
 from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Redirect, Turn, json_attr
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec
@@ -100,6 +101,8 @@ def handle(turn: Turn) -> Decision:
                             slots={**turn.slots, "CardLast4": last4, "DateOfBirth": dob.isoformat()})
             if result.status == "locked":
                 return escalate(turn.with_(identity=Identity(customer_id=None, method=None, locked=True)), "lockout", render("verify_locked"))
+            if result.status == "send_limited":
+                return escalate(turn, "otp_send_limit", render("verify_code_limit"))
             if result.status == "delivery_failed":
                 return escalate(turn, "otp_undeliverable", render("verify_code_undeliverable"))
             # mismatch: never say which part was wrong, or whether the card exists
@@ -110,9 +113,11 @@ def handle(turn: Turn) -> Decision:
     code = validate_one_time_code(code_raw)
     if code is None:
         return _ask(turn, "OneTimeCode", render("verify_bad_code_format"))
-    result = step_up.confirm(turn.session_id, code)
+    # Bound to the customer the channel identifies (a token), or else to this anonymous session.
+    subject = turn.identity.customer_id if turn.identity.method == "token" else None
+    result = step_up.confirm(turn.session_id, code, subject=subject)
     if result.status == "verified":
-        return _resume(turn, result.customer_id)
+        return _resume(turn, result.customer_id, result.proof)
     if result.status == "locked":
         return escalate(turn.with_(identity=Identity(customer_id=None, method=None, locked=True)), "lockout", render("verify_locked"))
     if result.status == "expired":
@@ -123,12 +128,14 @@ def handle(turn: Turn) -> Decision:
     return _ask(turn, "OneTimeCode", render("verify_wrong_code"))
 
 
-def _resume(turn: Turn, customer_id: str) -> Decision:
+def _resume(turn: Turn, customer_id: str, proof: str | None) -> Decision:
     """Hand the verified customer straight back to what they asked for: the hook runs the parked
     intent in this same turn, with the slots the customer had already given."""
     pending = json_attr(turn.session, ATTR_PENDING_INTENT, None)
     session = dict(turn.session)
     session.pop(ATTR_PENDING_INTENT, None)
+    if proof:
+        session[PROOF_ATTRIBUTE] = proof
     thanks = render("verify_success")
     if not isinstance(pending, dict) or pending.get("name") not in _resumable():
         return Decision(action="ElicitIntent", messages=[thanks, render("verify_what_next")], session=session,

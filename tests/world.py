@@ -31,7 +31,7 @@ class World:
         self._latest = latest_local_code
 
     def token(self, customer: str) -> dict[str, str]:
-        return {self.token_attr: self.signer.mint(customer, channel="test")}
+        return {self.token_attr: self.signer.mint(customer, channel="web")}
 
     def hook(self, event, budget_s: float = 20) -> dict:
         from chatbot.hook import handle_lex_event

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
     identity_key: SecretStr | None = None
     identity_key_secret_id: str | None = None
     identity_token_ttl_s: int = 900
+    # The channels whose tokens this bot accepts (``aud``, comma-separated): a token minted for
+    # another service with the same key is refused. The local emulator's "local" is added only
+    # on the SQLite backend (chatbot/bootstrap.py).
+    identity_token_audiences: str = "web,mobile,connect"
+    # No token lives longer than this (exp - iat), whatever its issuer wrote: an exp in the year
+    # 33658 is refused, not honoured.
+    identity_token_max_lifetime_s: int = Field(default=3600, ge=60)
+
+    # One-time code sends (SMS cost, harassment): per chat session over its life, and per customer
+    # over a rolling hour across all sessions.
+    otp_max_sends_per_session: int = Field(default=3, ge=1)
+    otp_max_sends_per_customer_per_hour: int = Field(default=5, ge=1)
 
     # Step-up verification in chat.
     otp_ttl_s: int = 300

@@ -42,6 +42,7 @@ from chalicelib.identity.resolver import (
     resolve_identity,
 )
 from chalicelib.identity.stepup import StepUpResult, StepUpService, StepUpStatus
+from chalicelib.identity.stepup_binding import PROOF_ATTRIBUTE
 from chalicelib.identity.tokens import (
     ALGORITHM,
     DEFAULT_LEEWAY_S,
@@ -57,6 +58,7 @@ __all__ = [
     "ISSUER",
     "MAX_TOKEN_CHARS",
     "MIN_KEY_BYTES",
+    "PROOF_ATTRIBUTE",
     "REQUEST_ATTRIBUTE",
     "SESSION_ATTRIBUTE",
     "Claims",

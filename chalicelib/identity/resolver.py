@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from chalicelib.identity.errors import InvalidToken
+from chalicelib.identity.errors import IdentityConfigError, InvalidToken
 from chalicelib.identity.stepup import StepUpService
+from chalicelib.identity.stepup_binding import PROOF_ATTRIBUTE
 from chalicelib.identity.tokens import TokenSigner
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ class IdentityResolver:
     """
 
     def __init__(self, signer: TokenSigner, step_up: StepUpService | None) -> None:
+        # A signer that accepts any audience would take a token minted for another service
+        # with the same key: refused here, so no wiring can forget the allowlist.
+        if not signer.audiences:
+            raise IdentityConfigError("the identity resolver needs a signer with an audience allowlist")
         self._signer = signer
         self._step_up = step_up
 
@@ -67,7 +72,10 @@ class IdentityResolver:
         if self._step_up is None or not session_id:
             return Identity(None, None, False, token_error)
         try:
-            cid = self._step_up.verified_customer(session_id)
+            # No channel identity got this far: only the anonymous session that did the step-up,
+            # holding its proof, may use it (not whoever knows the session id).
+            proof = (session_attributes or {}).get(PROOF_ATTRIBUTE)
+            cid = self._step_up.verified_for(session_id, None, proof)
             locked = False if cid else self._step_up.is_locked(session_id)
         except ValueError:
             return Identity(None, None, False, token_error)

@@ -16,8 +16,9 @@ from enum import Enum
 from typing import Any, Callable
 
 from chalicelib.core.models import Customer, VerificationState, utcnow
-from chalicelib.identity import stepup_store
+from chalicelib.identity import stepup_binding, stepup_store
 from chalicelib.identity.errors import OtpDeliveryError
+from chalicelib.identity.otp_limits import OtpSendLimits
 from chalicelib.identity.otp_senders import OtpSender, mask_phone
 from chalicelib.identity.stepup_store import aware
 
@@ -33,6 +34,7 @@ class StepUpStatus(str, Enum):
     no_challenge = "no_challenge"
     locked = "locked"
     delivery_failed = "delivery_failed"
+    send_limited = "send_limited"  # too many codes sent to this session or customer: a person takes over
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class StepUpResult:
     locked_until: datetime | None = None
     # True when the dialog layer must hand over to a human (lockout, undeliverable code).
     escalate: bool = False
+    # On ``verified``: the secret the session must carry (stepup_binding.PROOF_ATTRIBUTE) for an
+    # anonymous caller's later turns to count as this step-up.
+    proof: str | None = None
 
     @property
     def destination(self) -> str | None:
@@ -95,6 +100,8 @@ class StepUpService:
         self._max_failures = int(settings.max_verification_failures)
         self._lockout = timedelta(seconds=int(settings.lockout_s))
         self._otp_ttl = timedelta(seconds=int(settings.otp_ttl_s))
+        self._send_limits = OtpSendLimits(store.verifications, settings.otp_max_sends_per_session,
+                                          settings.otp_max_sends_per_customer_per_hour)
         # A chat step-up counts for as long as a channel's identity token would.
         self._verified_ttl = timedelta(
             seconds=int(verified_ttl_s if verified_ttl_s is not None else settings.identity_token_ttl_s)
@@ -119,6 +126,20 @@ class StepUpService:
         if verified_at is None or now - verified_at > self._verified_ttl:
             return None
         return state.verified_customer_id
+
+    def verified_for(self, session_id: str, subject: str | None, proof: str | None,
+                     now: datetime | None = None) -> str | None:
+        """The session's fresh step-up, if it belongs to this caller: the customer the channel
+        identifies (``subject``) or, anonymously, the session holding its ``proof``
+        (:mod:`chalicelib.identity.stepup_binding`). Knowing the session id is not enough."""
+        now = now or self._clock()
+        cid = self.verified_customer(session_id, now)
+        if cid is None:
+            return None
+        state = self._store.verifications.get(session_id)
+        verified_at = state.verified_at if state is not None else None
+        ok = stepup_binding.holds(self._store.verifications, self._pepper, session_id, cid, subject, proof, verified_at)
+        return cid if ok else None
 
     def fresh_verification(self, session_id: str, customer_id: str | None, now: datetime | None = None) -> bool:
         """The one check for every capability that needs the *person* proven recently (releasing a
@@ -151,6 +172,10 @@ class StepUpService:
             if until:
                 return self._locked_result(until)
 
+        refused = self._send_limits.refusal(session_id, holder_ids, now)
+        if refused:
+            return self._send_refused(session_id, refused)
+
         match: Customer | None = None
         for cid in holder_ids:
             customer = self._store.customers.get(cid)
@@ -171,6 +196,9 @@ class StepUpService:
                 return self._locked_result(written.locked_until if written else None)
             return StepUpResult(StepUpStatus.mismatch, attempts_left=self._max_failures - written.failures)
 
+        refused = self._send_limits.take(session_id, match.customer_id, now)
+        if refused:  # lost a race to the last send of a window
+            return self._send_refused(session_id, refused, match.customer_id)
         code = f"{self._rng(10**6):06d}"
         otp_hash = self._hash_code(secrets.token_hex(16), session_id, match.customer_id, code)
         # Stored before it is sent: a code on the customer's phone is always one we can check.
@@ -191,9 +219,11 @@ class StepUpService:
             attempts_left=self._max_failures - written.failures,
         )
 
-    def confirm(self, session_id: str, code: str) -> StepUpResult:
+    def confirm(self, session_id: str, code: str, subject: str | None = None) -> StepUpResult:
         """Check a one-time code; see :mod:`chalicelib.identity.stepup_store` for why each step is a
-        separate atomic change and why the attempt is claimed before the code is compared."""
+        separate atomic change and why the attempt is claimed before the code is compared.
+        ``subject`` is the customer the channel identified while this was done (None: anonymous);
+        the step-up is bound to it and to the proof returned (:meth:`verified_for`)."""
         self._check_session_id(session_id)
         now = self._clock()
         verifications = self._store.verifications
@@ -219,8 +249,10 @@ class StepUpService:
             written, ok = verifications.update(session_id, stepup_store.verify(otp_hash, cid, now))
             if not ok:
                 return self._refused(written, now)
+            proof = stepup_binding.new_proof()
+            stepup_binding.record(verifications, self._pepper, session_id, subject, proof, aware(written.verified_at))
             logger.info("step-up verification succeeded", extra={"session_id": session_id, "customer_id": cid})
-            return StepUpResult(StepUpStatus.verified, verified_customer_id=cid)
+            return StepUpResult(StepUpStatus.verified, verified_customer_id=cid, proof=proof)
 
         verifications.record_customer_failure(cid, now)
         customer_locked_until = self._lock_customers_over_limit([cid], now)
@@ -237,7 +269,7 @@ class StepUpService:
     # -- internals -------------------------------------------------------------------------
     @staticmethod
     def _check_session_id(session_id: str) -> None:
-        if not session_id or not isinstance(session_id, str) or session_id.startswith(_CUSTOMER_LOCK_PREFIX):
+        if not session_id or not isinstance(session_id, str) or "#" in session_id:  # '#': our record namespaces
             raise ValueError("invalid session id")
 
     def _refused(self, state: VerificationState | None, now: datetime) -> StepUpResult:
@@ -271,6 +303,12 @@ class StepUpService:
                 logger.warning("customer step-up locked", extra={"customer_id": cid, "locked_until": until.isoformat()})
                 locked_until = until
         return locked_until
+
+    @staticmethod
+    def _send_refused(session_id: str, code: str, customer_id: str | None = None) -> StepUpResult:
+        logger.warning("one-time code send refused",
+                       extra={"error_code": code, "session_id": session_id, "customer_id": customer_id})
+        return StepUpResult(StepUpStatus.send_limited, escalate=True)
 
     @staticmethod
     def _locked_result(until: datetime | None) -> StepUpResult:

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Collection
 
-from chalicelib.identity.errors import InvalidToken, KeyUnavailable
+from chalicelib.identity.errors import IdentityConfigError, InvalidToken, KeyUnavailable
 from chalicelib.identity.keys import KeyProvider, key_provider_from_settings
 
 ISSUER = "dispute-assistant"
@@ -24,6 +24,8 @@ ALGORITHM = "HS256"
 # Tokens arrive inside client-controlled attributes: refuse to parse anything absurdly large.
 MAX_TOKEN_CHARS = 4096
 DEFAULT_LEEWAY_S = 30
+# The longest a token may live (exp - iat) unless the wiring says otherwise.
+DEFAULT_MAX_LIFETIME_S = 3600
 
 _B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
@@ -71,11 +73,23 @@ class Claims:
         return self.sub
 
 
+def audiences_from_settings(settings: Any) -> frozenset[str]:
+    """The configured ``aud`` allowlist; an empty list is a configuration error, not "any"."""
+    raw = getattr(settings, "identity_token_audiences", "")
+    auds = frozenset(a.strip() for a in str(raw).split(",") if a.strip())
+    if not auds:
+        raise IdentityConfigError("identity_token_audiences is empty: no channel could sign in")
+    return auds
+
+
 class TokenSigner:
     """Mints and verifies HS256 identity tokens.
 
-    ``audiences`` optionally restricts which channels are accepted (``aud``); ``leeway_s``
-    tolerates small clock differences between the minting channel and this Lambda.
+    ``audiences`` restricts which channels are accepted (``aud``; None accepts any and is for
+    tests of the signature alone: every production wiring goes through :meth:`from_settings`,
+    which always passes the configured list); ``max_lifetime_s`` caps exp - iat, so a token
+    signed with a far-future exp is refused; ``leeway_s`` tolerates small clock differences
+    between the minting channel and this Lambda.
     """
 
     def __init__(
@@ -85,25 +99,39 @@ class TokenSigner:
         default_ttl_s: int = 900,
         audiences: Collection[str] | None = None,
         leeway_s: int = DEFAULT_LEEWAY_S,
+        max_lifetime_s: int = DEFAULT_MAX_LIFETIME_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = key_provider
         self._default_ttl_s = default_ttl_s
         self._audiences = frozenset(audiences) if audiences is not None else None
         self._leeway_s = leeway_s
+        self._max_lifetime_s = int(max_lifetime_s)
+        if self._max_lifetime_s <= 0:
+            raise ValueError("max_lifetime_s must be positive")
         self._clock = clock
+
+    @property
+    def audiences(self) -> frozenset[str] | None:
+        """The accepted ``aud`` values (None: any, which no chat wiring accepts)."""
+        return self._audiences
 
     @classmethod
     def from_settings(cls, settings: Any, secrets_client_factory: Callable[[], Any] | None = None, **kw: Any) -> "TokenSigner":
+        """The production wiring: audiences and maximum lifetime always come from settings
+        (``extra_audiences`` adds channels such as the local emulator's)."""
         provider = key_provider_from_settings(settings, secrets_client_factory)
+        extra = kw.pop("extra_audiences", ())
+        kw.setdefault("audiences", audiences_from_settings(settings) | frozenset(extra))
+        kw.setdefault("max_lifetime_s", settings.identity_token_max_lifetime_s)
         return cls(provider, default_ttl_s=settings.identity_token_ttl_s, **kw)
 
     def mint(self, customer_id: str, ttl_s: int | None = None, channel: str = "web") -> str:
         if not customer_id or not isinstance(customer_id, str):
             raise ValueError("customer_id is required")
         ttl = self._default_ttl_s if ttl_s is None else int(ttl_s)
-        if ttl <= 0:
-            raise ValueError("ttl_s must be positive")
+        if ttl <= 0 or ttl > self._max_lifetime_s:
+            raise ValueError(f"ttl_s must be between 1 and {self._max_lifetime_s}")
         now = int(self._clock())
         header = {"alg": ALGORITHM, "typ": "JWT"}
         payload = {
@@ -193,4 +221,6 @@ class TokenSigner:
             raise InvalidToken("not_yet_valid")
         if exp <= iat:
             raise InvalidToken("malformed", "exp before iat")
+        if exp - iat > self._max_lifetime_s:
+            raise InvalidToken("lifetime_too_long")
         return Claims(sub=sub, iat=iat, exp=exp, iss=iss, aud=aud, jti=jti)

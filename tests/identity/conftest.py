@@ -105,4 +105,4 @@ def step_up(store, settings, sender, clock) -> StepUpService:
 
 @pytest.fixture
 def signer(clock) -> TokenSigner:
-    return TokenSigner(StaticKeyProvider(KEY), clock=clock.epoch)
+    return TokenSigner(StaticKeyProvider(KEY), clock=clock.epoch, audiences=("web", "mobile"))

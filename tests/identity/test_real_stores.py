@@ -36,14 +36,17 @@ def test_step_up_and_cross_session_lock_on_a_real_store(real_store, settings, se
     resolver = IdentityResolver(signer, svc)
 
     assert svc.begin("alice-chat", "4242", ALICE_DOB).status == StepUpStatus.code_sent
-    assert svc.confirm("alice-chat", sender.last_code).status == StepUpStatus.verified
-    assert resolver.resolve({}, {"customerId": "demo-bob"}, "alice-chat").customer_id == "demo-alice"
+    done = svc.confirm("alice-chat", sender.last_code)
+    assert done.status == StepUpStatus.verified
+    alice_session = {"customerId": "demo-bob", "stepUpProof": done.proof}
+    assert resolver.resolve({}, alice_session, "alice-chat").customer_id == "demo-alice"
+    assert resolver.resolve({}, {}, "alice-chat").customer_id is None  # the session id alone is not enough
 
     results = [svc.begin(f"attacker-{i}", "4242", date(1999, 1, i + 1)) for i in range(3)]
     assert [r.status for r in results] == ["mismatch", "mismatch", "locked"]
     assert svc.begin("attacker-9", "4242", ALICE_DOB).status == StepUpStatus.locked
     assert resolver.resolve({}, {}, "attacker-9").customer_id is None
-    assert resolver.resolve({}, {}, "alice-chat").customer_id == "demo-alice"
+    assert resolver.resolve({}, alice_session, "alice-chat").customer_id == "demo-alice"
 
     clock.advance(settings.lockout_s)
     assert svc.begin("alice-again", "4242", ALICE_DOB).status == StepUpStatus.code_sent

@@ -78,9 +78,9 @@ def test_bad_request_token_then_good_session_token(resolver, signer):
 def test_completed_step_up_for_this_session(resolver, step_up, sender):
     """Given Alice completed step-up in session s1, Then s1 is Alice and other sessions are not."""
     step_up.begin("s1", "4242", ALICE_DOB)
-    step_up.confirm("s1", sender.last_code)
-    assert resolver.resolve({}, {}, "s1") == Identity("demo-alice", "step_up", False)
-    assert resolver.resolve({}, {}, "s2").customer_id is None
+    proof = step_up.confirm("s1", sender.last_code).proof
+    assert resolver.resolve({}, {"stepUpProof": proof}, "s1") == Identity("demo-alice", "step_up", False)
+    assert resolver.resolve({}, {"stepUpProof": proof}, "s2").customer_id is None
 
 
 def test_pending_step_up_is_not_verified(resolver, step_up):

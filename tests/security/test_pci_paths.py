@@ -188,4 +188,9 @@ def test_metric_dimensions_never_carry_a_card_number():
 
     lines: list = []
     GovernanceMetrics(sink=lines.append, enabled=True).put("Turns", 1, Intent="4111\u00a01111\u00a01111\u00a01111")
-    assert lines and not _leaks([str(x) for x in lines]) and "[CARD ****1111]" in str(lines)
+    # EMF's own epoch-millisecond timestamp is 13 digits and passes Luhn about 1 time in 10: scan what
+    # a customer could have put there (dimensions and values), not the clock.
+    docs = [json.loads(x) if isinstance(x, str) else x for x in lines]
+    for d in docs:
+        d.get("_aws", {}).pop("Timestamp", None)
+    assert lines and not _leaks([json.dumps(d) for d in docs]) and "[CARD ****1111]" in str(docs)

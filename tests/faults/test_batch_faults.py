@@ -137,3 +137,30 @@ def test_storage_failures_under_the_card_stream_end_with_each_event_applied_once
     assert len(risky) == 2
     assert len(list(w.outbox.glob("*.sms.json"))) == 2
     assert sum(1 for d in w.log.iter_decisions() if d.action == "fraud_action" and d.acted) == 2
+
+
+def test_sns_failing_keeps_each_fraud_notice_pending_until_sent_once(fraud_world):  # noqa: F811
+    """Given SNS (the notifier) failing every send / When a day of card events is processed / Then
+    the batch still succeeds (a notice is an effect, not the event), the notices wait in the
+    pending-effects table, and once SNS recovers the next drain sends each exactly once."""
+    from chalicelib.outbox import LocalOutbox
+
+    w = fraud_world
+    outbox, down = LocalOutbox(w.outbox), {"on": True}
+
+    class FlakySns:
+        def send(self, notice):
+            if down["on"]:
+                raise ClientError({"Error": {"Code": "InternalErrorException"}}, "Publish")
+            return outbox.send(notice)
+
+    from chalicelib.fraud.service import build_processor
+
+    proc = build_processor(w.settings, store=w.store, decision_log=w.log, notifier=FlakySns())
+    events = [e for c in ("demo-alice", "demo-bob") for e in generate_day(c, DAY, anchor=DAY.replace(day=2))]
+    assert proc.handle_records(kinesis_records(events)).response() == {"batchItemFailures": []}
+    assert list(w.outbox.glob("*.sms.json")) == []
+    down["on"] = False
+    proc.drain()
+    proc.drain()  # a second drain finds nothing left: no notice twice
+    assert len(list(w.outbox.glob("*.sms.json"))) == 2

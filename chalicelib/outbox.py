@@ -7,6 +7,7 @@ and the recipient is stored masked (last 4 characters of a phone number only).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
@@ -38,6 +39,13 @@ def mask_recipient(to: str) -> str:
     return "*" * max(0, len(to) - 4) + to[-4:]
 
 
+def mime_boundary(message_id: str) -> str:
+    """A boundary without digits, the same for the same message: the library's default is 19 random
+    digits, Luhn-valid one time in ten, which every card-number scanner (ours included) then flags."""
+    digest = hashlib.sha256(message_id.encode()).hexdigest()[:32]
+    return "da-" + digest.translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
 def check_notice(notice: Notice) -> None:
     """The last guard before anything leaves for a person: a card number refuses the notice."""
     if find_pans(notice.text) or find_pans(notice.subject) or find_pans(notice.html):
@@ -66,6 +74,7 @@ class LocalOutbox:
             msg.set_content(notice.text)
             if notice.html:
                 msg.add_alternative(notice.html, subtype="html")
+                msg.set_boundary(mime_boundary(notice.message_id))
             path = self.directory / f"{notice.message_id}.eml"
             path.write_bytes(bytes(msg))
         else:

@@ -97,10 +97,11 @@ def parse_event(raw: Any) -> LexEvent:
     _check_depth(raw)
     try:
         size = len(
-            json.dumps(raw, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode(
-                "utf-8", "surrogatepass"
-            )
+            json.dumps(raw, allow_nan=False, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         )
+    except UnicodeEncodeError:
+        # A lone surrogate (a "\udcff" escape in the JSON) is no text: NLP and storage fail on it.
+        raise _reject("invalid_field", "payload contains a lone surrogate, not valid Unicode text") from None
     except (TypeError, ValueError) as exc:
         kind = "NaN or Infinity" if "JSON compliant" in str(exc) else "a non-JSON value"
         raise _reject("invalid_field", f"payload contains {kind}") from None

@@ -134,10 +134,13 @@ def parse_event(body: bytes | str | dict[str, Any]) -> CardEvent:
             body = json.loads(body)
         except ValueError:
             raise PoisonRecord("E_JSON") from None
+        except RecursionError:  # nested deeper than the decoder goes: poison, never a retry
+            raise PoisonRecord("E_JSON", "nested too deeply") from None
     if not isinstance(body, dict):
         raise PoisonRecord("E_JSON", "top level is not an object")
-    if body.get("schema_version") not in SUPPORTED_VERSIONS:
-        raise PoisonRecord("E_SCHEMA_VERSION", f"got {body.get('schema_version')!r}")
+    version = body.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
+        raise PoisonRecord("E_SCHEMA_VERSION", f"got {version!r}"[:60])
     try:
         return CardEvent.model_validate(body)
     except ValidationError as exc:

@@ -5,6 +5,8 @@ build the same processor with the same wiring (a store, a decision log, a notifi
 """
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,6 +25,8 @@ from chalicelib.fraud.scoring import HISTORY_DAYS, RulesEngine, ScoringContext, 
 from chalicelib.fraud.stream import APPLIED_TTL_S, CardEventProcessor
 from chalicelib.storage.idempotency import IdempotencyGuard, build_idempotency_store
 from chalicelib.core.models import Transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -130,5 +134,11 @@ def build_processor(settings=None, *, store=None, decision_log=None, notifier=No
 
 def handle_kinesis_event(event: dict, processor: CardEventProcessor) -> dict:
     """The Lambda Kinesis event (``{"Records": [...]}``) → partial-batch response, on the
-    container's processor (chatbot/bootstrap.py builds it)."""
-    return processor.handle_records(event.get("Records", [])).response()
+    container's processor (chatbot/bootstrap.py builds it). An event that is not that shape has
+    no record to retry or quarantine: it is logged with a stable code and answered empty."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        log.error(json.dumps({"event": "card_event_batch_rejected", "code": "E_NOT_KINESIS_EVENT",
+                              "type": type(records if isinstance(event, dict) else event).__name__}))
+        records = []
+    return processor.handle_records(records).response()

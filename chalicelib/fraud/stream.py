@@ -215,7 +215,9 @@ class CardEventProcessor:
     def _handle(self, records: Iterable[dict[str, Any]], report: BatchReport,
                 process: Callable[[CardEvent], Applied]) -> None:
         for record in records:
-            kinesis = record.get("kinesis", {})
+            # A record of the wrong shape decodes as empty data: quarantined (E_JSON), not a crash.
+            record = record if isinstance(record, dict) else {}
+            kinesis = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
             seq = str(kinesis.get("sequenceNumber", ""))
             raw: bytes | str = kinesis.get("data", "")
             try:

@@ -52,7 +52,8 @@ class _Seeded:
         settings = Settings(sqlite_path=db, identity_key=KEY, otp_outbox_path=outbox)
         services, resolver = build_services(settings, store=SqliteStore(db), clock=lambda: NOW,
                                             otp_sender=LocalOutboxSender(outbox))
-        attrs = {REQUEST_ATTRIBUTE: TokenSigner.from_settings(settings).mint(customer, channel="bench")} if customer else {}
+        # The bench plays the signed-in web app: "web" is one of the audiences every wiring accepts.
+        attrs = {REQUEST_ATTRIBUTE: TokenSigner.from_settings(settings).mint(customer, channel="web")} if customer else {}
         hook = lambda ev: handle_lex_event(ev, services, resolver, budget_s=20)  # noqa: E731
         return LexEmulator(hook, all_specs(), request_attributes=attrs, today=lambda: NOW, use_classifier=False), outbox
 

@@ -2,7 +2,7 @@
 
 Why: a capability switched on for everyone at once (a new policy, a model, the Comprehend tier)
 fails for everyone at once. Instead each capability has a stage (0 / 5 / 25 / 100 % of customers,
-data in ``policies/rollout-*.yaml``); a customer is in or out by a stable hash of their id and the
+data in ``policies/rollout/rollout-*.yaml``); a customer is in or out by a stable hash of their id and the
 capability, so one customer always gets one behaviour while the rest run in shadow (decided and
 logged, never acted on). Guards are measured over a window from the capability's own decisions
 (escalation rate, agent overturn rate, disagreement with the rules engine, cost per decision, and
@@ -38,7 +38,7 @@ from chalicelib.governance.drift import DriftReference
 from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore
 
 log = logging.getLogger(__name__)
-POLICY_DIR = Path(__file__).resolve().parent / "policies"
+POLICY_DIR = Path(__file__).resolve().parent / "policies" / "rollout"  # apart from the decision policies
 GuardName = Literal["escalation_rate", "agent_overturn_rate", "rules_disagreement", "cost_per_decision_usd",
                     "psi_confidence", "psi_labels"]
 

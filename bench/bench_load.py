@@ -216,7 +216,10 @@ def run() -> dict:
         "load_emails_processed": done,
         "load_emails_stored": stored,
         "load_emails_rejected": rejected,
-        "load_emails_lost": EMAILS - stored - rejected,
+        # Lost = pushed through the consumer but neither stored nor rejected with a code. Mails the time
+        # bound left unsent are reported apart (load_emails_not_sent), never counted as handled.
+        "load_emails_lost": done - stored - rejected,
+        "load_emails_not_sent": EMAILS - done,
         "load_emails_per_s": round(done / mail_s, 1) if mail_s else 0.0,
         "load_email_p99_ms": _pct(mlat, 99),
         "load_email_worker_rss_mb": round(max(r["rss_mb"] for r in mail), 1),

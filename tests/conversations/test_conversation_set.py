@@ -5,15 +5,29 @@ raise it when the assistant gets better, never lower it to make a change pass.
 """
 from __future__ import annotations
 
-from bench.bench_conversations import SET, check, evaluate
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-FLOOR_PCT = 92.5  # measured 93.8 % alone and 92.8 % inside the full suite (issue 13); the goal is 95 %
+from bench.bench_conversations import check
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOOR_PCT = 92.8  # measured in a fresh process after this session's merges (issue 13); the goal is 95 %
 
 
 def test_the_conversation_set_is_handled_at_least_as_well_as_measured():
     """Given the conversation set of real-sounding messages, When every one is played through the
-    emulator and the hook, Then the share handled as expected is not below the measured floor."""
-    result = evaluate(SET)
+    emulator and the hook in a fresh process (as `make bench` does: settings cached by other tests in
+    this worker once moved the score between 92.3 % and 93.8 %), Then the share handled as expected
+    is not below the measured floor."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DA_")}
+    code = ("import json; from bench.bench_conversations import SET, evaluate; r = evaluate(SET); "
+            "print('@@' + json.dumps(r, default=str))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@"))[2:])
     assert result["first_messages"] >= 150 and result["conversations"] >= 30
     assert result["conversation_set_handled_pct"] >= FLOOR_PCT, result["failures"]
 

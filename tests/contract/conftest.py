@@ -19,5 +19,6 @@ def store(request, tmp_path, monkeypatch):
         s.close()
         return
 
-    with moto_dynamo_store(monkeypatch, resource=request.param == "dynamodb-resource") as s:
+    # atomic: each request alone, as real DynamoDB does (the races under test live between requests)
+    with moto_dynamo_store(monkeypatch, resource=request.param == "dynamodb-resource", atomic=True) as s:
         yield s

@@ -20,10 +20,15 @@ def tickets(request, tmp_path):
     from moto import mock_aws
 
     from chalicelib.tickets.store_dynamodb import DynamoTicketStore
+    from tests.support.aws import atomic_requests
 
     with mock_aws():
         kind = "resource" if request.param.endswith("resource") else "client"
-        s = DynamoTicketStore(getattr(boto3, kind)("dynamodb", region_name="us-east-1"), "tickets-test")
+        handle = getattr(boto3, kind)("dynamodb", region_name="us-east-1")
+        # Each request atomic, as real DynamoDB's are (moto checks a condition, then writes, unlocked):
+        # the races under test live between a writer's calls, which stay concurrent.
+        atomic_requests(handle.meta.client if kind == "resource" else handle)
+        s = DynamoTicketStore(handle, "tickets-test")
         s.create_schema()
         s.create_schema()  # idempotent
         yield s

@@ -343,6 +343,14 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
             "Sid": "Comprehend", "Effect": "Allow",
             "Action": [f"comprehend:{a}" for a in profile["comprehend"]], "Resource": "*",
         })
+    if "decisions" in ((profile.get("tables") or {}).get("append") or []):
+        # Every decision writer advances the log's head anchor kept outside the store (issue 14);
+        # `audit verify` reads it. Derived from the append grant so the two cannot drift apart.
+        head = config.get("decision_head_parameter", "/da/decision-log/head")
+        statements.append({
+            "Sid": "DecisionLogHeadAnchor", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+            "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + head),
+        })
     if profile.get("ssm_controls"):
         prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
         statements.append({

@@ -271,7 +271,12 @@ def _build_tickets(c: Container) -> Any:
     from chalicelib.tickets.desk import build_ticket_desk
     from intents.ticketing import redact_text
 
-    return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text)
+    return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text, idempotency=c.get("idempotency"))
+
+
+def _build_escalation_worker(c: Container) -> Any:
+    """The escalation queue's consumer: the desk's worker (same store, topics, guard and redactor)."""
+    return c.get("tickets").worker
 
 
 def _build_turn_pool(c: Container) -> cf.ThreadPoolExecutor:
@@ -343,6 +348,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "email_followup": _build_email_followup,
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
+    "escalation_worker": _build_escalation_worker,
     "cards": _build_cards,
     "agent_api": _build_agent_api,
     "card_events": _build_card_events,

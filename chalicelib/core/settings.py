@@ -129,6 +129,19 @@ class Settings(BaseSettings):
     # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
     agent_user_pool_arn: str | None = None
 
+    # The escalation queue (chalicelib/tickets/escalation*.py): chat and email put escalation requests
+    # on it, the escalation_worker function opens the tickets. The name is read when app.py is
+    # imported (infra/functions.yaml maps it to EscalationQueue); the URL is where producers send
+    # (set by the template; unset on DynamoDB = the worker runs in line). Locally an SQLite queue
+    # beside sqlite_path, drained in line, parks a message after escalation_max_receives failures
+    # (the template's redrive maxReceiveCount is the same number).
+    escalation_queue_name: str = "da-escalations"
+    escalation_queue_url: str | None = None
+    escalation_batch_size: int = Field(default=10, ge=1, le=10)
+    # true only when the mapping has FunctionResponseTypes [ReportBatchItemFailures] (the merge sets both)
+    escalation_partial_batch_response: bool = False
+    escalation_max_receives: int = Field(default=5, ge=1, le=1000)
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

@@ -118,11 +118,16 @@ class LocalEscalationQueue:
         return conn
 
     def send(self, request: EscalationRequest) -> Worked | None:
+        message_id = self.send_body(request.to_body())
+        return self.drain().get(message_id)
+
+    def send_body(self, body: str) -> str:
+        """Queue a body as it is (what another release's producer may have sent); its message id."""
         message_id = str(uuid.uuid4())
         with closing(self._connect()) as c:
             c.execute("INSERT INTO escalation_queue (message_id, body, sent_at) VALUES (?, ?, ?)",
-                      (message_id, request.to_body(), self.clock()))
-        return self.drain().get(message_id)
+                      (message_id, body, self.clock()))
+        return message_id
 
     def _receive(self, c: sqlite3.Connection, message_id: str) -> int | None:
         """Take the message for one visibility window (atomically: one receiver); its receive count."""

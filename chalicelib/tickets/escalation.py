@@ -27,6 +27,7 @@ from chalicelib.tickets.model import Priority, Queue, TicketSource, escalation_k
 SCHEMA = "da.escalation"
 VERSION = 1
 MAX_BODY_BYTES = 200 * 1024  # SQS takes 256 KiB; the rest is headroom for attributes
+SHRUNK_TEXT_CHARS = 4000  # each free text of the inputs, when the whole would not fit
 
 
 class EscalationMessageError(Exception):
@@ -48,6 +49,7 @@ class BundleInputs(BaseModel):
     messages: list[dict[str, Any]] = Field(default_factory=list)  # {role, text, at}, redacted
     decisions: list[dict[str, Any]] = Field(default_factory=list)  # decision summaries
     triage: dict[str, Any] | None = None
+    truncated: bool = False  # free texts were cut to fit the queue; the full mail stays in its record
 
 
 class EscalationRequest(BaseModel):
@@ -69,13 +71,27 @@ class EscalationRequest(BaseModel):
     inputs: BundleInputs = Field(default_factory=BundleInputs)
 
     def to_body(self) -> str:
-        """The SQS body: JSON, guarded, within the size SQS accepts."""
-        body = json.dumps(guard_value(self.model_dump(mode="json", by_alias=True)), sort_keys=True,
-                          separators=(",", ":"))
+        """The SQS body: JSON, guarded, within the size SQS accepts. A long email's free texts are cut
+        (``inputs.truncated``) rather than the escalation refused."""
+        doc = guard_value(self.model_dump(mode="json", by_alias=True))
+        body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        if len(body.encode()) > MAX_BODY_BYTES:
+            doc["inputs"] = {**_shrunk(doc["inputs"]), "truncated": True}
+            body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         if len(body.encode()) > MAX_BODY_BYTES:
             raise EscalationMessageError("escalation.message.too_large",
                                          f"{len(body.encode())} bytes for ticket {self.ticket_id}")
         return body
+
+
+def _shrunk(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= SHRUNK_TEXT_CHARS else value[:SHRUNK_TEXT_CHARS] + " [cut]"
+    if isinstance(value, dict):
+        return {k: _shrunk(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shrunk(v) for v in value[:200]]
+    return value
 
 
 def escalation_request(*, source: TicketSource | str, source_ref: str, reason: str, queue: Queue | str,

@@ -87,6 +87,21 @@ def test_the_serialised_request_round_trips_guarded_and_its_ticket_id_derives_fr
     assert json.loads(body)["schema"] == "da.escalation" and json.loads(body)["version"] == 1
 
 
+def test_a_long_email_is_queued_with_its_free_texts_cut_not_refused(tickets, store, guard):
+    """Given an email escalation whose redacted text is 600 KB (over what SQS takes), When it is
+    serialised, Then the body fits, says it was cut, parses back, and the worker opens its ticket."""
+    req = request().model_copy(update={"inputs": BundleInputs(
+        conversation_kind="email", triage={"category": "not_received", "redacted_text": "word " * 120_000})})
+    body = req.to_body()
+    assert len(body.encode()) < 200 * 1024
+    back = parse_escalation(body)
+    assert back.inputs.truncated and back.inputs.triage["category"] == "not_received"
+    assert back.inputs.triage["redacted_text"].endswith("[cut]")
+    worker = EscalationWorker(tickets, store, CountingPublisher(), idempotency=guard)
+    assert worker.handle_batch([sqs_record("m-1", body)], partial_batch_response=True) == {"batchItemFailures": []}
+    assert [t.ticket_id for t in tickets.list()] == [req.ticket_id]
+
+
 @pytest.mark.parametrize("body, code", [
     ("{not json", "escalation.message.unparseable"),
     ('["a", "list"]', "escalation.message.unparseable"),

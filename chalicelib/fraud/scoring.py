@@ -112,6 +112,15 @@ class RulesEngine:
         }
 
     def reasons(self, ctx: ScoringContext, f: dict[str, float]) -> list[str]:
+        return self.reasons_from({**f, **self._context_facts(ctx)})
+
+    @staticmethod
+    def _context_facts(ctx: ScoringContext) -> dict[str, float]:
+        return {"device_new": float(bool(ctx.device_new)), "cvv_mismatch": float(ctx.cvv == "mismatch")}
+
+    def reasons_from(self, f: dict[str, float]) -> list[str]:
+        """The reason codes from the facts alone (the features and the context facts), so a recorded
+        decision can be re-derived from what was recorded (``audit replay``)."""
         out = []
         amount = f["amount_minor"]
         if f["history_n"] >= self.min_history:
@@ -126,21 +135,26 @@ class RulesEngine:
             out.append("NEW_MERCHANT_HIGH_RISK")
         if f["velocity_n"] >= self.velocity_count:
             out.append("VELOCITY")
-        if ctx.device_new:
+        if f.get("device_new"):
             out.append("DEVICE_CHANGE")
-        if f["card_not_present"] and ctx.cvv == "mismatch":
+        if f["card_not_present"] and f.get("cvv_mismatch"):
             out.append("CNP_MISMATCH")
         return out
+
+    def assess(self, facts: dict[str, float]) -> RiskAssessment:
+        """The verdict on recorded facts (``RiskAssessment.details`` of an earlier verdict)."""
+        if facts["amount_minor"] <= 0:  # refunds and credits carry no spending risk
+            return RiskAssessment(0.0, (), self.name, self.version)
+        codes = self.reasons_from(facts)
+        keep = 1.0
+        for code in codes:
+            keep *= 1.0 - RULES[code].weight
+        return RiskAssessment(round(1.0 - keep, 4), tuple(codes), self.name, self.version, dict(facts))
 
     def score(self, ctx: ScoringContext) -> RiskAssessment:
         if ctx.txn.amount_minor <= 0:  # refunds and credits carry no spending risk
             return RiskAssessment(0.0, (), self.name, self.version)
-        f = self.features(ctx)
-        codes = self.reasons(ctx, f)
-        keep = 1.0
-        for code in codes:
-            keep *= 1.0 - RULES[code].weight
-        return RiskAssessment(round(1.0 - keep, 4), tuple(codes), self.name, self.version, f)
+        return self.assess({**self.features(ctx), **self._context_facts(ctx)})
 
 
 ModelMode = Literal["off", "shadow", "on"]

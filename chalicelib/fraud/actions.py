@@ -88,7 +88,10 @@ FRAUD_INPUTS_KIND = "fraud_action"
 
 def fraud_inputs(amount_minor: int, rules, acted) -> dict[str, Any]:
     """What the decision log keeps of a fraud decision so it can be re-run (``rules``/``acted``: RiskAssessment)."""
-    return {"kind": FRAUD_INPUTS_KIND, "amount_minor": amount_minor, "rules_facts": dict(rules.details),
+    # Rounded: a ratio like 80.5019666604233 is a run of digits a card-number scanner rightly flags,
+    # and no rule reads past the fourth decimal.
+    facts = {k: round(v, 4) for k, v in rules.details.items()}
+    return {"kind": FRAUD_INPUTS_KIND, "amount_minor": amount_minor, "rules_facts": facts,
             "rules_score": rules.score, "rules_codes": list(rules.reason_codes),
             "acted_scorer": acted.scorer, "acted_score": acted.score}
 

@@ -1,4 +1,5 @@
-"""The rollout's records (guard observations, stage and its history): one contract, SQLite and DynamoDB (moto).
+"""The rollout's records (guard observations, stage and its history): one contract, SQLite and DynamoDB
+(moto, through a client and through a ``boto3.resource``).
 
 Why both: locally the guards read the one SQLite file; in AWS every Lambda container's decisions must
 count towards one guard, so they share a DynamoDB table. Both must answer the window query the same way."""
@@ -13,7 +14,7 @@ from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
+@pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
 def records(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
         yield SqliteRolloutStore(tmp_path / "rollout.db")
@@ -26,7 +27,9 @@ def records(request, tmp_path, monkeypatch):
 
     use_fake_credentials(monkeypatch)
     with mock_aws():
-        store = DynamoRolloutStore(atomic_requests(boto3.client("dynamodb", region_name=REGION)), "da-rollout")
+        handle = (boto3.resource("dynamodb", region_name=REGION) if request.param == "dynamodb-resource"
+                  else atomic_requests(boto3.client("dynamodb", region_name=REGION)))
+        store = DynamoRolloutStore(handle, "da-rollout")
         store.create_schema()
         yield store
 

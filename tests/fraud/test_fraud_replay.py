@@ -55,3 +55,16 @@ def test_a_fraud_decision_under_an_unknown_policy_version_is_an_error_not_a_pass
     hold = next(d for d in streamed(world) if d.policy_outcome == "hold")
     report = replay([hold.model_copy(update={"policy_version": "fraud-actions-1999-01-01"})], PolicyStore())
     assert report.checked == 0 and "fraud-actions-1999-01-01" in report.errors[0]
+
+
+def test_the_log_refuses_replay_inputs_it_could_not_re_run(world):
+    """Given inputs without their kind, or without the policy version they were decided under / When
+    recorded / Then DecisionLogError (a record replay would skip or misread is refused at the door)."""
+    import pytest
+
+    from chalicelib.governance.decision_log import DecisionLogError
+
+    with pytest.raises(DecisionLogError):
+        world.log.record(action="fraud_action", outcome="hold", inputs={"amount_minor": 1}, policy_version="v1")
+    with pytest.raises(DecisionLogError):
+        world.log.record(action="fraud_action", outcome="hold", inputs={"kind": "fraud_action"})

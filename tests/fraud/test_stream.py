@@ -151,3 +151,16 @@ def test_the_published_schema_file_matches_the_model():
     from chalicelib.fraud.generator import dumps_schema
 
     assert (Path(__file__).resolve().parents[2] / "docs" / "card-events.schema.json").read_text() == dumps_schema()
+
+
+def test_the_generate_command_makes_a_day_that_has_already_happened(capsys):
+    """Given `python -m chalicelib.fraud generate` without --day / When run / Then every event lies in
+    the past (yesterday, UTC): the demo never tells a customer about a payment hours before it happens."""
+    import json
+    from datetime import datetime, timezone
+
+    from chalicelib.fraud.__main__ import main
+
+    assert main(["generate", "--customer", "demo-alice"]) == 0
+    times = [datetime.fromisoformat(json.loads(line)["occurred_at"]) for line in capsys.readouterr().out.splitlines()]
+    assert times and max(times) < datetime.now(timezone.utc)

@@ -356,6 +356,16 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
             "Sid": "DecisionLogHeadAnchor", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
             "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + head),
         })
+    if any("rollout" in ((profile.get("tables") or {}).get(level) or []) for level in ("append", "write")):
+        # A function that feeds the rollout's guards may roll a capability back on its own: it writes
+        # the stage parameter (chalicelib/governance/rollout_store.py SsmStageStore), and only that.
+        # Derived from the table grant so the two cannot drift apart.
+        prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
+        statements.append({
+            "Sid": "RolloutStages", "Effect": "Allow", "Action": ["ssm:PutParameter"],
+            "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                            + prefix + "/rollout/*"),
+        })
     if profile.get("ssm_controls"):
         prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
         statements.append({

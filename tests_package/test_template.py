@@ -125,7 +125,7 @@ def test_every_function_has_error_and_throttle_alarms_and_a_retained_encrypted_l
 def test_tables_cover_every_table_the_settings_name_encrypted_with_recovery(template, resources):
     """Given chalicelib.core.settings.TableNames, when reading the template, then each name has a
     pay-per-request table with point-in-time recovery and KMS encryption, and the expiring records
-    (verifications, idempotency, triage) have TTL on."""
+    (verifications, idempotency, triage, rollout observations) have TTL on."""
     from chalicelib.core.settings import TableNames
 
     tables = template["Metadata"]["DisputeAssistant"]["Tables"]
@@ -136,7 +136,7 @@ def test_tables_cover_every_table_the_settings_name_encrypted_with_recovery(temp
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"]["SSEType"] == "KMS"
         assert resources[table_id]["DeletionPolicy"] == "Retain"
-        if agg in ("verifications", "idempotency", "triage"):
+        if agg in ("verifications", "idempotency", "triage", "rollout"):
             assert props["TimeToLiveSpecification"]["Enabled"] is True, agg
 
 

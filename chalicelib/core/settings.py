@@ -33,6 +33,8 @@ class TableNames(BaseSettings):
     # crypto-shreds the customer's link to the log (right to erasure) without breaking the chain.
     pseudonym_keys: str = "da-pseudonym-keys"
     idempotency: str = "da-idempotency"
+    # Progressive rollout: guard observations and stage history shared by every container.
+    rollout: str = "da-rollout"
 
 
 class Settings(BaseSettings):

@@ -14,15 +14,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
-from nlp.tokenizer import RULES_PATH
+from nlp.tokenizer import RULES_PATH, Tokenizer
+
+
+# spaCy's big character classes, longest first, and the URL pattern's "any non-ASCII character"
+# range: the rules name them so the tokenizer can compile an ASCII-only variant (nlp.tokenizer.RuleSet).
+CLASS_NAMES = ("ALPHA_LOWER", "ALPHA_UPPER", "ICONS", "ALPHA", "NON_ASCII")
+NON_ASCII = r"\u00a1-\uffff"
+
+
+def ascii_members(content: str) -> str:
+    """The ASCII characters of a class, escaped for use inside [...]; a space when there are none
+    (chunks never contain whitespace, so a space never matches where the class is asked)."""
+    members = [chr(c) for c in range(128) if re.fullmatch(f"[{content}]", chr(c))]
+    return "".join(ch if ch.isalnum() else f"\\x{ord(ch):02x}" for ch in members) or " "
+
+
+def template(pattern: str, classes: dict[str, str]) -> str:
+    out = pattern
+    for name in CLASS_NAMES:
+        out = out.replace(classes[name], f"@@{name}@@")
+    filled = out
+    for name, content in classes.items():
+        filled = filled.replace(f"@@{name}@@", content)
+    if filled != pattern:
+        raise ValueError(f"a character class does not round-trip in {pattern[:80]!r}")
+    return out
 
 
 def export_rules() -> dict:
     import spacy
+    from spacy.lang import char_classes
 
+    classes = {name: getattr(char_classes, name) for name in CLASS_NAMES[:-1]} | {"NON_ASCII": NON_ASCII}
     nlp = spacy.blank("en")
     tok = nlp.tokenizer
     special = {}
@@ -31,7 +59,7 @@ def export_rules() -> dict:
         if "".join(texts) != orth:
             raise ValueError(f"special case {orth!r} does not split into itself: {texts}")
         special[orth] = texts
-    return {
+    rules = {
         "source": f"spaCy {spacy.__version__} English defaults (spacy.blank('en')), MIT licence, "
                   "(c) ExplosionAI GmbH; regenerate with `python -m training.tokenizer_rules`",
         "prefixes": [p for p in nlp.Defaults.prefixes if p.strip()],
@@ -40,6 +68,13 @@ def export_rules() -> dict:
         "url_match": tok.url_match.__self__.pattern,
         "special_cases": special,
     }
+    for key in ("prefixes", "suffixes", "infixes"):
+        rules[key] = [template(p, classes) for p in rules[key]]
+    rules["url_match"] = template(rules["url_match"], classes)
+    rules["classes"] = classes
+    rules["ascii_classes"] = {name: ascii_members(content) for name, content in classes.items()}
+    rules["merges"] = Tokenizer({**rules, "merges": []}).compute_merges()
+    return rules
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,24 @@ def test_tokenizer_splits_as_the_name_and_merchant_rules_expect(tok):
     assert texts(tok("a  b")) == ["a", " ", "b"]
 
 
+def test_text_beyond_ascii_gets_the_full_unicode_rules(tok):
+    """Given words with letters outside ASCII (the ASCII-only rule variant does not know them)
+    When tokenized
+    Then a period after a lower-case letter and a hyphen between letters still split."""
+    assert texts(tok("Grüße.")) == ["Grüße", "."]
+    assert texts(tok("Zoë Brontë-Øster")) == ["Zoë", "Brontë", "-", "Øster"]
+    assert texts(tok("Grüße. Thanks.")) == ["Grüße", ".", "Thanks", "."]
+
+
+def test_stored_merges_are_what_the_rules_give():
+    """Given the rules file
+    When the special cases that affix rules would split are computed from its rules
+    Then they equal the stored list (a stale list would merge the wrong tokens)."""
+    rules = json.loads(RULES_PATH.read_text(encoding="utf-8"))
+    fresh = Tokenizer({**rules, "merges": []}).compute_merges()
+    assert sorted(map(tuple, fresh)) == sorted(map(tuple, rules["merges"])) and fresh
+
+
 def test_malformed_tokenizer_rules_are_a_clear_error(tmp_path):
     """Given a rules file that lost a section, or a special case that does not spell its own text
     When loaded

@@ -64,13 +64,15 @@ def test_package_holds_every_model_artifact(zip_sizes, deployment_zip):
 
 def test_package_has_no_build_only_packages_tests_or_bytecode(zip_sizes):
     """Given the zip, when listing it, then no build-only package (torch, transformers, pip,
-    setuptools, the Hugging Face hub client), no third-party tests/ and no bytecode is in it."""
+    setuptools, the Hugging Face hub client), no third-party tests/, no bytecode and no spaCy stack
+    is in it, and the rule pipeline's data files are."""
     names = list(zip_sizes)
     assert not [n for n in names if n.startswith(BUILD_ONLY)]
     assert not [n for n in names if "/__pycache__/" in n or n.endswith((".pyc", ".pyi"))]
     assert not [n for n in names if "/tests/" in n and not n.startswith(SOURCE_DIRS)]
-    langs = {n.split("/")[2] for n in names if n.startswith("spacy/lang/") and n.count("/") > 2}
-    assert "en" in langs and len(langs) <= 8, sorted(langs)
+    # spaCy left the served path (issue 14): the rule pipeline needs only its own data files.
+    assert not [n for n in names if n.split("/")[0] in ("spacy", "thinc", "blis", "typer", "rich", "pygments")]
+    assert {"nlp/tokenizer_rules.json", "nlp/pipeline.cfg"} <= set(names)
 
 
 def _elf_section_names(data: bytes) -> set[str]:

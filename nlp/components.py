@@ -225,13 +225,23 @@ class MerchantRuler:
             raise ValueError(f"merchant ruler match_attr must be LOWER or ORTH, not {match_attr!r}")
         self.lower = match_attr == "LOWER"
         self.tokenizer = tokenizer
-        # first token -> [(tokens, ent_id)]; a phrase with an id (the directory) is tried first.
-        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        entries = [(p, key) for key, p in catalogue_phrases()] + [(p, "") for p in P.KNOWN_MERCHANTS]
-        for phrase, ent_id in entries:
-            words = tuple(self._attr(t) for t in tokenizer(phrase))
-            if words and (words, ent_id) not in self.phrases.get(words[0], []):
-                self.phrases.setdefault(words[0], []).append((words, ent_id))
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = None
+
+    @property
+    def phrases(self) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+        """First token -> [(tokens, ent_id)]; a phrase with an id (the directory) is tried first.
+
+        Built on first use: redaction never asks for merchants, so the paths that only redact
+        (agent API, hand-offs) do not tokenise the merchant directory at a cold start."""
+        if self._phrases is None:
+            phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            entries = [(p, key) for key, p in catalogue_phrases()] + [(p, "") for p in P.KNOWN_MERCHANTS]
+            for phrase, ent_id in entries:
+                words = tuple(self._attr(t) for t in self.tokenizer(phrase))
+                if words and (words, ent_id) not in phrases.get(words[0], []):
+                    phrases.setdefault(words[0], []).append((words, ent_id))
+            self._phrases = phrases
+        return self._phrases
 
     def _attr(self, t: Token) -> str:
         return t.lower if self.lower else t.text
@@ -240,8 +250,9 @@ class MerchantRuler:
         tokens = doc.tokens
         keys = [self._attr(t) for t in tokens]
         found: dict[tuple[int, int], str] = {}
+        phrases = self.phrases
         for i, key in enumerate(keys):
-            for words, ent_id in self.phrases.get(key, ()):
+            for words, ent_id in phrases.get(key, ()):
                 end = i + len(words)
                 if tuple(keys[i:end]) == words and (i, end) not in found:
                     found[(i, end)] = ent_id

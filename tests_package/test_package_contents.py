@@ -7,13 +7,14 @@ import zipfile
 
 from tests_package.conftest import ROOT
 
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # Lambda allows 250 MB (function + layers) unzipped
+# The issue-14 target (MB as build/package-report.json prints them); Lambda allows 250 MiB unzipped.
+MAX_UNZIPPED_BYTES = 150 * 1000 * 1000
 BUILD_ONLY = ("torch/", "transformers/", "setuptools/", "pip/", "huggingface_hub/", "hf_xet/")
 SOURCE_DIRS = ("app.py", "chalicelib", "chatbot", "intents", "nlp")
 
 
-def test_unzipped_package_is_at_most_200_mb(zip_sizes, report):
-    """Given build/deployment.zip, when summing its files' sizes, then the total is at most 200 MB
+def test_unzipped_package_is_at_most_150_mb(zip_sizes, report):
+    """Given build/deployment.zip, when summing its files' sizes, then the total is at most 150 MB
     and equals what build/package-report.json claims."""
     total = sum(zip_sizes.values())
     assert total <= MAX_UNZIPPED_BYTES, f"{total / 1e6:.1f} MB unzipped"

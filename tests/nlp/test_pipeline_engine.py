@@ -177,3 +177,16 @@ def test_redacting_never_imports_spacy():
             "print(sorted(m for m in ('spacy', 'thinc', 'typer', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_redaction_does_not_tokenise_the_merchant_directory():
+    """Given a freshly built pipeline
+    When it only redacts
+    Then the merchant ruler has not built its phrase table (a cold start that only redacts skips
+    it); the first entity extraction builds it."""
+    fresh = build_pipeline()
+    ruler = dict(fresh.components)["merchant_ruler"]
+    fresh("my name is Ann Lee", assigns={"pii_spans"})
+    assert ruler._phrases is None
+    assert [e.text for e in fresh("paid Netflix", assigns={"ents"}).ents] == ["Netflix"]
+    assert ruler._phrases

@@ -174,7 +174,7 @@ def _email_rate() -> dict:
 
 def run() -> dict:
     cases = make_cases()
-    engines = [_score("ours (spaCy rules)", _ours(), cases, "[CARD ****")]
+    engines = [_score("ours (rule pipeline)", _ours(), cases, "[CARD ****")]
     try:
         presidio = _presidio()
     except Exception as exc:  # not installed (requirements-bench.txt) or model missing

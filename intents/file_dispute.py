@@ -16,17 +16,8 @@ from intents.handoff import escalate
 from intents.identity_gate import require_identity
 from intents.payment_picker import choice_decision, find_transactions, find_transactions_in_text, last_txn, remember_txn, resolve_choice
 from intents.slots import criteria_from_turn, parse_amount_text
-from intents.answers import (
-    CONFIRM_ACTION,
-    MERCHANT_CONTACTED,
-    Answer,
-    answer_text,
-    clarified_before,
-    confirmation_answer,
-    forget_clarified,
-    mark_clarified,
-    read_answer,
-)
+from intents.answers import (CONFIRM_ACTION, MERCHANT_CONTACTED, Answer, answer_text, clarified_before, confirmation_answer,
+                             forget_clarified, mark_clarified, read_answer)
 from intents.dispute_change import apply_change, ask_what_to_change
 
 REASONS: dict[str, list[str]] = {
@@ -289,7 +280,7 @@ def _handle(turn: Turn) -> Decision:
     turn.session.pop(ATTR_NO_MATCH, None)
 
     elig = eligibility(turn.services.store, txn, now, settings.dispute_window_days)
-    if not elig.ok:
+    if not elig.ok and not _redelivered_filing(turn, txn, elig, now):
         return _ineligible(turn, txn, elig)
 
     reason = validate_dispute_reason(turn.slot("DisputeReason"))
@@ -363,6 +354,17 @@ def _handle(turn: Turn) -> Decision:
 
 
 RETRY_WINDOW = timedelta(minutes=2)  # Lex gives a code hook 30 s; its retries come well within this
+
+
+def _redelivered_filing(turn: Turn, txn: Transaction, elig, now) -> bool:
+    """This confirmed filing, delivered again after it opened the case (a Lex retry, one event in several
+    containers): it replays the idempotent decision and open_case and answers as the first delivery did."""
+    case, reason = elig.existing_case, validate_dispute_reason(turn.slot("DisputeReason"))
+    if elig.reason != "already_disputed" or reason is None or case.reason != reason or abs(now - case.created_at) > RETRY_WINDOW:
+        return False
+    whole = reason in (DisputeReason.unauthorised, DisputeReason.duplicate)
+    amount = txn.amount_minor if whole else validate_disputed_amount(turn.slot("DisputedAmount"), txn)
+    return amount == case.disputed_amount_minor and confirmation_answer(turn, CONFIRM_ACTION) is Answer.YES
 
 
 def _same_filing(case, verdict, reason: DisputeReason, amount: int) -> bool:

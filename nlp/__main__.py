@@ -17,8 +17,8 @@ line on stderr; ``--quiet`` drops the summary.
 Comprehend is used only when settings enable it (``DA_COMPREHEND_ENABLED=true``) and AWS
 credentials exist; otherwise every result says ``tier_used: local:comprehend_disabled``.
 
-Why imports are deferred: ``--help`` and argument errors must answer instantly, and spaCy, numpy
-and onnxruntime load once, on the first message.
+Why imports are deferred: ``--help`` and argument errors must answer instantly, and the rule
+pipeline, numpy and onnxruntime load once, on the first message.
 """
 from __future__ import annotations
 

@@ -314,10 +314,8 @@ def extract_entities(text: str, today: date | None = None) -> Entities:
         return Entities()
     from nlp.redact import get_pipeline
 
-    nlp = get_pipeline()
-    doc = nlp(text, disable=[n for n in nlp.pipe_names if n != "merchant_ruler"])
-    ruler_ents = [(ent.text, ent.start_char, ent.end_char, ent.ent_id_) for ent in doc.ents
-                  if ent.label_ == "MERCHANT"]
+    doc = get_pipeline()(text, assigns={"ents"})
+    ruler_ents = [(ent.text, ent.start, ent.end, ent.ent_id) for ent in doc.ents if ent.label == "MERCHANT"]
     last4: list[str] = []
     for rx in _LAST4_RES:
         last4 += [(m.start(1), m.group(1)) for m in rx.finditer(text)]  # type: ignore[misc]

@@ -1,4 +1,4 @@
-"""Merchant mentions in a complaint: the spaCy ruler's hits plus capitalised names after "at",
+"""Merchant mentions in a complaint: the merchant ruler's hits plus capitalised names after "at",
 "from", "by" …, each rescored against the merchant directory.
 
 Its own module because the directory lookup is the one part of entity extraction that reads the

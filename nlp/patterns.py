@@ -1,6 +1,6 @@
 """Regular expressions and checksum validators shared by redaction and entity extraction.
 
-Kept free of spaCy so that the log scrubber (``scrub_pans``) and the chat slot validators can use
+Kept free of the tokenizer and matchers so that the log scrubber (``scrub_pans``) and the chat slot validators can use
 them without paying for a pipeline. Checksums (Luhn, ABA, IBAN mod-97) are what separate a card or
 bank number from an order number; context words are what separate a CVV from a quantity.
 """
@@ -135,7 +135,7 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Detectors (each returns character spans; the spaCy resolver arbitrates overlaps)
+# Detectors (each returns character spans; the pipeline's resolver, nlp.components, arbitrates overlaps)
 
 
 def detect_cvv(text: str, cards: list[Span]) -> list[Span]:

@@ -15,8 +15,8 @@ from chalicelib.core.pci import guard_text
 from nlp.patterns import scrub_pans
 from nlp.pii_words import merge_spans
 
-if TYPE_CHECKING:  # spaCy is imported only when the pipeline is first needed
-    from spacy.language import Language
+if TYPE_CHECKING:  # the pipeline (tokenizer rules, merchant phrases) is built on first use only
+    from nlp.pipeline import Pipeline
 
 __all__ = ["PiiFinding", "Redaction", "redact", "mask_pan", "redact_mapping", "scrub_pans", "get_pipeline"]
 
@@ -34,9 +34,9 @@ class Redaction(BaseModel):
 
 
 @lru_cache(maxsize=1)
-def get_pipeline() -> "Language":
+def get_pipeline() -> "Pipeline":
     """One pipeline per process (Lambda container), built on first use from ``pipeline.cfg``."""
-    from nlp.spacy_components import build_pipeline
+    from nlp.pipeline import build_pipeline
 
     return build_pipeline()
 
@@ -49,9 +49,9 @@ def redact(text: str) -> Redaction:
     """Replaces every detected PII span by a typed token; card tokens keep the last 4 only."""
     if not text:
         return Redaction(text="", pii_counts={}, findings=[])
-    doc = get_pipeline()(text)
+    doc = get_pipeline()(text, assigns={"pii_spans"})
     # Security codes and SSNs described in words (nlp.pii_words) join the pipeline's findings.
-    spans = merge_spans(text, list(doc._.pii_spans or []))
+    spans = merge_spans(text, list(doc.pii_spans))
     out: list[str] = []
     counts: dict[str, int] = {}
     findings: list[PiiFinding] = []

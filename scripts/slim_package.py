@@ -1,7 +1,7 @@
 """Slim Chalice's deployment zip so it fits Lambda's 250 MB unzipped limit with room to spare.
 
 Why a separate pass: Chalice zips whatever pip installed, including debug symbols in compiled
-libraries (spaCy and blis carry more symbols than code), test suites, Cython sources and
+libraries (onnxruntime, numpy's OpenBLAS), test suites, Cython sources and
 packages that only matter at build time. Rewriting the zip entry by entry keeps this fast and
 makes the output reproducible (sorted entries, fixed timestamps), so CloudFormation sees a code
 change only when the code changed.
@@ -84,18 +84,6 @@ DROP_PREFIXES = (
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui",
 )
 
-# Pygments is imported (through rich, through spaCy's CLI module) but never highlights anything
-# in Lambda: its 500 lexer modules are loaded on demand through lexers/_mapping.py, so only the
-# package and the mapping are kept; a lookup would raise ClassNotFound, which rich handles.
-PYGMENTS_LEXERS = "pygments/lexers/"
-PYGMENTS_KEEP = {"pygments/lexers/__init__.py", "pygments/lexers/_mapping.py"}
-
-# spaCy language data: only the base (spacy/lang/*.py) and English are used. spaCy itself imports
-# `xx` (spacy.training.converters, at `import spacy`) and the custom tokenizers of ja, ko, th, vi
-# and zh (spacy.registrations, on the first registry look-up, e.g. spacy.blank("en")).
-SPACY_LANG = "spacy/lang/"
-SPACY_KEEP_LANGS = {"en", "xx", "ja", "ko", "th", "vi", "zh"}
-
 
 # botocore ships the API models of ~440 services (28 MB); the functions call only these. The
 # package test `test_every_boto3_service_used_in_source_is_packaged` fails when the source starts
@@ -129,8 +117,6 @@ def drop_reason(name: str) -> str | None:
         return f"{path.suffix} file"
     if name.endswith((".pyc", ".pyo")):
         return "bytecode"
-    if name.startswith(PYGMENTS_LEXERS) and name not in PYGMENTS_KEEP:
-        return "pygments lexer never used"
     if top.endswith(".dist-info") and len(parts) > 2 and parts[1] in ("sboms", "licenses_sbom"):
         return "software bill of materials of a wheel"
     for prefix in DROP_PREFIXES:
@@ -138,10 +124,6 @@ def drop_reason(name: str) -> str | None:
             return f"unused part {prefix}"
     if name.startswith(BOTOCORE_DATA) and len(parts) > 3 and parts[2] not in BOTOCORE_SERVICES:
         return "botocore model of a service the functions do not call"
-    if name.startswith(SPACY_LANG) and len(parts) > 3:
-        lang = parts[2]
-        if lang not in SPACY_KEEP_LANGS:
-            return "spaCy language data not used (spacy.blank('en') only)"
     return None
 
 

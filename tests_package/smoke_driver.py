@@ -254,10 +254,17 @@ def run(job):
             }
         out["errors"] = errors.records
 
-    import spacy
+    from nlp.entities import extract_entities
+    from nlp.redact import get_pipeline, redact
 
-    nlp = spacy.blank("en")
-    out["spacy_tokens"] = [t.text for t in nlp("Charged $42.99 twice by AMZN MKTP US*2K4")]
+    message = "Charged $42.99 twice by Amazon, card 4111 1111 1111 1111. Regards,\nDana Fox"
+    redacted = redact(message).text
+    out["pipeline"] = {
+        "tokens": [t.text for t in get_pipeline().tokenizer(message)],
+        "redacted": redacted,
+        "merchants": [m.name for m in extract_entities(redacted).merchants],
+        "spacy_loaded": "spacy" in sys.modules,
+    }
     out["modules"] = {
         name: getattr(mod, "__file__", None)
         for name, mod in sorted(sys.modules.items()) if getattr(mod, "__file__", None)

@@ -22,7 +22,7 @@ from tests_package.conftest import ROOT, SHARED_DATA
 SCHEMA_NAME = "amazon-lex-v2-lambda-integration-examples__LexCodeHookResponseSchema.json"
 GENUINE_V2 = "aws-sam-cli__lex-v2__LexBookHotel.json"
 DIALOG_ACTIONS = {"Close", "ConfirmIntent", "Delegate", "DialogInput", "ElicitIntent", "ElicitSlot"}
-PACKAGED_DEPS = ("pydantic", "pydantic_core", "pydantic_settings", "jinja2", "yaml", "spacy", "numpy",
+PACKAGED_DEPS = ("pydantic", "pydantic_core", "pydantic_settings", "jinja2", "yaml", "numpy",
                  "onnxruntime", "tokenizers", "vaderSentiment", "boto3",
                  "botocore", "chalice", "chalicelib", "chatbot", "intents", "nlp", "app")
 
@@ -236,10 +236,14 @@ def test_lex_hook_imports_and_answers_quickly_from_the_package(smoke):
     assert max(smoke["lex_turn_seconds"]) < 8.0
 
 
-def test_spacy_blank_english_works_after_slimming(smoke):
-    """Given spaCy's language data trimmed to English and the languages spaCy imports itself, when
-    the package builds spacy.blank("en"), then it tokenises a dispute message."""
-    assert smoke["spacy_tokens"][:3] == ["Charged", "$", "42.99"]
+def test_redaction_pipeline_works_from_the_package_without_spacy(smoke):
+    """Given the package (no spaCy in it since issue 14), when it tokenises, redacts and extracts the
+    merchants of a dispute message with nlp/tokenizer_rules.json and nlp/pipeline.cfg from the zip,
+    then the tokens, the redaction and the merchant are right and spaCy was never imported."""
+    assert smoke["pipeline"]["tokens"][:3] == ["Charged", "$", "42.99"]
+    assert smoke["pipeline"]["redacted"] == "Charged $42.99 twice by Amazon, card [CARD ****1111]. Regards,\n[NAME]"
+    assert smoke["pipeline"]["merchants"] == ["Amazon"]
+    assert smoke["pipeline"]["spacy_loaded"] is False
 
 
 def test_classifier_loads_and_predicts_from_the_package(smoke):

@@ -172,6 +172,27 @@ def test_retried_fulfilment_creates_one_case_and_one_decision(world):
     assert world.services.governance.log.verify().ok
 
 
+def test_a_retried_fulfilment_answers_what_the_first_delivery_did(world):
+    """Given Lex delivers the same confirmed fulfilment again after it opened the case
+    When the retry reaches the hook
+    Then it gets the very reply of the first delivery ("filed", with the case), not "you already
+    have a dispute" (which one a duplicate got used to depend on how fast the turn ran)."""
+    first, again = (_texts(_valid(world.hook(_fulfil_event(world)))) for _ in range(2))
+    assert again == first and "already" not in first
+
+
+def test_a_new_request_after_the_retry_window_hears_it_is_already_disputed(world):
+    """Given a filed dispute
+    When the same payment is disputed again in a new conversation minutes later
+    Then the customer hears the dispute already exists (the retry rule covers retries only)."""
+    from datetime import timedelta
+
+    filed = _texts(_valid(world.hook(_fulfil_event(world))))
+    world.now = world.now + timedelta(minutes=5)
+    later = _texts(_valid(world.hook(_fulfil_event(world, session_id="another-chat"))))
+    assert later != filed and "already have a dispute" in later
+
+
 def test_concurrent_duplicate_fulfilments_create_one_case(world):
     """Given 8 concurrent duplicates of one fulfilment, When they race, Then exactly one case exists."""
     results = []

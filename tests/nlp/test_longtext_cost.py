@@ -52,3 +52,16 @@ def test_scope_features_include_character_grams_of_each_word():
     assert "mortgag" in feats and "my mortgag" in feats
     assert "#<mo" in feats and "#gag>" in feats
     assert not any(f.startswith("#") and " " in f for f in feats)
+
+
+def test_sentences_without_complaint_words_are_not_classified():
+    """Given a letter whose only complaint sentence is ranked among sentences with no complaint word
+    When the document is triaged without a rule category
+    Then the classifier is asked about complaint sentences only."""
+    letter = ("I was charged twice by the merchant for one order on my debit card and want my money back. "
+              "We moved to a lovely new town last spring with the children. "
+              "The weather there is mild and the neighbours are friendly people.")
+    rec = Recorder([("out_of_scope", 0.3)] * 3)
+    triage_document(letter, rule=None, classify=rec)
+    asked = [t for call in rec.calls for t in call]
+    assert asked and all("weather" not in t and "moved" not in t for t in asked)

@@ -137,6 +137,16 @@ def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bo
     return urg.score, list(urg.reasons), ev
 
 
+def _candidates(ranked: list[int], sig: _Signals) -> list[int]:
+    """The sentences worth a transformer call (~5 ms each, most of a letter's cost), in rank order:
+    the first one with a complaint word, then only those carrying explicit dispute language.
+    Measured on 108 CFPB letters that reach this step (``docs/longtext.md``): a sentence without
+    any complaint word never got a category, and a lower-ranked one without dispute language got
+    one 7% of the time; asking about those cost 1.2 of 2.75 calls per letter."""
+    asked = [i for i in ranked if sig.complaint[i]]
+    return asked[:1] + [i for i in asked[1:] if sig.disputes[i]]
+
+
 def _classify_lazily(classify: ClassifyFn, sentences: list[str],
                      ranked: list[int]) -> tuple[list[int], list[tuple[str, float]]]:
     """Classify the ranked sentences one at a time, most in-scope first, and stop at the first
@@ -216,9 +226,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
                 ev.append(Evidence("category", _clip(sentences[i]), i, r[1]))
                 break
     if category == "out_of_scope" and classify is not None:
-        # A sentence without a single complaint word ("I have been a customer for eleven years")
-        # never gave the classifier a dispute category on the CFPB letters: it is not asked.
-        candidates = [i for i in ranked[:MAX_EVIDENCE] if sig.complaint[i]]
+        candidates = _candidates(ranked[:MAX_EVIDENCE], sig)
         picks, answers = _classify_lazily(classify, sentences, candidates)
         best = max(range(len(picks)), key=lambda k: (answers[k][0] != "out_of_scope", answers[k][1]), default=None)
         if best is not None and answers[best][0] != "out_of_scope":

@@ -115,7 +115,7 @@ class ScopeModel:
     @classmethod
     def load(cls, path: Path = ARTIFACT, meta: Path = META) -> "ScopeModel":
         with np.load(path, allow_pickle=False) as z:
-            vocab = [str(t) for t in z["vocab"]]
+            vocab = z["vocab_utf8"].tobytes().decode("utf-8").split("\n")
             arrays = (z["idf"], z["coef"], z["intercept"])
         info = json.loads(meta.read_text(encoding="utf-8"))
         return cls(vocab, *arrays, classes=info["classes"], threshold=info["threshold"],

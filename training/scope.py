@@ -78,7 +78,8 @@ class Fitted:
     """Vectoriser + the binary scope head + the product-naming heads (one-vs-rest)."""
 
     def __init__(self, texts: list[str], labels: list[str], heads: bool = True):
-        self.vec = TfidfVectorizer(analyzer=cached_features, min_df=MIN_DF, sublinear_tf=True, max_features=MAX_FEATURES,
+        self.vec = TfidfVectorizer(analyzer=cached_features, min_df=MIN_DF, sublinear_tf=True,
+                                   max_features=MAX_FEATURES,
                                    dtype=np.float64)
         x = self.vec.fit_transform(texts)
         y = np.array([lab == IN_SCOPE for lab in labels])
@@ -151,7 +152,8 @@ def write_artifact(vocab: list[str], idf: np.ndarray, coef: np.ndarray, intercep
     feature a line; weights are float16 (the largest part: 7 rows × ~80k features), which moves no
     probability by more than 1e-4 on the training letters (``main`` checks 1e-3)."""
     arrays = {"vocab_utf8": np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8),
-              "idf": np.asarray(idf, dtype=np.float32), "coef": np.asarray(coef, dtype=np.float16),
+              "idf": np.asarray(idf, dtype=np.float32),
+              "coef": np.asarray(coef, dtype=np.float32).astype(np.float16),  # via float32: one rounding path
               "intercept": np.asarray(intercept, dtype=np.float32)}
     np.savez_compressed(ARTIFACT, **arrays)
     digest = hashlib.sha256()

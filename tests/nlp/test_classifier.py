@@ -215,3 +215,17 @@ def test_served_scores_are_the_calibrated_ensemble(clf):
         assert not np.allclose(clf.logits(text), clf.nn_logits(text))
     else:
         np.testing.assert_allclose(clf.logits(text), clf.nn_logits(text))
+
+
+@pytest.mark.parametrize("text", [
+    "I was charged twice at the hotel and want a refund. " * 40,  # long: the prefix is enough
+    "x " * 61 + " " * 850 + "z" * 150 + " tail",  # the 62nd token is a word cut by the prefix: whole text read
+    "a" * 1500,  # one over-long word
+    "My card was declined. " + "Supercalifragilistic" * 6 + " " + "b" * 2000,
+    "short message about my card",
+])
+def test_prefix_tokenising_equals_tokenising_the_whole_text(clf, text):
+    """Given a text, long or short, with words of any length around the prefix cut
+    When the classifier encodes it from its prefix
+    Then the token ids equal those of the whole text (truncated to 64 the same way)."""
+    assert [e.ids for e in clf.encode([text])] == [e.ids for e in clf._tokenizer.encode_batch([text])]

@@ -55,6 +55,31 @@ def test_other_product_email_is_not_ours_with_its_reason():
     assert any(e["decision"] == "scope" and e["sentence"] for e in r.evidence)
 
 
+OTHER_PRODUCTS = {
+    "mortgage": ("My mortgage servicer misapplied my last three payments to escrow instead of principal. I sent "
+                 "proof of payment twice and they still report me as late and threaten foreclosure. I want the "
+                 "payments applied correctly and the late fees removed from my loan."),
+    "student loan": ("I have been paying my student loan with Navient for six years. They put my loans into "
+                     "forbearance without asking me and the interest capitalised, so my balance is now higher than "
+                     "when I started. I want them to reverse the capitalised interest and fix my payment plan."),
+    "debt collection": ("A debt collector keeps calling me at work about a debt I do not owe. I asked them in writing "
+                        "to validate the debt and they never sent anything, but they keep calling several times a "
+                        "day. I want the calls to stop and the collection removed."),
+}
+
+
+@pytest.mark.parametrize("product", sorted(OTHER_PRODUCTS))
+def test_letters_about_other_products_name_the_product(product):
+    """Given a complaint email about a mortgage, a student loan or a debt collector
+    When it is triaged
+    Then it is not ours, the reason names that product, and its first evidence sentence is quoted."""
+    r = triage_email(_mail("Complaint", "To whom it may concern,\n\n" + OTHER_PRODUCTS[product] + "\n\nRegards,\nPat"))
+    assert r.scope == "other_product"
+    assert r.scope_reason == f"about another product: {product}"
+    assert r.category == "out_of_scope" and r.intent == "unsure"
+    assert r.evidence and r.evidence[0]["decision"] == "scope" and r.evidence[0]["sentence"] in r.redacted_text
+
+
 def test_spam_mail_is_not_a_complaint():
     """Given a marketing mail that talks about a credit card
     When it is triaged

@@ -33,15 +33,31 @@ def test_a_confident_first_sentence_ends_the_classifier_calls():
     assert doc.category == "unrecognised_charge"
 
 
-def test_an_unsure_first_sentence_asks_about_the_next():
-    """Given a classifier unsure about the first sentence and sure about the second
+TWO_DISPUTES = ("The merchant charged me twice for one order on my debit card. "
+                "I called the bank and nobody helped me with my account. "
+                "The second one is an unauthorized charge on my card and I want a refund.")
+
+
+def test_an_unsure_first_sentence_asks_about_the_next_dispute_sentence():
+    """Given a classifier unsure about the first sentence and sure about another dispute sentence
     When the document is triaged
     Then it is asked about both, one sentence per call, and the second one's category stands."""
     rec = Recorder([("out_of_scope", 0.3), ("unrecognised_charge", 0.9), ("duplicate_charge", 0.95)])
-    doc = triage_document(LETTER, rule=None, classify=rec)
+    doc = triage_document(TWO_DISPUTES, rule=None, classify=rec)
     assert [len(c) for c in rec.calls] == [1, 1]
+    assert all("nobody helped" not in c[0] for c in rec.calls)
     assert doc.category == "unrecognised_charge"
     assert any(e.decision == "category" for e in doc.evidence)
+
+
+def test_lower_ranked_sentences_without_dispute_language_are_not_classified():
+    """Given a letter with one dispute sentence and complaint sentences without dispute language
+    When the classifier is unsure about the first sentence
+    Then it is not asked about the others, and the category stays out_of_scope."""
+    rec = Recorder([("out_of_scope", 0.3)] * 3)
+    doc = triage_document(LETTER, rule=None, classify=rec)
+    assert len(rec.calls) == 1
+    assert doc.scope == SCOPE_OURS and doc.category == "out_of_scope"
 
 
 def test_scope_features_include_character_grams_of_each_word():
@@ -52,3 +68,16 @@ def test_scope_features_include_character_grams_of_each_word():
     assert "mortgag" in feats and "my mortgag" in feats
     assert "#<mo" in feats and "#gag>" in feats
     assert not any(f.startswith("#") and " " in f for f in feats)
+
+
+def test_sentences_without_complaint_words_are_not_classified():
+    """Given a letter whose only complaint sentence is ranked among sentences with no complaint word
+    When the document is triaged without a rule category
+    Then the classifier is asked about complaint sentences only."""
+    letter = ("I was charged twice by the merchant for one order on my debit card and want my money back. "
+              "We moved to a lovely new town last spring with the children. "
+              "The weather there is mild and the neighbours are friendly people.")
+    rec = Recorder([("out_of_scope", 0.3)] * 3)
+    triage_document(letter, rule=None, classify=rec)
+    asked = [t for call in rec.calls for t in call]
+    assert asked and all("weather" not in t and "moved" not in t for t in asked)

@@ -1,0 +1,56 @@
+"""The served scope model: its fast word-by-word featuriser counts exactly what ``features`` lists
+(the definition training uses), and its per-word cache stays bounded."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nlp.scope as scope
+from nlp.scope import ScopeModel, features, get_scope_model
+
+LETTERS = [
+    "The merchant charged my debit card twice for one order and the bank refused my dispute.",
+    "Equifax keeps reporting a collection account on my credit report that I paid off in XX/XX/2023 {$250.00}.",
+    "My mortgage servicer misapplied my escrow payment; the mortgag company's letter said otherwise.",
+    "",
+]
+
+
+def _row_from_features(model: ScopeModel, text: str) -> dict[int, float]:
+    counts: dict[int, int] = {}
+    for f in features(text):
+        j = model.index.get(f)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+    if not counts:
+        return {}
+    vals = {j: (1.0 + np.log(c)) * model.idf[j] for j, c in counts.items()}
+    norm = float(np.sqrt(sum(v * v for v in vals.values())))
+    return {j: v / norm for j, v in vals.items()}
+
+
+@pytest.mark.parametrize("text", LETTERS)
+def test_served_rows_equal_the_training_features(text):
+    """Given the committed scope model and a letter
+    When its TF-IDF row is built word by word (cached) and from ``features`` (what training counts)
+    Then both rows are the same, twice in a row (the cache changes nothing)."""
+    model = get_scope_model()
+    assert model is not None
+    expected = _row_from_features(model, text)
+    for _ in range(2):
+        cols, vals = model._row(text)
+        got = dict(zip(cols.tolist(), vals.tolist()))
+        assert got.keys() == expected.keys()
+        assert all(abs(got[j] - expected[j]) < 1e-12 for j in got)
+
+
+def test_word_cache_is_bounded(monkeypatch):
+    """Given a scope model whose word cache may hold two words
+    When a letter with many distinct words is scored
+    Then the cache never holds more than two words and the score is unchanged."""
+    model = ScopeModel.load()
+    before = float(model.p_in_scope([LETTERS[1]])[0])
+    monkeypatch.setattr(scope, "WORD_CACHE", 2)
+    small = ScopeModel.load()
+    assert float(small.p_in_scope([LETTERS[1]])[0]) == pytest.approx(before, abs=1e-12)
+    assert len(small._cache) <= 2

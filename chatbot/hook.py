@@ -20,8 +20,10 @@ from lexv2.events import LexEvent
 from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
+from chatbot.recognizer import extract_slots
 from intents.late_outcome import open_turn, post_when_done, prepend_note
 from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr, json_attr_refusal
+from intents.multi_request import ATTR_PENDING_REQUESTS, MAX_PENDING, chain, next_request, plan, remind_at_goodbye
 from intents.replies import render
 
 logger = logging.getLogger("dispute_assistant.hook")
@@ -33,6 +35,7 @@ KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
     "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
+    ATTR_PENDING_REQUESTS,  # later requests of a message that held several (intents/multi_request.py)
 }
 MAX_ATTR_VALUE = 1400  # 8 known keys x 1.4 KB stays under Lex's 12 KB
 
@@ -163,11 +166,12 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
+    from intents.prompt_answers import keep_or_switch
     from intents.vulnerability import early_person
 
     note, late_session = open_turn(getattr(services, "late_outcomes", None), session_key(event.session_id))
     session = {**session, **_clean_session(late_session)}  # continue from where the late turn left off
-    turn = reclaim_answer(build_turn(event, session, services, resolver))
+    turn = keep_or_switch(reclaim_answer(build_turn(event, session, services, resolver)))
     history = json_attr(session, ATTR_HISTORY, [])
     if not isinstance(history, list):
         history = []
@@ -179,11 +183,49 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
     decision = (early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
-                or route(turn, handler_for))
+                or route_requests(turn, handler_for))
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
     return prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
+
+
+def route_requests(turn: Turn, handler_for) -> Decision:
+    """Route the turn, seeing every request in it: a message with several says so and starts the
+    first; whenever a request finishes, the next one waiting starts in the same turn, unasked."""
+    planned = plan(turn)
+    ack = None
+    if planned is not None:
+        turn, ack = planned
+        turn = _clause_slots(turn)
+    decision = route(turn, handler_for)
+    if planned is not None:
+        decision.messages[:0] = [ack] if ack else []
+        decision.intent_name = decision.intent_name or turn.intent_name
+    decision.session = decision.session or dict(turn.session)
+    for _ in range(MAX_PENDING):
+        following = next_request(turn, decision)
+        if following is None:
+            break
+        turn, lead_in = following
+        turn = _clause_slots(turn)
+        decision = chain(decision, route(turn, handler_for), lead_in, turn.intent_name)
+        decision.session = decision.session or dict(turn.session)
+    return remind_at_goodbye(turn, decision)
+
+
+def _clause_slots(turn: Turn) -> Turn:
+    """Slots read from one request's own words, as Lex fills them from a message that is just that
+    request (Lex filled the message's slots for one intent only). Dates and numbers stay unfilled:
+    they need Lex's own resolution, and the handlers read them from the words anyway."""
+    from intents.registry import spec_for
+
+    spec = spec_for(turn.intent_name)
+    if spec is None or turn.slots:
+        return turn
+    raw = extract_slots(spec, turn.transcript)
+    kept = {k: v for k, v in raw.items() if not spec.slot(k).slot_type.startswith("AMAZON.")}
+    return turn.with_(slots=kept, original_slots=dict(kept)) if kept else turn
 
 
 MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer

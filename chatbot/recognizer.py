@@ -55,6 +55,12 @@ class UtteranceIndex:
         n = len(docs)
         self.idf = {k: math.log((1 + n) / (1 + v)) + 1 for k, v in df.items()}
         self.vectors = [(name, self._vec(g)) for (name, _), g in zip(docs, grams)]
+        # Inverted: gram -> [(sample number, weight)], so a message costs its own grams' postings
+        # rather than a pass over every sample (the samples grew with everyday phrasing, issue 13).
+        self.postings: dict[str, list[tuple[int, float]]] = {}
+        for i, (_, vec) in enumerate(self.vectors):
+            for k, w in vec.items():
+                self.postings.setdefault(k, []).append((i, w))
 
     def _vec(self, grams: Counter) -> dict[str, float]:
         vec = {k: (1 + math.log(c)) * self.idf.get(k, 1.0) for k, c in grams.items()}
@@ -63,9 +69,12 @@ class UtteranceIndex:
 
     def scores(self, text: str) -> dict[str, float]:
         q = self._vec(_grams(text))
+        dots = [0.0] * len(self.vectors)
+        for k, w in q.items():
+            for i, v in self.postings.get(k, ()):
+                dots[i] += w * v
         best: dict[str, float] = {}
-        for name, vec in self.vectors:
-            s = sum(w * vec.get(k, 0.0) for k, w in q.items())
+        for (name, _), s in zip(self.vectors, dots):
             if s > best.get(name, 0.0):
                 best[name] = s
         return best

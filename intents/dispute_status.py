@@ -5,7 +5,7 @@ import re
 
 from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import NEXT_STEP
-from chalicelib.core.models import DisputeCase
+from chalicelib.core.models import CaseState, DisputeCase
 from intents.dialog import Button, Card, Decision, Turn, now_of
 from intents.replies import day, money, render
 from intents.spec import IntentSpec, SlotSpec
@@ -31,6 +31,26 @@ SPEC = IntentSpec(
         "update on my complaint about a charge",
         "have you got an answer on my dispute",
         "check case {CaseId}",
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'any news on my dispute',
+        'any progress with my claim',
+        "how's my claim coming along",
+        "where's my claim",
+        'where are you with my dispute',
+        'have you sorted my dispute',
+        "what's going on with my case",
+        "what's happening with my chargeback",
+        'is my case still open',
+        'is the dispute closed yet',
+        "I'm still waiting to hear back about my dispute",
+        'when do I hear back about my claim',
+        'any word on my refund claim',
+        'what does under review mean',
+        'what does provisional credit mean',
+        'what does awaiting customer mean',
+        "where is my dispute at",
+        "has a decision been made on my claim",
+        "has my claim been decided",
     ],
     slots=[SlotSpec(name="CaseId", slot_type="AMAZON.AlphaNumeric", prompt="What's the case reference? It starts with DSP.", required=False)],
 )
@@ -63,7 +83,42 @@ def _describe(case: DisputeCase, turn: Turn) -> str:
     )
 
 
+_MEANING = re.compile(r"\bmean(?:s|ing|t)?\b|\bwhat(?:'s| is) (?:that|this)\b|\bexplain\b", re.I)
+_STATE_WORDS = [  # how customers name each state, most specific first
+    (CaseState.provisional_credit, r"provisional|temporary credit"), (CaseState.awaiting_customer, r"awaiting"),
+    (CaseState.under_review, r"under review|in review|reviewing"), (CaseState.resolved_won, r"resolved won|\bwon\b"),
+    (CaseState.resolved_lost, r"resolved lost|\blost\b"), (CaseState.withdrawn, r"withdrawn"),
+    (CaseState.opened, r"\bopen(?:ed)?\b"),
+]
+
+
+def asks_meaning(text: str) -> bool:
+    """ "What does under review mean?": a question about a status word, not for a status."""
+    return bool(_MEANING.search(text or ""))
+
+
+def _meanings(turn: Turn) -> Decision:
+    """What the named status means, or else what the customer's own cases' statuses mean."""
+    low = (turn.transcript or "").lower()
+    named = next((state for state, rx in _STATE_WORDS if re.search(rx, low)), None)
+    if named is not None:
+        states = [named]
+    else:  # "what does that mean?": their cases' statuses, open ones first
+        cases = turn.services.store.cases.list_for_customer(turn.identity.customer_id) if turn.identity.verified else []
+        cases.sort(key=lambda c: (not c.is_open, -c.created_at.timestamp()))
+        states = list(dict.fromkeys(c.state for c in cases))[:3]
+    messages = [render("status_meaning", state=s.value) for s in states] or [render("status_meaning_none")]
+    if named is None and states:  # "what does that mean?" could follow anything: say what is explained
+        messages.insert(0, render("status_meaning_yours", n=len(states)))
+    return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=messages,
+                    facts={"status_meaning": [s.value for s in states]})
+
+
 def handle(turn: Turn) -> Decision:
+    if asks_meaning(turn.transcript) and not validate_case_id(turn.transcript):
+        low = (turn.transcript or "").lower()
+        if turn.identity.verified or any(re.search(rx, low) for _, rx in _STATE_WORDS):
+            return _meanings(turn)  # a status word explained needs no account data
     gate = require_identity(turn)
     if gate:
         return gate

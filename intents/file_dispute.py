@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from chalicelib.cases.disputes import eligibility, open_case, timeline
+from chalicelib.cases.disputes import eligibility, merchant_first_until, open_case, timeline
 from chalicelib.core.models import DisputeReason, Transaction
 from chalicelib.core.pci import guard_text
 from chalicelib.core.settings import get_settings
@@ -19,37 +19,7 @@ from intents.slots import criteria_from_turn, parse_amount_text
 from intents.answers import (CONFIRM_ACTION, MERCHANT_CONTACTED, Answer, answer_text, clarified_before, confirmation_answer,
                              forget_clarified, mark_clarified, read_answer)
 from intents.dispute_change import apply_change, ask_what_to_change
-
-REASONS: dict[str, list[str]] = {
-    "unauthorised": ["unauthorized", "I don't recognise it", "I don't recognize it", "not me", "fraud", "I didn't make it",
-                     "stolen card", "someone used my card", "not recognised", "not recognized"],
-    "duplicate": ["charged twice", "double charge", "duplicate charge", "paid twice", "charged two times"],
-    "wrong_amount": ["wrong amount", "overcharged", "charged too much", "incorrect amount", "wrong exchange rate", "extra charge"],
-    "not_received": ["never arrived", "didn't receive it", "not received", "goods not received", "service not provided", "never got it"],
-    "not_as_described": ["not as described", "damaged", "faulty", "broken", "counterfeit", "different from what I ordered"],
-    "refund_not_processed": ["refund not received", "no refund", "returned it", "refund missing", "they promised a refund"],
-    "cancelled_subscription": ["cancelled subscription", "subscription", "cancelled membership", "still charging after cancelling",
-                               "recurring payment"],
-}
-REASON_LABELS = {
-    "unauthorised": "I didn't make it",
-    "duplicate": "Charged twice",
-    "wrong_amount": "Wrong amount",
-    "not_received": "Not received",
-    "not_as_described": "Not as described",
-    "refund_not_processed": "Refund not received",
-    "cancelled_subscription": "Cancelled subscription",
-}
-
-REASON_PHRASES = {
-    "unauthorised": "you didn't make it",
-    "duplicate": "you were charged twice",
-    "wrong_amount": "the amount is wrong",
-    "not_received": "it never arrived",
-    "not_as_described": "it wasn't as described",
-    "refund_not_processed": "your refund hasn't arrived",
-    "cancelled_subscription": "you'd cancelled the subscription",
-}
+from intents.dispute_reasons import REASON_LABELS, REASON_PHRASES, REASONS, infer_reason, validate_dispute_reason
 
 SPEC = IntentSpec(
     name="FileDispute",
@@ -81,6 +51,38 @@ SPEC = IntentSpec(
         "I don't recognise a charge from {TransactionRef}",
         "I don't recognize the {TransactionRef} charge",
         "there's a charge from {TransactionRef} I didn't make",
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'this payment is fraud',
+        'that charge is a scam',
+        "I've been scammed",
+        'I was ripped off by a seller',
+        'a dodgy charge on my account',
+        'I never made this purchase',
+        "I didn't authorise this payment",
+        'unauthorized charge on my card',
+        "this transaction isn't mine",
+        "this charge wasn't me",
+        'reverse the charge',
+        'can you reverse a payment',
+        "I want a refund for a payment I didn't make",
+        'how do I get my money back',
+        'get my money back from {TransactionRef}',
+        'charge back the payment',
+        'someone is using my card',
+        'I think my card was used by someone else',
+        'random charge on my statement',
+        'never heard of this company but they charged me',
+        'I never bought anything from {TransactionRef}',
+        'my order never arrived',
+        'the parcel never turned up',
+        'I paid but never got the goods',
+        'they took my money and sent nothing',
+        'I was billed twice for the same thing',
+        'they charged me more than the price',
+        "a bogus payment on my card",
+        "that's a fake charge",
+        "a payment I know nothing about",
+        "I never paid these people",
     ],
     slot_types=[
         SlotTypeSpec(
@@ -123,21 +125,9 @@ SPEC = IntentSpec(
 
 REASON_CARD = Card(title="What went wrong?", buttons=tuple(Button(label, key) for key, label in list(REASON_LABELS.items())[:5]))
 YES_NO_CARD = Card(title="Merchant contacted?", buttons=(Button("Yes", "yes"), Button("No", "no")))
+AGENT_CARD = Card(title="Anything else?", buttons=(Button("Talk to an agent", "Talk to an agent"),))
 CONFIRM_CARD = Card(title="File this dispute?", buttons=(Button("Yes, file it", "yes"), Button("No", "no")))
 MAX_DESCRIPTION = 1000
-
-
-def validate_dispute_reason(value: str | None) -> DisputeReason | None:
-    if not value:
-        return None
-    v = value.strip().lower()
-    for key, synonyms in REASONS.items():
-        if v == key or v == REASON_LABELS[key].lower() or any(v == s.lower() for s in synonyms):
-            return DisputeReason(key)
-    for key, synonyms in REASONS.items():
-        if any(s.lower() in v for s in synonyms):
-            return DisputeReason(key)
-    return None
 
 
 def validate_disputed_amount(value: str | None, txn: Transaction) -> int | None:
@@ -149,15 +139,6 @@ def validate_disputed_amount(value: str | None, txn: Transaction) -> int | None:
     if amount is None or amount <= 0 or amount > txn.amount_minor:
         return None
     return amount
-
-
-def infer_reason(text: str) -> DisputeReason | None:
-    t = text.lower()
-    if re.search(r"(don'?t|do not|didn'?t|never) (recogni[sz]e|make|authori[sz]e)|not me|someone (used|stole)|fraud", t):
-        return DisputeReason.unauthorised
-    if re.search(r"charged twice|double charg|duplicate|twice", t):
-        return DisputeReason.duplicate
-    return None
 
 
 def _ask(turn: Turn, slot: str, messages: list[str], slots: dict, card: Card | None = None) -> Decision:
@@ -252,10 +233,24 @@ def handle(turn: Turn) -> Decision:
     if gate:
         return gate
     turn, note = _inline_correction(turn)
+    opening = turn.slot_to_elicit is None and turn.confirmation_state == "None"
     decision = _handle(turn)
+    if opening:
+        _name_the_payment(turn, decision)
     if note:
         decision.messages.insert(0, note)
     return decision
+
+
+def _name_the_payment(turn: Turn, decision: Decision) -> None:
+    """A payment found from the opening words is named before the next question, so the customer
+    can see it is the one they meant (the reason question names it already)."""
+    ref = decision.slots.get("TransactionRef")
+    if decision.action != "ElicitSlot" or decision.slot_to_elicit in (None, "TransactionRef", "DisputeReason") or not ref:
+        return
+    txn = turn.services.store.transactions.get(turn.identity.customer_id, ref)
+    if txn is not None:
+        decision.messages.insert(0, render("dispute_about", txn=_txn_phrase(txn)))
 
 
 def _handle(turn: Turn) -> Decision:
@@ -309,6 +304,11 @@ def _handle(turn: Turn) -> Decision:
         contacted = said is Answer.YES
         turn = turn.with_(session=forget_clarified(turn.session))
         slots["MerchantContacted"] = "yes" if contacted else "no"
+        wait_until = merchant_first_until(reason, contacted, txn, now.date())
+        if wait_until is not None:  # what a dispute desk says first: the merchant can fix it fastest
+            return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), slots=slots, card=AGENT_CARD,
+                            messages=[render("dispute_merchant_first", merchant=txn.merchant_name, paid=day(txn.occurred_at),
+                                             until=day(wait_until))], facts={"merchant_first_until": wait_until.isoformat()})
 
     description = turn.slot("Description")
     if description is None:

@@ -38,6 +38,15 @@ SPEC = IntentSpec(
         "show my card payment",
         "is there a payment to {Merchant}",
         "did {Merchant} charge me",
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'how much did I spend at {Merchant}',
+        'how much have I spent on {Merchant}',
+        'what did I spend yesterday',
+        'did my {Merchant} payment come out',
+        'has {Merchant} taken the money',
+        'show me my last payment',
+        'what have I paid recently',
+        'payment to {Merchant} on {TransactionDate}',
     ],
     slot_types=[
         SlotTypeSpec(

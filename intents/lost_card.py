@@ -29,6 +29,17 @@ SPEC = IntentSpec(
         "I can't find my card", "my purse was stolen", "my bag was stolen with my cards in it",
         "lost card", "stolen card, please block it", "my card was stolen, shut it down", "I've lost my wallet",
         "my card is missing", "I think I dropped my card somewhere", "my card got nicked",
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'my card has gone missing',
+        "I've misplaced my card",
+        'someone has taken my card',
+        'I left my card somewhere',
+        'my card was taken',
+        'my debit card is lost',
+        'I had my wallet stolen',
+        'I was pickpocketed',
+        'I got mugged',
+        'lost my purse with my cards',
     ],
     fulfillment_code_hook=True,
 )
@@ -42,7 +53,8 @@ LABELS = frozenset({"lost_or_stolen_card", "compromised_card"})
 _HOLDER = r"(?:debit |credit |bank )?(?:card|cards|wallet|purse|handbag|bag|phone)"
 _LOSS = re.compile(
     r"\b(?:lost|stole|stolen|nicked|pinched|snatched|dropped|can'?t find|cannot find|misplaced)\s+(?:my\s+|our\s+|the\s+)?" + _HOLDER
-    + r"\b|\b" + _HOLDER + r"\s+(?:was|were|got|has been|'s been|is|have been)\s+(?:lost|stolen|nicked|pinched|taken|snatched|missing)\b"
+    + r"\b|\b" + _HOLDER + r"\s+(?:was|were|got|has|'s|is|have)\s+(?:just\s+|been\s+|just\s+been\s+|gone\s+)?"
+    + r"(?:lost|stolen|nicked|pinched|taken|snatched|missing)\b"
     + r"|\b(?:i was|i got|i've been|i have been|got)\s+(?:robbed|mugged|pickpocketed)\b")
 
 

@@ -30,9 +30,14 @@ def _env() -> Environment:
     return Environment(undefined=StrictUndefined, autoescape=False)
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    return _env().from_string(source)  # compiling costs milliseconds a turn; the catalogues are small
+
+
 def render_text(source: str, **ctx) -> str:
     """One template string rendered on one line (a missing variable is a bug, not a blank)."""
-    return " ".join(_env().from_string(str(source)).render(**ctx).split())
+    return " ".join(_compiled(str(source)).render(**ctx).split())
 
 
 def say(key: str, **ctx) -> str:

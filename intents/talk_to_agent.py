@@ -26,6 +26,13 @@ SPEC = IntentSpec(
         "I want to make a complaint to a person",
         "operator",
         "let me talk to support",
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'get me someone who can actually help',
+        'I need to speak to somebody',
+        'put me through to a person',
+        'can a human help me',
+        'let me speak to your manager',
+        'is there anyone real I can talk to',
     ],
     fulfillment_code_hook=True,
 )

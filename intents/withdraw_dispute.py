@@ -29,6 +29,15 @@ SPEC = IntentSpec(
         "I want to stop the chargeback", "the merchant sorted it out, withdraw my dispute",
         # Why no bare "cancel" or "close" samples: a lone "cancel" answering another question
         # (FileDispute's confirmation) must not open this intent.
+        # everyday phrasing (issue 13 part B): street words, slang, UK and US wording
+        'I want to take my dispute back',
+        'retract the dispute',
+        'call off the dispute',
+        'scrap the chargeback',
+        "the shop gave me a refund so I don't need the claim",
+        'I sorted it with the merchant, cancel the case',
+        "please close my claim, it's resolved",
+        "I'd like to pull my dispute",
     ],
     slots=[SlotSpec(name="CaseRef", slot_type="AMAZON.AlphaNumeric", required=False,
                     prompt="Which dispute would you like to withdraw? It starts with DSP-.",

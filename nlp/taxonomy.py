@@ -43,6 +43,7 @@ LEX_INTENTS: Final[list[str]] = [
     "FileDispute",
     "DisputeStatus",
     "TalkToAgent",
+    "LostCard",
 ]
 
 DISPUTE_REASONS: Final[list[str]] = [
@@ -89,8 +90,8 @@ _TABLE: Final[dict[str, tuple[str, str | None]]] = {
     "declined_cash_withdrawal": ("atm_cash_problem", "ExplainHold"),
     "card_swallowed": ("atm_cash_problem", "TalkToAgent"),
     # lost or stolen
-    "lost_or_stolen_card": ("lost_or_stolen", "TalkToAgent"),
-    "lost_or_stolen_phone": ("lost_or_stolen", "TalkToAgent"),
+    "lost_or_stolen_card": ("lost_or_stolen", "LostCard"),  # freeze at once, then the fraud queue (issue 13)
+    "lost_or_stolen_phone": ("lost_or_stolen", "LostCard"),  # the cards in its wallet app go with it
     # out of scope: general support
     "activate_my_card": (_OOS, None),
     "age_limit": (_OOS, None),

@@ -21,6 +21,18 @@ PROVISIONAL_CREDIT_BUSINESS_DAYS = 10
 DECISION_DAYS = 45
 DECISION_DAYS_EXTENDED = 90
 MERCHANT_RESPONSE_DAYS = 30
+# Visa 13.1 (merchandise / services not received): with no delivery date agreed, the issuer waits 15
+# days from the transaction, and the cardholder is expected to have tried the merchant first.
+NOT_RECEIVED_WAIT_DAYS = 15
+
+
+def merchant_first_until(reason: DisputeReason, contacted: bool | None, txn: Transaction, today: date) -> date | None:
+    """The day before which a goods-not-received dispute should go to the merchant first: when the
+    customer has not contacted them and the delivery may still be on its way. None: file now."""
+    if reason != DisputeReason.not_received or contacted is not False:
+        return None
+    until = txn.occurred_at.date() + timedelta(days=NOT_RECEIVED_WAIT_DAYS)
+    return until if today < until else None
 
 
 def case_id_for(customer_id: str, txn_id: str) -> str:

@@ -24,8 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_load import _pct, _progress
-
 ROOT = Path(__file__).resolve().parents[1]
 USERS = int(os.environ.get("LOAD_WSGI_USERS", "200"))
 SPAWN_RATE = float(os.environ.get("LOAD_WSGI_SPAWN_RATE", "50"))
@@ -71,6 +69,8 @@ def _start_server(env: dict, log_path: Path) -> tuple[subprocess.Popen, int]:
 
 
 def run() -> dict:
+    from bench.bench_load import _pct, _progress
+
     tmp = Path(tempfile.mkdtemp(prefix="da-load-wsgi-"))
     env = {**os.environ, "DA_BACKEND": "sqlite", "DA_SQLITE_PATH": str(tmp / "load.db"), "DA_METRICS": "off",
            "DA_OTP_OUTBOX_PATH": str(tmp / "otp.log"), "DA_OUTBOX_DIR": str(tmp / "outbox"),

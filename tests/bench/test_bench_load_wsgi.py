@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.bench_load_wsgi import _aggregated, _pct
+from bench.bench_load import _pct
+from bench.bench_load_wsgi import _aggregated
 from bench.report import flat
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,8 @@
 The local stack (app.py's routes) is served by waitress through scripts/serve_wsgi.py, with its
 admission control (503 + Retry-After when its slots and queue are full), over a freshly seeded
 SQLite store. Locust (headless, loopback only, bounded by ``LOAD_WSGI_S`` seconds, ``--csv``) runs
-``LOAD_WSGI_USERS`` users replaying chat conversations (bench/locust_chat.py) with no think time.
+``LOAD_WSGI_USERS`` users replaying chat conversations (bench/locust_chat.py), each pausing
+``LOAD_WSGI_THINK_S`` ("low,high" seconds, default 1-3) between turns.
 
 Recorded: Locust's request rate and percentiles (from its CSV, 503s included), the answered turns'
 percentiles, every conversation's end state (completed / shed / error / session lost / unknown /
@@ -25,7 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-USERS = int(os.environ.get("LOAD_WSGI_USERS", "200"))
+USERS = int(os.environ.get("LOAD_WSGI_USERS", "100"))
+THINK_S = os.environ.get("LOAD_WSGI_THINK_S", "1,3")  # seconds between a customer's turns: "low,high"
 SPAWN_RATE = float(os.environ.get("LOAD_WSGI_SPAWN_RATE", "50"))
 RUN_S = int(os.environ.get("LOAD_WSGI_S", "60"))
 MAX_WAITING = int(os.environ.get("LOAD_WSGI_MAX_WAITING", "16"))
@@ -85,8 +87,9 @@ def run() -> dict:
               "--loglevel", "WARNING"]
     started = time.monotonic()
     try:
-        driver = subprocess.Popen(locust, cwd=ROOT, env={**env, "LOCUST_SUMMARY": str(summary_path)},
-                                  stdout=open(tmp / "locust.out", "w"), stderr=subprocess.STDOUT)
+        driver_env = {**env, "LOCUST_SUMMARY": str(summary_path), "LOCUST_THINK_S": THINK_S}
+        driver = subprocess.Popen(locust, cwd=ROOT, env=driver_env, stdout=open(tmp / "locust.out", "w"),
+                                  stderr=subprocess.STDOUT)
         while driver.poll() is None:
             elapsed = int(time.monotonic() - started)
             _progress("load_wsgi seconds", min(elapsed, RUN_S), RUN_S + 1)
@@ -111,7 +114,8 @@ def run() -> dict:
         "load_wsgi_server": "waitress",
         "load_wsgi_users": USERS,
         "load_wsgi_run_s": RUN_S,
-        "load_wsgi_server_max_active": counts.get("peak_active"),
+        "load_wsgi_think_min_s": float(THINK_S.split(",")[0]),
+        "load_wsgi_server_peak_active": counts.get("peak_active"),
         "load_wsgi_requests": agg["requests"],
         "load_wsgi_requests_per_s": agg["requests_per_s"],
         "load_wsgi_request_p50_ms": agg["p50_ms"],

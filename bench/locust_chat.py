@@ -1,7 +1,8 @@
 """Locust users replaying chat conversations against the WSGI-served local web chat (bench/bench_load_wsgi.py).
 
 Each user plays one conversation after another: a demo customer and a flow from bench/bench_load.py's
-FLOWS, each turn a POST /api/chat carrying the session id the server returned. What every
+FLOWS, each turn a POST /api/chat carrying the session id the server returned, with LOCUST_THINK_S
+("low,high", default 1-3 s: faster than people type, so a stress) between turns and conversations. What every
 conversation ended in is tallied, not only timed:
 
 - ``completed``: every turn answered 200 in the same session, no error reply, a known dialog action;
@@ -20,7 +21,7 @@ import os
 import random
 import time
 
-from locust import HttpUser, events, task
+from locust import HttpUser, between, events, task
 
 from bench.bench_load import ERROR_MARKERS, FLOWS, KNOWN_ACTIONS
 
@@ -38,15 +39,31 @@ def _sample(text: str) -> None:
         SAMPLES.append(text[:200])
 
 
+def _think_range() -> tuple[float, float]:
+    """LOCUST_THINK_S "low,high": seconds a customer takes to read and type before the next turn."""
+    try:
+        low, high = (float(x) for x in os.environ.get("LOCUST_THINK_S", "1,3").split(","))
+    except ValueError:
+        raise SystemExit("LOCUST_THINK_S must be 'low,high' seconds, e.g. '1,3'") from None
+    if not 0 <= low <= high:
+        raise SystemExit("LOCUST_THINK_S needs 0 <= low <= high")
+    return low, high
+
+
+THINK_S = _think_range()
+
+
 class ChatCustomer(HttpUser):
-    wait_time = staticmethod(lambda: 0.0)  # think time 0: the heaviest load these users can make
+    wait_time = between(*THINK_S)  # between conversations; turns inside one pause the same way
 
     @task
     def conversation(self) -> None:
         customer, flow = _rng.choice(CUSTOMERS), _rng.choice(FLOWS)
         TALLY["started"] += 1
         session_id, last_action = None, None
-        for text in flow:
+        for n, text in enumerate(flow):
+            if n:
+                time.sleep(_rng.uniform(*THINK_S))  # the customer reads the reply and types the next turn
             body = {"text": text, "customer": customer, **({"session_id": session_id} if session_id else {})}
             outcome = self._turn(body)
             if isinstance(outcome, str):

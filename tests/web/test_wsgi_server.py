@@ -162,7 +162,13 @@ def test_waitress_serves_503_when_full_over_loopback():
     gate = Gate()
     adm = Admission(gate, max_active=1, max_waiting=1, wait_s=20)
     server = waitress.create_server(adm, host="127.0.0.1", port=0, threads=8)
-    runner = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve():  # waitress's run() has no stop: poll its loop until told, then close from this side
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    runner = threading.Thread(target=serve, daemon=True)
     runner.start()
     statuses, lock = [], threading.Lock()
 
@@ -188,7 +194,10 @@ def test_waitress_serves_503_when_full_over_loopback():
             c.join(30)
     finally:
         gate.release.set()
+        stop.set()
+        runner.join(10)
         server.close()
+        server.task_dispatcher.shutdown(timeout=5)
     shed = [s for s in statuses if s[0] == 503]
     assert len(shed) == 2 and all(retry == "1" and not released for _, retry, released in shed)
     assert sorted(s[0] for s in statuses) == [200, 200, 503, 503]

@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run replay-events test unit imports seed chat demo bench fuzz package train train-scope evaluate clean bot screenshots browser
+.PHONY: run serve-wsgi replay-events test unit imports seed chat demo bench fuzz package train train-scope evaluate clean bot screenshots browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ run: $(STAMP)
 	  if [ -z "$$DA_AGENT_TOKENS" ]; then export DA_AGENT_TOKENS="{\"$$TOKEN\": {\"agent\": \"demo-agent\", \"role\": \"supervisor\", \"queues\": [\"fraud\", \"disputes\", \"complaints\", \"vulnerable_customers\", \"general\"]}}"; \
 	    echo "Agent console: http://127.0.0.1:$(PORT)/console  agent API token: $$TOKEN (Authorization: Bearer $$TOKEN)"; fi; \
 	  DA_LOCAL_CHANNEL=1 $(VENV)/bin/chalice local --no-autoreload --host 127.0.0.1 --port $(PORT)
+
+## The same local stack under waitress, a multi-threaded WSGI server with admission control: a full
+## server answers 503 + Retry-After instead of letting a client time out (scripts/serve_wsgi.py).
+serve-wsgi: $(STAMP)
+	$(PY) -m chalicelib.demo_data --reset
+	DA_LOCAL_CHANNEL=1 $(PY) scripts/serve_wsgi.py --host 127.0.0.1 --port $(PORT)
 
 seed: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset

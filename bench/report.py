@@ -67,7 +67,7 @@ def flat(details: dict) -> dict:
         for k, v in result.items():
             if k.startswith("_") or k in out or isinstance(v, bool) or not isinstance(v, (int, float)):
                 continue
-            if module in ("bench_load", "bench_fraud", "bench_longtext", "bench_conversations", "bench_package"):
+            if module in ("bench_load", "bench_load_wsgi", "bench_fraud", "bench_longtext", "bench_conversations", "bench_package"):
                 out[k] = v
     return dict(sorted(out.items()))
 

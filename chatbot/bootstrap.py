@@ -144,11 +144,11 @@ def _build_idempotency(c: Container) -> Any:
 
 
 def _build_late_outcomes(c: Container) -> Any:
-    """The mailbox where a turn that overran its budget leaves what it did, for the next turn
-    (in the idempotency store: shared by every container, with expiry)."""
-    from intents.late_outcome import LateOutcomes
+    """The mailbox where a turn that overran its budget leaves what it did, for the next turn: its
+    own store (SQLite file / DynamoDB table with TTL), so the note outlives this container."""
+    from chalicelib.storage.late_notes import build_late_notes
 
-    return LateOutcomes(c.get("idempotency").store)
+    return build_late_notes(c.settings)
 
 
 def _build_comprehend_tier(c: Container) -> Any:

@@ -35,6 +35,8 @@ class TableNames(BaseSettings):
     idempotency: str = "da-idempotency"
     # Progressive rollout: guard observations and stage history shared by every container.
     rollout: str = "da-rollout"
+    # What a turn that overran its budget did, kept for the session's next turn (chalicelib/storage/late_notes.py).
+    late_notes: str = "da-late-notes"
 
 
 class Settings(BaseSettings):
@@ -73,6 +75,9 @@ class Settings(BaseSettings):
     # Time budgets: Lex kills the code hook at 30 s; we answer far inside it.
     turn_budget_s: float = 8.0
     dependency_timeout_s: float = 2.0
+    # How long the note about an overrun turn waits for the session's next turn (Lex keeps an idle
+    # session for at most 24 h by default, so a note older than that has no turn left to open).
+    late_note_ttl_s: int = Field(default=24 * 3600, ge=60)
 
     # Where the local console shows out-of-band one-time codes (the "SMS" of the local world).
     otp_outbox_path: Path = Field(default=REPO_ROOT / ".data" / "otp-outbox.log")

@@ -19,15 +19,16 @@ import json
 import os
 import sqlite3
 import threading
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.pci import scrub_pans
+from chalicelib.storage.sqlite_conn import open_connection
 
 EXCERPT_CHARS = 512
+BUSY_TIMEOUT_S = 30.0  # stream workers in several processes advance order keys on one file
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,7 @@ class SqliteEventLedger:
             return self._shared
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = open_connection(self.path, wal=True, busy_timeout_s=BUSY_TIMEOUT_S)
             self._local.conn = conn
         return conn
 

@@ -1,6 +1,7 @@
-"""Audit tools over the decision log: verify, replay, explain, shadow-report, export, head.
+"""Audit tools over the decision log: verify, anchor, replay, explain, shadow-report, export, head.
 
     python -m chalicelib.governance.audit verify [--jsonl FILE] [--head HASH] [--no-anchor]
+    python -m chalicelib.governance.audit anchor [--max-lag N] [--first] [--dry-run]
     python -m chalicelib.governance.audit replay [--since ISO8601] [--policy VERSION|current] [--format text|json]
     python -m chalicelib.governance.audit explain DECISION_ID [--audience customer|regulator]
     python -m chalicelib.governance.audit shadow-report [--since ISO8601] [--format text|json]
@@ -25,7 +26,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Iterable
 
-from chalicelib.governance.decision_log import DecisionLog, DecisionRecord, build_decision_log, compose_explanation
+from chalicelib.governance.decision_log import (
+    DecisionRecord,
+    DecisionLog,
+    build_decision_log,
+    compose_explanation,
+)
+from chalicelib.governance.audit_anchor import add_anchor_arguments, run_anchor
 from chalicelib.governance.audit_verify import add_verify_arguments, run_verify
 from chalicelib.fraud.replay import KIND as FRAUD_KIND, replay_fraud_action
 from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, reason_text
@@ -288,6 +295,7 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True)
     x.add_argument("--since")
     sub.add_parser("head", help="print the head sequence and hash (to anchor elsewhere)")
+    add_anchor_arguments(sub.add_parser("anchor", help="verify the chain, then move the head anchor to it"))
     return p
 
 
@@ -304,6 +312,8 @@ def main(argv: list[str] | None = None, *, log: DecisionLog | None = None,
 
     if args.cmd == "verify":
         return run_verify(args, lambda: log or build_decision_log(), say)
+    if args.cmd == "anchor":
+        return run_anchor(args, lambda: log or build_decision_log(), say)
     try:
         log = log or build_decision_log()
     except Exception as exc:  # the store itself could not be read

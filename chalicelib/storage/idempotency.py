@@ -32,9 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from chalicelib.storage.sqlite_conn import open_connection
+
 log = logging.getLogger(__name__)
 
 IN_PROGRESS = "INPROGRESS"
+BUSY_TIMEOUT_S = 30.0  # many worker processes claim keys on one file: a claim waits, never fails fast
 COMPLETED = "COMPLETED"
 
 
@@ -93,14 +96,12 @@ class SqliteIdempotencyStore:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+        """A connection per operation (safe across threads and forked workers), with the settings
+        every SQLite store on this file shares (chalicelib/storage/sqlite_conn.py)."""
+        return open_connection(self.path, wal=True, busy_timeout_s=BUSY_TIMEOUT_S)
 
     def create_schema(self) -> None:
         with closing(self._connect()) as c:
-            c.execute("PRAGMA journal_mode=WAL")
             c.execute(
                 f"""CREATE TABLE IF NOT EXISTS {self.TABLE} (
                     id TEXT PRIMARY KEY, status TEXT NOT NULL, expiration INTEGER NOT NULL,

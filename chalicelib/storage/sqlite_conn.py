@@ -21,18 +21,20 @@ from chalicelib.storage.base import AlreadyExists, NotFound, RepositoryError
 M = TypeVar("M", bound=BaseModel)
 
 
-def open_connection(path: str | Path, *, wal: bool) -> sqlite3.Connection:
+def open_connection(path: str | Path, *, wal: bool, busy_timeout_s: float = 5.0) -> sqlite3.Connection:
     """A connection any thread may use (callers serialise it with their own lock).
 
     isolation_level=None: callers issue BEGIN/COMMIT themselves, so a read-check-write is one
     IMMEDIATE transaction and cannot interleave with another process. ``wal``: readers do not
     wait for the writer (file databases only; ``:memory:`` has no journal to switch).
+    ``busy_timeout_s``: how long a write waits for another process's lock (the idempotency store
+    and the card-event ledger wait longer: many worker processes claim keys on one file).
     """
     path = str(path)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5.0)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     if wal and path != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -26,12 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Iterable
 
-from chalicelib.governance.decision_log import (
-    DecisionRecord,
-    DecisionLog,
-    build_decision_log,
-    compose_explanation,
-)
+from chalicelib.governance.decision_log import DecisionLog, DecisionRecord, build_decision_log, compose_explanation
 from chalicelib.governance.audit_anchor import add_anchor_arguments, run_anchor
 from chalicelib.governance.audit_verify import add_verify_arguments, run_verify
 from chalicelib.fraud.replay import KIND as FRAUD_KIND, replay_fraud_action

@@ -27,3 +27,19 @@ def sortable_utc(dt: datetime | str) -> str:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def outbound_time(dt: datetime | None, *, minutes: bool = False) -> str | None:
+    """The one text form of a time in anything that leaves us (emails, notices, SNS messages, ticket
+    bundles, file names, logs): UTC, to the second (or minute), with separators: ``2026-03-02T09:05:07Z``.
+
+    Why not ``isoformat()``: with microseconds a time is 20 digits behind separators, and about one
+    in ten such runs passes Luhn, so the card-number guard masks it (the agent reads ``[CARD ...]``
+    instead of a time) or a scanner downstream reports a card number we never had. Whole seconds
+    keep every digit group short enough that no guard sees a card number in it.
+    """
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ" if minutes else "%Y-%m-%dT%H:%M:%SZ")

@@ -247,6 +247,7 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
     services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
     services.cards = c.get("cards")  # type: ignore[attr-defined]  # freeze/block through card management
+    services.transcripts = c.get("transcripts")  # type: ignore[attr-defined]  # both sides of every turn, redacted
     services.late_outcomes = c.get("late_outcomes")  # type: ignore[attr-defined]  # overrun turns, told next turn
     return services, IdentityResolver(signer, step_up)
 
@@ -272,6 +273,14 @@ def _build_tickets(c: Container) -> Any:
     from intents.ticketing import redact_text
 
     return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text)
+
+
+def _build_transcripts(c: Container) -> Any:
+    """Every chat turn, redacted, for the agent's ticket (the hook records, the desk reads)."""
+    from chalicelib.transcripts.model import build_transcript_recorder
+    from intents.ticketing import redact_text
+
+    return build_transcript_recorder(c.settings, c.clock, redact_text)
 
 
 def _build_turn_pool(c: Container) -> cf.ThreadPoolExecutor:
@@ -343,6 +352,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "email_followup": _build_email_followup,
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
+    "transcripts": _build_transcripts,
     "cards": _build_cards,
     "agent_api": _build_agent_api,
     "card_events": _build_card_events,

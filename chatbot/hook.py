@@ -20,6 +20,7 @@ from lexv2.events import LexEvent
 from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
+from chatbot.transcribe import record_turn
 from intents.late_outcome import open_turn, post_when_done, prepend_note
 from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr, json_attr_refusal
 from intents.replies import render
@@ -178,12 +179,16 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
-    decision = (early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
-                or route(turn, handler_for))
+    decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
+    answered = turn
+    if decision is None:
+        decision, answered = route_turn(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
-    return prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
+    response = prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
+    record_turn(services, turn, answered, response)  # both sides, redacted by the recorder
+    return response
 
 
 MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer
@@ -195,6 +200,11 @@ def route(turn: Turn, handler_for) -> Decision:
     The hook is the only router: a handler that wants another intent to answer returns a
     ``Redirect`` (intents.dialog) instead of calling that intent itself.
     """
+    return route_turn(turn, handler_for)[0]
+
+
+def route_turn(turn: Turn, handler_for) -> tuple[Decision, Turn]:
+    """``route``, and the turn that answered (its identity is who the reply was for)."""
     decision = handler_for(turn.intent_name)(turn)
     taken = []
     while decision.redirect is not None:
@@ -212,7 +222,7 @@ def route(turn: Turn, handler_for) -> Decision:
             decision.intent_name = r.intent
         decision.messages[:0] = r.messages
         decision.facts.update(r.facts)
-    return decision
+    return decision, turn
 
 
 def _emit_metrics(turn: Turn, decision: Decision, m) -> None:

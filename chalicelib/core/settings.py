@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
     agent_user_pool_arn: str | None = None
 
+    # Chat transcripts for the agent's ticket (chalicelib/transcripts): redacted turns per hashed
+    # session, kept this long (DynamoDB TTL in AWS; purged on write locally).
+    transcripts_table: str = "da-transcripts"
+    transcript_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

@@ -81,7 +81,8 @@ class TicketDesk:
 
     def escalate(self, handoff: Handoff, *, identity_level: str = "anonymous", txn_id: str | None = None,
                  decisions: list[Mapping[str, Any]] = (), triage: Mapping[str, Any] | None = None,
-                 conversation_kind: str = "chat") -> Escalated:
+                 conversation_kind: str = "chat", messages: list[Mapping[str, Any]] | None = None) -> Escalated:
+        """``messages``: the redacted conversation (the chat transcript); without it, the handoff's summary."""
         parts = self.bundle_parts(handoff.customer_id, txn_id)
         customer = parts.get("customer")
         route = route_for(handoff.reason, vulnerable=bool(customer and customer.vulnerable),
@@ -94,7 +95,8 @@ class TicketDesk:
         )
         bundle = build_context_bundle(
             draft, identity_level=identity_level, triage=triage, conversation_kind=conversation_kind,
-            messages=[{"role": "customer", "text": handoff.summary, "at": handoff.created_at}] if handoff.summary else [],
+            messages=messages if messages is not None else
+            [{"role": "customer", "text": handoff.summary, "at": handoff.created_at}] if handoff.summary else [],
             decisions=decisions, next_action=NEXT_ACTION[route.queue], redact=self.redact, **parts,
         )
         opened = open_ticket(self.repo, draft.model_copy(update={"context": bundle}), now=handoff.created_at)

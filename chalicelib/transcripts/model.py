@@ -100,9 +100,9 @@ def visible_to(turns: Sequence[TranscriptTurn], reader: str | None) -> list[Tran
 
 
 class TranscriptRecorder:
-    """What the hook calls: ``heard`` before the handler runs (so an escalation in this turn carries
-    the customer's words), ``said`` with the reply the customer got. A failing store never fails
-    the turn: the turn is answered and the gap is logged with a stable code."""
+    """What the hook calls once a turn is answered (``exchange``) and the ticket desk reads
+    (``conversation``). A failing store never fails the turn: the turn is answered and the gap is
+    logged with a stable code."""
 
     def __init__(self, store: TranscriptStore, redact: Callable[[str], str], clock: Callable[[], datetime],
                  ttl: timedelta):
@@ -126,11 +126,15 @@ class TranscriptRecorder:
                                                              "session_id": session_id, "error": type(exc).__name__})
         return 0
 
-    def heard(self, session_id: str, customer_id: str | None, text: str, at: datetime | None = None) -> int:
-        return self._append(session_id, customer_id, [("customer", text)], at)
-
-    def said(self, session_id: str, customer_id: str | None, texts: Iterable[str], at: datetime | None = None) -> int:
-        return self._append(session_id, customer_id, [("assistant", t) for t in texts], at)
+    def exchange(self, session_id: str, heard_by: str | None, heard: str, said_to: str | None, said: Iterable[str],
+                 at: datetime | None = None) -> int:
+        """One turn: the customer's words (owned by who was verified when they spoke) and our replies
+        (owned by who was verified when we answered: a step-up inside the turn changes it).
+        Returns how many records were stored."""
+        said = [("assistant", t) for t in said]
+        if (heard_by or ANONYMOUS) == (said_to or ANONYMOUS):
+            return self._append(session_id, heard_by, [("customer", heard), *said], at)
+        return self._append(session_id, heard_by, [("customer", heard)], at) + self._append(session_id, said_to, said, at)
 
     def conversation(self, session_id: str, customer_id: str | None, now: datetime | None = None) -> list[dict]:
         """The reader's messages as the context bundle takes them ({role, at, text}), oldest first."""
@@ -150,3 +154,20 @@ def next_turns(session_id: str, owner: str, entries: Sequence[tuple[Role, str]],
     return [TranscriptTurn(session_id=session_id, seq=first_seq + i, owner=owner, role=role,
                            text=guard_text(text)[:MAX_TEXT_CHARS], at=at, expires_at=expires_at)
             for i, (role, text) in enumerate(entries)]
+
+
+def build_transcript_recorder(settings, clock: Callable[[], datetime], redact: Callable[[str], str]) -> TranscriptRecorder:
+    """The recorder on the configured backend: an SQLite file beside the main store, or the
+    transcripts table in AWS (created by the stack, with TTL on ``expires_at``)."""
+    store: TranscriptStore
+    if settings.backend == "sqlite":
+        from chalicelib.transcripts.store_sqlite import SqliteTranscriptStore
+
+        store = SqliteTranscriptStore(settings.sqlite_path.with_name(settings.sqlite_path.stem + "-transcripts.db"))
+        store.create_schema()
+    else:
+        from chalicelib.core.aws import client as aws_client
+        from chalicelib.transcripts.store_dynamodb import DynamoTranscriptStore
+
+        store = DynamoTranscriptStore(aws_client("dynamodb", settings), settings.transcripts_table)
+    return TranscriptRecorder(store, redact, clock, timedelta(hours=settings.transcript_ttl_hours))

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import session_key
 from chalicelib.core.pci import contains_pan
 from lexv2.builders import card, close, confirm_intent, delegate, elicit_intent, elicit_slot, make_intent, text
@@ -176,7 +177,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     if not history or history[-1] != turn.intent_name:
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
-    turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
+    turn.session.setdefault("startedAt", outbound_time(turn.now) or "")  # a session attribute: outbound
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
     decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)

@@ -178,9 +178,13 @@ class EmailFollowUp:
         decisions = [{"decision_id": rec.decision_id, "at": rec.received_at, "actor": "assistant", "action": "route_message",
                       "outcome": outcome, "reasons": reasons, "explanation": "email escalated: " + ", ".join(reasons)}] \
             if rec.decision_id else []
+        # The mail itself, as triage redacted it, is the conversation the agent reads (the bundle
+        # bounds its length and guards it again).
+        text = str(rec.triage.get("redacted_text") or "")
+        messages = [{"role": "customer", "text": text, "at": rec.received_at}] if text else None
         return self.desk.escalate(handoff, identity_level="claimed" if customer else "anonymous",
                                   txn_id=txn.txn_id if txn else None, decisions=decisions, triage=rec.triage,
-                                  conversation_kind="email").ticket
+                                  conversation_kind="email", messages=messages).ticket
 
     def _acknowledge_unmatched(self, rec: TriageRecord, raw_headers: Callable[[], bytes] | None) -> tuple[str | None, str | None]:
         """(message id, None) when the sender got the plain acknowledgement, else (None, refusal code)."""

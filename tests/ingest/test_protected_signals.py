@@ -59,7 +59,7 @@ def test_a_legal_footer_in_a_newsletter_is_no_threat():
 def test_a_not_ours_email_with_a_protected_signal_becomes_a_ticket_with_its_reason(mailroom, body, subject, reason, queue):  # noqa: F811
     """Given Alice writes about another product and threatens a lawyer, names a regulator or says her
     husband died / When the email is ingested / Then the decision escalates with that reason and a
-    person in the right queue gets a ticket whose reason it is."""
+    person in the right queue gets a ticket whose reason it is, with the mail to read."""
     out = send(mailroom, body, subject=subject)
 
     assert out.outcome == "escalate"
@@ -67,3 +67,6 @@ def test_a_not_ours_email_with_a_protected_signal_becomes_a_ticket_with_its_reas
     assert reason in rec.reasons and reason in rec.triage["urgency_reasons"]
     ticket = mailroom.tickets.get(out.ticket_id)
     assert (ticket.queue.value, ticket.reason) == (queue, reason)
+    conv = ticket.context["conversation"]
+    assert conv["kind"] == "email" and [m["role"] for m in conv["messages"]] == ["customer"]
+    assert body.split("\n\n")[1][:40] in conv["messages"][0]["text"]  # the agent reads the (redacted) mail

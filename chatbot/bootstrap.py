@@ -277,7 +277,7 @@ def _build_tickets(c: Container) -> Any:
 
 def _build_transcripts(c: Container) -> Any:
     """Every chat turn, redacted, for the agent's ticket (the hook records, the desk reads)."""
-    from chalicelib.transcripts.model import build_transcript_recorder
+    from chalicelib.transcripts.factory import build_transcript_recorder
     from intents.ticketing import redact_text
 
     return build_transcript_recorder(c.settings, c.clock, redact_text)

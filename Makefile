@@ -46,10 +46,11 @@ run: $(STAMP)
 seed: $(STAMP)
 	$(PY) -m chalicelib.demo_data --reset
 
-## A generated day of card events for the demo customers (one risky payment each) through the stream
+## A generated day of card events for the demo customers (two risky payments each: one the customer can
+## release after step-up in chat, one that goes to a person) through the stream
 ## handler, into the same store `make run` serves: holds appear in .data/outbox/ and in the chat.
-## DAY=YYYY-MM-DD picks the day (default today).
-DAY ?= $(shell date -u +%F)
+## DAY=YYYY-MM-DD picks the day (default yesterday, UTC: every payment of it has happened).
+DAY ?= $(shell date -u -d yesterday +%F 2>/dev/null || date -u -v-1d +%F)
 replay-events: $(STAMP)
 	@mkdir -p .data
 	$(PY) -m chalicelib.fraud generate --day $(DAY) -o .data/card-events-$(DAY).jsonl

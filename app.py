@@ -43,6 +43,19 @@ def email_ingest(event):
     )
 
 
+@app.on_sqs_message(
+    queue=_ingest_settings.escalation_queue_name, batch_size=_ingest_settings.escalation_batch_size,
+    name="escalation_worker",
+)
+def escalation_worker(event):
+    """Escalation requests from chat and email (chalicelib/tickets/escalation_worker.py): open or merge
+    the ticket, tell its queue's team once; failed records are reported, retried, then dead-lettered."""
+    records = event.to_dict().get("Records", [])
+    return root.get("escalation_worker").handle_batch(
+        records, partial_batch_response=get_settings().escalation_partial_batch_response
+    )
+
+
 @app.on_kinesis_record(
     stream=_ingest_settings.card_events_stream, batch_size=_ingest_settings.card_events_batch_size,
     starting_position="TRIM_HORIZON", name="card_events",

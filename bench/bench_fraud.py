@@ -1,19 +1,23 @@
 """Card-event stream throughput (SQLite store, one process) and the time from a risky event to its notice.
 
-Goal (issue 12): >= 2,000 events/s through the Kinesis handler. The workload is the generator's
-realistic days for every demo customer with a card (about 1,000 events a day, one risky
-card-not-present payment per customer and day), delivered in Kinesis batches of 100 (the event
-source mapping's batch size) after the demo data is seeded, so the rules read real histories.
+Goal (issue 12): >= 2,000 events/s through the Kinesis handler, wall clock, one process, SQLite store.
+The workload is the generator's realistic days for every demo customer with a card (about 1,000 events
+a day, two risky payments per customer and day: one the customer may release, one for a person),
+delivered in Kinesis batches of 100 (the event source mapping's batch size) after the demo data is
+seeded, so the rules read real histories. Everything a batch does is timed: the events, their holds,
+the decision-log records and the customers' notices written after the commit.
 
-Two rates are reported: wall clock, and events per second of this process's CPU time. The machine is
-shared (load average far above its cores while others work), so the CPU figure is what the code
-costs; the wall figure also carries commit latency and everybody else's work.
+``fraud_goal_met`` judges the wall-clock rate, the one a bank would see. The machine's load average
+at the start and the end is reported beside it: on a shared machine the wall clock also carries
+everybody else's work, and ``fraud_events_per_cpu_s`` (this process's CPU time) says what the code
+itself costs. Rerun on a quiet machine before quoting the wall-clock figure.
 
 Notice latency: from the moment the batch holding a risky authorisation reaches the handler (Lambda
 receives a batch at once) to the moment that customer's notice is written; p99 over all notices.
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -81,6 +85,7 @@ def run() -> dict:
     records = kinesis_records(events)
     arrived: dict[str, float] = {}
     failures = held = 0
+    load_before = os.getloadavg()[0]
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(records), BATCH):
         started = time.perf_counter()
@@ -97,7 +102,10 @@ def run() -> dict:
         "fraud_events_per_s": round(len(events) / wall, 1),
         "fraud_events_per_cpu_s": round(len(events) / cpu, 1),
         "fraud_events_per_s_goal": GOAL,
-        "fraud_goal_met_cpu": len(events) / cpu >= GOAL,
+        "fraud_goal_met": len(events) / wall >= GOAL,
+        "fraud_load_avg_1m_start": round(load_before, 2),
+        "fraud_load_avg_1m_end": round(os.getloadavg()[0], 2),
+        "fraud_cpus": os.cpu_count(),
         "fraud_notice_p50_ms": round(_percentile(latencies, 50), 2) if latencies else None,
         "fraud_notice_p99_ms": round(_percentile(latencies, 99), 2) if latencies else None,
         "fraud_events": len(events),

@@ -108,27 +108,14 @@ def _build_decision_anchor(c: Container) -> Any:
 
 def _build_rollout(c: Container) -> Any:
     """The progressive rollout every capability asks (live for THIS customer, or shadow?) and feeds
-    (guard observations). Stages and observations in the container's SQLite file locally; in AWS the
-    stage is the SSM parameter ``<controls prefix>rollout/<capability>`` (``DA_CONTROLS_SOURCE=ssm``)."""
-    import os
-
-    from chalicelib.governance.drift import DriftReference
-    from chalicelib.governance.rollout import Rollout
+    (guard observations). Observations and history in the container's SQLite file locally and in the
+    shared DynamoDB table in AWS; there the stage is the SSM parameter ``<controls prefix>rollout/<capability>``
+    (``DA_CONTROLS_SOURCE=ssm``). A capability never staged follows this container's kill switch."""
+    from chalicelib.governance.rollout import build_rollout
     from chalicelib.governance.rollout_gate import RolloutGate
-    from chalicelib.governance.rollout_store import SqliteRolloutStore, SsmStageStore
 
-    store: Any = SqliteRolloutStore(c.settings.sqlite_path)
-    if os.environ.get("DA_CONTROLS_SOURCE", "env").lower() == "ssm":
-        from chalicelib.core.aws import client as aws_client
-        from chalicelib.governance.controls import SSM_PREFIX
-
-        store = SsmStageStore(aws_client("ssm", c.settings), os.environ.get("DA_CONTROLS_SSM_PREFIX", SSM_PREFIX), store)
-    try:
-        reference = DriftReference.load()
-    except FileNotFoundError:
-        reference = None  # no reference shipped with the model: the drift guards are not judged
-    return RolloutGate(Rollout(store, decision_log=c.get("decision_log"), metrics=c.get("metrics"),
-                               reference=reference, clock=c.clock))
+    return RolloutGate(build_rollout(c.settings, controls=c.get("controls"), decision_log=c.get("decision_log"),
+                                     metrics=c.get("metrics"), clock=c.clock))
 
 
 def _build_policy_store(c: Container) -> Any:
@@ -272,7 +259,12 @@ def _build_tickets(c: Container) -> Any:
     from chalicelib.tickets.desk import build_ticket_desk
     from intents.ticketing import redact_text
 
-    return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text)
+    return build_ticket_desk(c.settings, c.get("store"), c.clock, redact=redact_text, idempotency=c.get("idempotency"))
+
+
+def _build_escalation_worker(c: Container) -> Any:
+    """The escalation queue's consumer: the desk's worker (same store, topics, guard and redactor)."""
+    return c.get("tickets").worker
 
 
 def _build_transcripts(c: Container) -> Any:
@@ -353,6 +345,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
     "transcripts": _build_transcripts,
+    "escalation_worker": _build_escalation_worker,
     "cards": _build_cards,
     "agent_api": _build_agent_api,
     "card_events": _build_card_events,

@@ -86,7 +86,8 @@ def withdraw(turn: Turn, case: DisputeCase) -> tuple[DisputeCase, str | None]:
     actor = Actor(id=case.customer_id, kind=ActorKind.customer)
     check_transition(case, CaseState.withdrawn, actor, "withdrawn by the customer in chat")
     updated = turn.services.store.cases.transition(case.customer_id, case.case_id, CaseState.withdrawn,
-                                                   "withdrawn by the customer in chat")
+                                                   "withdrawn by the customer in chat",
+                                                   actor=actor.id, actor_kind=actor.kind.value)
     return updated, _record(turn, case)
 
 

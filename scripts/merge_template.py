@@ -225,9 +225,10 @@ def wire_sqs_events(fn_id: str, props: dict, config: dict, infra_resources: dict
         ev_props.setdefault("BatchSize", 10)
         # Cap concurrency at the event source, not with reserved concurrency: reserving would
         # take capacity away from lex_hook and fails outright in accounts with a low quota.
-        ev_props["ScalingConfig"] = {"MaximumConcurrency": ref("EmailConsumerMaxConcurrency")}
-        # Retry only the failed records of a batch (the consumer returns batchItemFailures when
-        # DA_EMAIL_PARTIAL_BATCH_RESPONSE is true, set below for consumers).
+        limit = (config.get("consumers", {}).get(target) or {}).get("max_concurrency", "EmailConsumerMaxConcurrency")
+        ev_props["ScalingConfig"] = {"MaximumConcurrency": ref(limit)}
+        # Retry only the failed records of a batch (the consumers return batchItemFailures when
+        # DA_EMAIL_PARTIAL_BATCH_RESPONSE / DA_ESCALATION_PARTIAL_BATCH_RESPONSE are true, set below).
         ev_props["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
         consumed.append(target)
     return consumed
@@ -309,6 +310,10 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
         statements.append({
             "Sid": f"Consume{qid}", "Effect": "Allow", "Action": QUEUE_CONSUMER_ACTIONS, "Resource": arn(qid),
         })
+    for qid in profile.get("send_queues") or []:
+        if qid not in config.get("sqs_queues", {}):
+            raise MergeError(f"{fn_id}: send_queues names {qid}, which is not a queue of sqs_queues in infra/functions.yaml")
+        statements.append({"Sid": f"SendTo{qid}", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn(qid)})
     for sid, failure in streams:
         statements.append({
             "Sid": f"Consume{sid}", "Effect": "Allow", "Action": KINESIS_CONSUMER_ACTIONS, "Resource": arn(sid),
@@ -356,6 +361,16 @@ def role_statements(fn_id: str, log_group_id: str, profile: dict, tables: dict, 
             "Sid": "DecisionLogHeadAnchor", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:PutParameter"],
             "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + head),
         })
+    if any("rollout" in ((profile.get("tables") or {}).get(level) or []) for level in ("append", "write")):
+        # A function that feeds the rollout's guards may roll a capability back on its own: it writes
+        # the stage parameter (chalicelib/governance/rollout_store.py SsmStageStore), and only that.
+        # Derived from the table grant so the two cannot drift apart.
+        prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
+        statements.append({
+            "Sid": "RolloutStages", "Effect": "Allow", "Action": ["ssm:PutParameter"],
+            "Resource": sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                            + prefix + "/rollout/*"),
+        })
     if profile.get("ssm_controls"):
         prefix = config.get("ssm_controls_prefix", "/dispute-assistant/controls/").rstrip("/")
         statements.append({
@@ -394,6 +409,10 @@ def environment(tables: dict, profile: dict, config: dict, consumed: list[str]) 
     }
     if consumed:
         env["DA_EMAIL_PARTIAL_BATCH_RESPONSE"] = "true"
+        env["DA_ESCALATION_PARTIAL_BATCH_RESPONSE"] = "true"
+    if "EscalationQueue" in (profile.get("send_queues") or []):
+        # Only a function that may send gets the URL; the others open a ticket in line if they must.
+        env["DA_ESCALATION_QUEUE_URL"] = ref("EscalationQueue")
     for agg, entry in tables.items():
         env[f"DA_TABLE_{agg.upper()}"] = ref(entry["id"])
     return env

@@ -117,3 +117,37 @@ def test_a_table_named_in_settings_but_defined_nowhere_fails_the_build(tmp_path,
     monkeypatch.setattr(merge_template, "table_names_fields", lambda: fields)
     with pytest.raises(merge_template.MergeError, match="ledger_entries"):
         merge_template.build_tables(INFRA)
+
+
+def _kinesis(stream_name: str) -> dict:
+    return {"Src": {"Type": "Kinesis", "Properties": {
+        "Stream": {"Fn::Sub": "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/" + stream_name},
+        "StartingPosition": "LATEST", "BatchSize": 100}}}
+
+
+def test_every_function_that_feeds_the_rollout_shares_its_table_and_may_roll_a_capability_back():
+    """Given the chat hook, the API, the card stream and the email consumer (each feeds rollout guards),
+    when merging, then the stack has the shared rollout table (KMS, recovery, TTL on the observations),
+    each function may read and append to it (no update or delete) and put parameters under
+    <controls>/rollout/ only (an automatic rollback writes the stage), never the kill switches."""
+    base = _chalice(LexHook=_function("app.lex_hook"), APIHandler=_function("app.app"),
+                    CardEvents=_function("app.card_events", _kinesis("da-card-events")),
+                    EmailIngest=_function("app.email_ingest", _sqs("da-email")))
+    template, _ = merge_template.merge(base, INFRA, None)
+    res = template["Resources"]
+    table_id = template["Metadata"]["DisputeAssistant"]["Tables"]["rollout"]
+    props = res[table_id]["Properties"]
+    assert [k["AttributeName"] for k in props["KeySchema"]] == ["pk", "sk"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["SSESpecification"]["SSEType"] == "KMS"
+    for fn in ("LexHook", "APIHandler", "CardEvents", "EmailIngest"):
+        statements = res[f"{fn}Role"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
+        grants = [s for s in statements if isinstance(s["Resource"], list) and table_arn in s["Resource"]]
+        assert [s["Sid"] for s in grants] == ["TablesAppend"], fn
+        assert "dynamodb:UpdateItem" not in grants[0]["Action"] and "dynamodb:PutItem" in grants[0]["Action"]
+        puts = [s for s in statements if "ssm:PutParameter" in s["Action"] and s["Sid"] != "DecisionLogHeadAnchor"]
+        assert [s["Resource"]["Fn::Sub"].rsplit(":parameter", 1)[1] for s in puts] == [
+            "/dispute-assistant/controls/rollout/*"], fn
+        env = res[fn]["Properties"]["Environment"]["Variables"]
+        assert env["DA_TABLE_ROLLOUT"] == {"Ref": table_id}

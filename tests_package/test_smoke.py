@@ -75,9 +75,11 @@ def _verified_events() -> list[dict]:
 
 
 def _sqs_consumer(functions: dict) -> tuple[str, dict] | None:
+    """The email consumer: the function whose SQS event reads EmailQueue (the escalation worker
+    consumes a queue of its own)."""
     for fn_id, fn in functions.items():
         for event in (fn["Properties"].get("Events") or {}).values():
-            if event["Type"] == "SQS":
+            if event["Type"] == "SQS" and event["Properties"].get("Queue") == {"Fn::GetAtt": ["EmailQueue", "Arn"]}:
                 return fn_id, fn
     return None
 

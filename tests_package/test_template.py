@@ -125,7 +125,7 @@ def test_every_function_has_error_and_throttle_alarms_and_a_retained_encrypted_l
 def test_tables_cover_every_table_the_settings_name_encrypted_with_recovery(template, resources):
     """Given chalicelib.core.settings.TableNames, when reading the template, then each name has a
     pay-per-request table with point-in-time recovery and KMS encryption, and the expiring records
-    (verifications, idempotency, triage) have TTL on."""
+    (verifications, idempotency, triage, rollout observations) have TTL on."""
     from chalicelib.core.settings import TableNames
 
     tables = template["Metadata"]["DisputeAssistant"]["Tables"]
@@ -136,7 +136,7 @@ def test_tables_cover_every_table_the_settings_name_encrypted_with_recovery(temp
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
         assert props["SSESpecification"]["SSEType"] == "KMS"
         assert resources[table_id]["DeletionPolicy"] == "Retain"
-        if agg in ("verifications", "idempotency", "triage"):
+        if agg in ("verifications", "idempotency", "triage", "rollout"):
             assert props["TimeToLiveSpecification"]["Enabled"] is True, agg
 
 
@@ -177,27 +177,34 @@ def test_raw_mail_flows_from_ses_through_an_encrypted_bucket_to_a_queue_with_a_d
     assert dlq_alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["EmailDeadLetterQueue", "QueueName"]}
 
 
+SQS_CONSUMERS = {  # queue -> what its consumer must also be able to do
+    "EmailQueue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "s3:GetObject"},
+    "EscalationQueue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sns:Publish", "dynamodb:PutItem"},
+}
+
+
 def test_sqs_consumers_read_the_stack_queue_with_their_own_permissions(resources, functions):
     """Given app.py's @app.on_sqs_message consumers, when reading the template, then each consumes
-    the stack's EmailQueue (not a queue Chalice guessed by name) with partial batch responses, the
-    queue hides a message for 6x the consumer's timeout, and the consumer's role may receive from
-    the queue and read raw mail."""
+    a stack queue (not a queue Chalice guessed by name) with partial batch responses, the queue
+    hides a message for 6x the consumer's timeout, and the consumer's role may receive from the
+    queue and do its work (read raw mail; write tickets and publish to the team topics)."""
     consumers = {
         fn_id: ev for fn_id, fn in functions.items()
         for ev in (fn["Properties"].get("Events") or {}).values() if ev["Type"] == "SQS"
     }
     if not consumers:
         pytest.skip("app.py has no @app.on_sqs_message consumer yet (issue 3)")
+    assert {e["Properties"]["Queue"]["Fn::GetAtt"][0] for e in consumers.values()} == set(SQS_CONSUMERS)
     for fn_id, event in consumers.items():
-        assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["EmailQueue", "Arn"]}
+        queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         env = functions[fn_id]["Properties"]["Environment"]["Variables"]
-        assert env["DA_EMAIL_PARTIAL_BATCH_RESPONSE"] == "true"
+        assert env["DA_EMAIL_PARTIAL_BATCH_RESPONSE"] == "true" and env["DA_ESCALATION_PARTIAL_BATCH_RESPONSE"] == "true"
         timeout = functions[fn_id]["Properties"]["Timeout"]
-        assert resources["EmailQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+        assert resources[queue]["Properties"]["VisibilityTimeout"] >= 6 * timeout
         role = resources[functions[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]]
         actions = {a for st in _statements(role) for a in _as_list(st["Action"])}
-        assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "s3:GetObject"} <= actions
+        assert SQS_CONSUMERS[queue] <= actions, fn_id
 
 
 def test_the_lex_bot_alias_calls_lex_hook_with_permission(resources):

@@ -130,3 +130,65 @@ def test_only_the_functions_that_open_or_work_tickets_reach_the_table_and_the_qu
         assert {r["Ref"] for r in publish["Resource"]} >= set(QUEUE_TOPICS.values())
     assert ticket_table not in _table_access(template, "CardEvents")
     assert not any(st["Sid"] == "PublishTopics" for st in _statements(template, "CardEvents"))
+
+
+def _merged_with_worker() -> dict:
+    base = _chalice(LexHook=_function("app.lex_hook"), APIHandler=_function("app.app"),
+                    CardEvents=_function("app.card_events"),
+                    EmailIngest=_function("app.email_ingest", _sqs("da-email")),
+                    EscalationWorker=_function("app.escalation_worker", _sqs("da-escalations")))
+    template, unprofiled = merge_template.merge(base, INFRA, None)
+    assert unprofiled == []
+    return template
+
+
+def test_the_escalation_worker_consumes_an_encrypted_queue_whose_failures_park_in_an_alarmed_dlq():
+    """Given app.py's escalation_worker on "da-escalations" (the settings' default) / When merged
+    Then it reads the stack's EscalationQueue with partial batch responses under its own concurrency
+    cap; the queue is KMS-encrypted and redrives after the same receive count the local queue uses
+    to an encrypted dead-letter queue whose depth alarms the operators."""
+    from chalicelib.core.settings import Settings
+
+    template = _merged_with_worker()
+    res = template["Resources"]
+    event = res["EscalationWorker"]["Properties"]["Events"]["Src"]["Properties"]
+    assert Settings().escalation_queue_name == "da-escalations"
+    assert event["Queue"] == {"Fn::GetAtt": ["EscalationQueue", "Arn"]}
+    assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "EscalationWorkerMaxConcurrency"}}
+    assert "EscalationWorkerMaxConcurrency" in template["Parameters"]
+    queue = res["EscalationQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "DataKey"} and res["EscalationDeadLetterQueue"]["Properties"]["KmsMasterKeyId"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["EscalationDeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": Settings().escalation_max_receives}
+    assert queue["VisibilityTimeout"] >= 6 * res["EscalationWorker"]["Properties"]["Timeout"]
+    alarm = res["EscalationDeadLetterQueueAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["EscalationDeadLetterQueue", "QueueName"]}}]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible", 1, "GreaterThanOrEqualToThreshold")
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    env = res["EscalationWorker"]["Properties"]["Environment"]["Variables"]
+    assert env["DA_ESCALATION_PARTIAL_BATCH_RESPONSE"] == "true"
+
+
+def test_only_the_escalating_functions_may_send_to_the_queue_and_the_worker_only_works_tickets():
+    """Given the profiles / When merged / Then the chat hook and the email consumer may send to the
+    escalation queue and know its URL, the agent API and the card stream neither; the worker may
+    consume it, read what the context bundle needs, write tickets, publish to the team topics, and
+    neither send email nor append decisions."""
+    template = _merged_with_worker()
+    for fn_id in ("LexHook", "EmailIngest"):
+        [send] = [st for st in _statements(template, fn_id) if st["Sid"] == "SendToEscalationQueue"]
+        assert send["Action"] == "sqs:SendMessage" and send["Resource"] == {"Fn::GetAtt": ["EscalationQueue", "Arn"]}
+        env = template["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
+        assert env["DA_ESCALATION_QUEUE_URL"] == {"Ref": "EscalationQueue"}
+    for fn_id in ("APIHandler", "CardEvents", "EscalationWorker"):
+        assert not any(st["Sid"] == "SendToEscalationQueue" for st in _statements(template, fn_id)), fn_id
+        assert "DA_ESCALATION_QUEUE_URL" not in template["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
+    worker = _statements(template, "EscalationWorker")
+    assert any(st["Sid"] == "ConsumeEscalationQueue" for st in worker)
+    assert json.dumps({"Fn::GetAtt": ["TicketsTable", "Arn"]}) in _table_access(template, "EscalationWorker")
+    [publish] = [st for st in worker if st["Sid"] == "PublishTopics"]
+    assert {r["Ref"] for r in publish["Resource"]} == set(QUEUE_TOPICS.values())
+    assert not any("ses:" in json.dumps(st["Action"]) for st in worker)
+    assert not any(st["Sid"] == "TablesAppend" for st in worker)

@@ -33,6 +33,8 @@ class TableNames(BaseSettings):
     # crypto-shreds the customer's link to the log (right to erasure) without breaking the chain.
     pseudonym_keys: str = "da-pseudonym-keys"
     idempotency: str = "da-idempotency"
+    # Progressive rollout: guard observations and stage history shared by every container.
+    rollout: str = "da-rollout"
 
 
 class Settings(BaseSettings):
@@ -128,6 +130,19 @@ class Settings(BaseSettings):
     agent_tokens: SecretStr | None = None
     # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
     agent_user_pool_arn: str | None = None
+
+    # The escalation queue (chalicelib/tickets/escalation*.py): chat and email put escalation requests
+    # on it, the escalation_worker function opens the tickets. The name is read when app.py is
+    # imported (infra/functions.yaml maps it to EscalationQueue); the URL is where producers send
+    # (set by the template; unset on DynamoDB = the worker runs in line). Locally an SQLite queue
+    # beside sqlite_path, drained in line, parks a message after escalation_max_receives failures
+    # (the template's redrive maxReceiveCount is the same number).
+    escalation_queue_name: str = "da-escalations"
+    escalation_queue_url: str | None = None
+    escalation_batch_size: int = Field(default=10, ge=1, le=10)
+    # true only when the mapping has FunctionResponseTypes [ReportBatchItemFailures] (the merge sets both)
+    escalation_partial_batch_response: bool = False
+    escalation_max_receives: int = Field(default=5, ge=1, le=1000)
 
     # Chat transcripts for the agent's ticket (chalicelib/transcripts): redacted turns per hashed
     # session, kept this long (DynamoDB TTL in AWS; purged on write locally).

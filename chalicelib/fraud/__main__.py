@@ -1,6 +1,6 @@
 """``python -m chalicelib.fraud``: generate a day of card events, replay a file through the stream.
 
-    python -m chalicelib.fraud generate --customer demo-alice --day 2026-12-01 [--seed 12] [-o FILE]
+    python -m chalicelib.fraud generate --customer demo-alice [--day 2026-12-01 (default: yesterday, UTC)] [--seed 12] [-o FILE]
     python -m chalicelib.fraud replay FILE [--batch 100]
     python -m chalicelib.fraud schema > docs/card-events.schema.json
 """
@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 
 def progress(done: int, total: int, started: float, out=sys.stderr, width: int = 30) -> None:
@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate", help="a deterministic day of card events (JSON lines)")
     g.add_argument("--customer", action="append", help="demo customer id (repeatable; default: both)")
-    g.add_argument("--day", type=date.fromisoformat, default=date.today())
+    # Yesterday by default: today's day runs until 23:59, so "today" would make holds the customer is
+    # told about hours before they happen (and a negative time-to-response metric).
+    g.add_argument("--day", type=date.fromisoformat, default=datetime.now(timezone.utc).date() - timedelta(days=1))
     g.add_argument("--seed", type=int, default=12)
     g.add_argument("--no-risky", action="store_true", help="leave out the risky payment")
     g.add_argument("-o", "--output")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -64,6 +64,15 @@ class FraudActionPolicy(BaseModel):
         path = Path(path) if path else sorted(POLICY_DIR.glob("fraud-actions-*.yaml"))[-1]
         return cls.model_validate(yaml.safe_load(Path(path).read_text()))
 
+    @classmethod
+    def named(cls, version: str) -> "FraudActionPolicy | None":
+        """The published policy with exactly this version (replay), or None."""
+        for path in sorted(POLICY_DIR.glob("fraud-actions-*.yaml")):
+            policy = cls.load(path)
+            if policy.version == version:
+                return policy
+        return None
+
     def decide(self, score: float, codes: tuple[str, ...], amount_minor: int) -> Action:
         for name in ("decline", "review", "hold"):
             rule: _Rule = getattr(self, name)
@@ -72,6 +81,20 @@ class FraudActionPolicy(BaseModel):
             if rule.min_score is not None and score >= rule.min_score and amount_minor >= rule.min_amount_minor:
                 return name  # type: ignore[return-value]
         return "approve"
+
+
+FRAUD_INPUTS_KIND = "fraud_action"
+
+
+def fraud_inputs(amount_minor: int, rules, acted) -> dict[str, Any]:
+    """What the decision log keeps of a fraud decision so it can be re-run (``rules``/``acted``: RiskAssessment)."""
+    # Rounded: a ratio like 80.5019666604233 is a run of digits a card-number scanner rightly flags,
+    # and no rule reads past the fourth decimal.
+    facts = {k: round(v, 4) for k, v in rules.details.items()}
+    return {"kind": FRAUD_INPUTS_KIND, "amount_minor": amount_minor, "rules_facts": facts,
+            "rules_score": rules.score, "rules_codes": list(rules.reason_codes),
+            "acted_scorer": acted.scorer, "acted_score": acted.score}
+
 
 
 class CardManagement(Protocol):
@@ -140,6 +163,7 @@ class FraudActionService:
             models=models, scores=scores, tier=acted.scorer, mode=verdict.mode or self.model_mode,
             acted=action != "approve", subject={"txn_id": txn.txn_id, "card_id": txn.card_id},
             decision_id=decision_id, cost_usd=self.cost.cost_for(event_id) if self.cost and event_id else 0.0,
+            inputs=fraud_inputs(txn.amount_minor, verdict.rules, acted), policy_version=self.policy.version,
             explanation=f"Card payment scored {acted.score:.2f} by {acted.scorer} "
                         f"({', '.join(acted.reason_codes) or 'no rule hit'}): {action} under {self.policy.version}.",
         )

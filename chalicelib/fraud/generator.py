@@ -1,7 +1,8 @@
 """Deterministic card-event streams for the demo customers, and Kinesis records to carry them.
 
 Why: the stream, the bench and the demo need a realistic day (coffee, groceries, a tip that
-changes the settled amount, a reversal, a decline, a refund, one risky card-not-present payment)
+changes the settled amount, a reversal, a decline, a refund, and two risky payments: one the
+customer can release after step-up, one that must go to a person)
 that is byte-identical for the same customer, day and seed, so a test can name what it expects.
 Cards come from :mod:`chalicelib.demo.demo_data`, so the events match a seeded store.
 """
@@ -22,8 +23,15 @@ DEFAULT_SEED = 12
 DEMO_CUSTOMERS = ("demo-alice", "demo-bob")
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/da-card-events"
 _AVOID_MCC = frozenset({"7995", "6051", "4829", "6011"})
-# The day's risky payment: a first crypto purchase abroad, card not present, far above usual spend.
-RISKY = {"merchant": "coinbase", "amount_minor": 184_900, "country": "RO", "hour": 23}
+# The day's two risky payments, a realistic mix for the demo and the tests:
+# - ``-risk``: a first crypto purchase abroad, card not present, far above usual spend. Three rules
+#   fire (risk 0.82, above the policy's hold-release limit 0.80): held, and a "yes, it was me" in
+#   chat goes to a person;
+# - ``-trip``: later the same evening, a hotel bill paid in person abroad (checking out), more than anything
+#   before. Two rules fire (unusual amount, new country; risk 0.67): held, and the customer can
+#   release it after step-up. It is the newest, so the chat asks about it first.
+RISKY = {"merchant": "coinbase", "amount_minor": 184_900, "country": "RO", "hour": 21}
+TRIP = {"merchant": "marriott", "amount_minor": 214_900, "country": "CA", "hour": 23}
 
 
 @lru_cache(maxsize=4)
@@ -85,6 +93,10 @@ def generate_day(customer_id: str, day: date, *, seed: int = DEFAULT_SEED, purch
         draft(EventType.authorisation, f"txn-{short}-{day:%m%d}-risk", cards[0], m, RISKY["amount_minor"],
               base + timedelta(hours=RISKY["hour"], minutes=rng.randint(0, 50)), descriptor=render_descriptor(m, rng),
               country=RISKY["country"], cnp={"cvv": "match", "avs": "not_provided"})
+        m = MERCHANTS_BY_KEY[TRIP["merchant"]]
+        draft(EventType.authorisation, f"txn-{short}-{day:%m%d}-trip", cards[0], m, TRIP["amount_minor"],
+              base + timedelta(hours=TRIP["hour"], minutes=rng.randint(0, 50)), descriptor=render_descriptor(m, rng),
+              country=TRIP["country"])
     drafts.sort(key=lambda d: (d["occurred_at"], d["txn_id"], d["event_type"].value))
     seqs: dict[str, int] = {}
     events = []

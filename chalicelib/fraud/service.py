@@ -44,6 +44,9 @@ class FraudService:
     def begin_batch(self) -> None:
         self.history.begin_batch()
 
+    def end_batch(self) -> None:
+        self.scorer.flush_metrics()
+
     def observe(self, txn: Transaction) -> None:
         self.history.observe(txn)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from chalicelib.fraud.events import CardEvent, EventType, PoisonRecord, decode_kinesis_data, parse_event
@@ -99,9 +99,18 @@ class CardEventProcessor:
             with self.unit.batch():
                 applied = self._process_in_batch(event)
             self.drain()
-            return applied
-        data = self.guard.run(self.key(event), self._apply, event)
-        return Applied(**data)
+        else:
+            applied = self._process_guarded(event)
+        self._end_batch()
+        return applied
+
+    def _process_guarded(self, event: CardEvent) -> Applied:
+        return Applied(**self.guard.run(self.key(event), self._apply, event))
+
+    def _end_batch(self) -> None:
+        end = getattr(self.observer, "end_batch", None)
+        if end is not None:
+            end()  # the batch's aggregated metrics
 
     @staticmethod
     def key(event: CardEvent) -> str:
@@ -156,7 +165,10 @@ class CardEventProcessor:
         if (self.on_authorisation is not None and event.event_type is EventType.authorisation
                 and outcome == "created"):
             fraud = self.on_authorisation(txn, event)
-        return asdict(Applied(event.event_id, txn.txn_id, outcome, txn.status.value, fraud))
+        # A plain dict, not dataclasses.asdict: that deep-copies the fraud result of every event (a
+        # tenth of the stream's CPU in the profile) only for it to be serialised once.
+        return {"event_id": event.event_id, "txn_id": txn.txn_id, "outcome": outcome, "status": txn.status.value,
+                "fraud": fraud}
 
     @staticmethod
     def _new_transaction(event: CardEvent, last4: str) -> Transaction:
@@ -204,12 +216,14 @@ class CardEventProcessor:
         if self.observer is not None:
             self.observer.begin_batch()
         if self.unit is None:
-            self._handle(records, report, self.process)
+            self._handle(records, report, self._process_guarded)
+            self._end_batch()
             return report
         self.drain()  # a previous invocation may have died between its commit and its effects
         with self.unit.batch():
             self._handle(records, report, self._process_in_batch)
         self.drain()
+        self._end_batch()
         return report
 
     def _handle(self, records: Iterable[dict[str, Any]], report: BatchReport,

@@ -26,13 +26,9 @@ from datetime import datetime, timezone
 from typing import IO, Iterable
 
 from chalicelib.core.clock import outbound_time
-from chalicelib.governance.decision_log import (
-    DecisionRecord,
-    DecisionLog,
-    build_decision_log,
-    compose_explanation,
-)
+from chalicelib.governance.decision_log import DecisionLog, DecisionRecord, build_decision_log, compose_explanation
 from chalicelib.governance.audit_verify import add_verify_arguments, run_verify
+from chalicelib.fraud.replay import KIND as FRAUD_KIND, replay_fraud_action
 from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, reason_text
 
 # --------------------------------------------------------------------------------------------
@@ -71,6 +67,9 @@ def replay(
     """Re-evaluate every decision that consulted the policy; ``policy_version`` overrides the recorded one."""
     report = ReplayReport()
     for d in decisions:
+        if d.inputs.get("kind") == FRAUD_KIND and d.policy_version and d.policy_outcome:
+            _replay_fraud(d, report)  # under its own (fraud-action) policy version, never --policy
+            continue
         if not d.inputs or d.policy_version is None or d.policy_outcome is None:
             report.skipped += 1
             continue
@@ -98,6 +97,18 @@ def replay(
                 )
             )
     return report
+
+
+def _replay_fraud(d: DecisionRecord, report: ReplayReport) -> None:
+    try:
+        outcome, reasons, note = replay_fraud_action(d.inputs, d.policy_version)
+    except (LookupError, ValueError, TypeError) as exc:
+        report.errors.append(f"seq={d.seq} id={d.decision_id}: fraud decision cannot be re-run: {exc!r}")
+        return
+    report.checked += 1
+    if outcome != d.policy_outcome or note:
+        report.differences.append(ReplayDiff(d.seq, d.decision_id, d.action, d.policy_version, d.policy_outcome,
+                                             list(d.inputs.get("rules_codes", [])), outcome, reasons, note))
 
 
 # --------------------------------------------------------------------------------------------

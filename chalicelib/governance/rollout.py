@@ -14,6 +14,11 @@ PSI drift of the classifier's confidence and label mix against the reference sto
 - ``promote`` moves one stage up, and only when the current stage has run a whole window, with at
   least ``min_decisions`` decisions and every guard held.
 
+A capability with no recorded stage follows its kill switch alone (``on``: live for everyone, shown
+as 100%; ``shadow`` / ``off``: 0%), exactly as :class:`~chalicelib.governance.rollout_gate.RolloutGate`
+treats it: a bank that switched a capability on before staging it must see it as live, and a guard
+it crosses still rolls it back to shadow. Its first ``promote`` puts it under the rollout at 5%.
+
     python -m chalicelib.governance.rollout status
     python -m chalicelib.governance.rollout promote CAPABILITY
     python -m chalicelib.governance.rollout check
@@ -35,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.governance.decision_log import derive_decision_id
 from chalicelib.governance.drift import DriftReference
-from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore
+from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore, SsmStageStore
 
 log = logging.getLogger(__name__)
 POLICY_DIR = Path(__file__).resolve().parent / "policies" / "rollout"  # apart from the decision policies
@@ -113,14 +118,24 @@ def guard_values(observations: list[Observation], reference: DriftReference | No
 
 
 class Rollout:
+    """``modes`` is the kill switch (capability -> on | shadow | off): a capability with no recorded
+    stage follows it alone (on: live for everyone, 100%; shadow or off: 0%), as the gate does, so
+    ``status`` tells the truth and a guard crossed by an unstaged live capability still rolls it back.
+    Without ``modes`` every switch reads ``on``. ``check_every_s`` spaces the guard checks an
+    observation triggers (a shared store in AWS answers a window query per check; locally 0: every time)."""
+
     def __init__(self, store, *, policy: RolloutPolicy | None = None, decision_log=None, metrics=None,
-                 reference: DriftReference | None = None, clock: Callable[[], datetime] | None = None):
+                 reference: DriftReference | None = None, clock: Callable[[], datetime] | None = None,
+                 modes: Callable[[str], str] | None = None, check_every_s: float = 0.0):
         self.store = store
         self.policy = policy or RolloutPolicy.load()
         self.decision_log = decision_log
         self.metrics = metrics
         self.reference = reference
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.modes = modes or (lambda capability: "on")
+        self.check_every = timedelta(seconds=check_every_s)
+        self._checked: dict[str, datetime] = {}
 
     def _known(self, capability: str) -> CapabilityRollout:
         if capability not in self.policy.capabilities:
@@ -128,8 +143,13 @@ class Rollout:
         return self.policy.capabilities[capability]
 
     def stage(self, capability: str) -> tuple[int, str]:
+        """(percent, since): the recorded stage, or for a capability never staged its kill switch's
+        default (100 when ``on``, else 0) with ``since`` empty."""
         self._known(capability)
-        return self.store.get_stage(capability) or (0, "")
+        recorded = self.store.get_stage(capability)
+        if recorded is not None:
+            return recorded
+        return (100 if self.modes(capability) == "on" else 0), ""
 
     def applies(self, capability: str, customer_id: str) -> bool:
         """True: act for this customer; False: shadow (decide and log, never act)."""
@@ -138,7 +158,12 @@ class Rollout:
     def observe(self, capability: str, obs: Observation, at: datetime | None = None) -> GuardReport:
         """Record one decision and check the guards (a breach rolls back at once)."""
         self._known(capability)
-        self.store.observe(capability, at or self.clock(), obs)
+        now = self.clock()
+        self.store.observe(capability, at or now, obs)
+        last = self._checked.get(capability)
+        if last is not None and now - last < self.check_every:
+            return GuardReport(capability, *self.stage(capability), decisions=0)  # checked moments ago
+        self._checked[capability] = now
         return self.check(capability)
 
     def report(self, capability: str) -> GuardReport:
@@ -161,8 +186,12 @@ class Rollout:
         return report
 
     def promote(self, capability: str) -> int:
+        """One stage up. A capability never staged starts its rollout at the first stage above 0
+        (it enters the rollout; from then on its stage, not its kill switch alone, decides)."""
         report = self.report(capability)
         stages = self.policy.stages
+        if self.store.get_stage(capability) is None:
+            report.stage, report.since = 0, ""
         if report.stage == stages[-1]:
             raise RolloutError(f"{capability} is already at {stages[-1]}%")
         now = self.clock()
@@ -201,7 +230,9 @@ class Rollout:
         out = []
         for cap in self.policy.capabilities:
             r = self.report(cap)
+            mode = self.modes(cap)
             out.append({"capability": cap, "stage": r.stage, "since": r.since, "decisions": r.decisions,
+                        "mode": mode, "staged": bool(r.since), "live": r.stage if mode == "on" else 0,
                         "guards": {g: round(v, 4) for g, v in r.values.items()},
                         "crossed": sorted(r.breaches),
                         "history": [f"{h.at} {h.from_stage}->{h.to_stage} {h.reason}" for h in self.store.history(cap)]})
@@ -212,22 +243,77 @@ def _why(report: GuardReport) -> str:
     return ", ".join(f"{g}={v:.3f}>{limit}" for g, (v, limit) in sorted(report.breaches.items()))
 
 
+def _stage_words(row: dict) -> str:
+    """Why the live share is what it is, in an operator's words."""
+    if not row["staged"]:
+        return f"(no stage recorded: follows its kill switch, mode {row['mode']})"
+    if row["mode"] != "on":
+        return f"(stage {row['stage']}% since {row['since']}, but kill switch mode {row['mode']})"
+    return f"(stage {row['stage']}% since {row['since']})"
+
+
 def _values(report: GuardReport) -> str:
     return ", ".join(f"{g}={v:.3f}" for g, v in sorted(report.values.items())) or "none measured"
 
 
-def build_rollout(settings=None) -> Rollout:
+# In AWS the observations are shared (DynamoDB): a guard check reads the window, so one container
+# checks a capability at most once a minute (a rollback may come up to a minute late, never lost).
+SHARED_CHECK_EVERY_S = 60.0
+
+
+def build_rollout_store(settings):
+    """Where this deployment keeps rollout records: the SQLite file locally; in AWS the shared
+    DynamoDB table, with the stage in SSM when the controls are (``DA_CONTROLS_SOURCE=ssm``)."""
+    import os
+
+    from chalicelib.core.aws import client as aws_client
+
+    if settings.backend == "dynamodb":
+        from chalicelib.governance.rollout_dynamodb import DynamoRolloutStore
+
+        records = DynamoRolloutStore(aws_client("dynamodb", settings), settings.tables.rollout)
+    else:
+        records = SqliteRolloutStore(settings.sqlite_path)
+    if os.environ.get("DA_CONTROLS_SOURCE", "env").lower() == "ssm":
+        from chalicelib.governance.controls import SSM_PREFIX
+
+        return SsmStageStore(aws_client("ssm", settings), os.environ.get("DA_CONTROLS_SSM_PREFIX", SSM_PREFIX), records)
+    return records
+
+
+def kill_switch_modes(controls, model_mode: str) -> Callable[[str], str]:
+    """Each capability's kill switch: the controls' mode, the fraud model's configured mode for
+    ``model_scoring``; a capability no switch knows is ``off`` (fail safe)."""
+    from chalicelib.governance.controls import UnknownCapability
+
+    def mode(capability: str) -> str:
+        if capability == "model_scoring":
+            return model_mode
+        try:
+            return controls.mode(capability)
+        except UnknownCapability:
+            return "off"
+
+    return mode
+
+
+def build_rollout(settings=None, *, controls=None, decision_log=None, metrics=None,
+                  clock: Callable[[], datetime] | None = None) -> Rollout:
+    """The rollout on this deployment's records (the composition root hands in its own services)."""
     from chalicelib.core.settings import get_settings
+    from chalicelib.governance.controls import Controls
     from chalicelib.governance.decision_log import build_decision_log
     from chalicelib.governance.metrics import GovernanceMetrics
 
     settings = settings or get_settings()
-    store = SqliteRolloutStore(settings.sqlite_path)
     try:
         reference = DriftReference.load()
     except FileNotFoundError:
-        reference = None
-    return Rollout(store, decision_log=build_decision_log(settings), metrics=GovernanceMetrics(), reference=reference)
+        reference = None  # no reference shipped with the model: the drift guards are not judged
+    return Rollout(build_rollout_store(settings), decision_log=decision_log or build_decision_log(settings),
+                   metrics=metrics or GovernanceMetrics(), reference=reference, clock=clock,
+                   modes=kill_switch_modes(controls or Controls.from_env(), settings.fraud_model_mode),
+                   check_every_s=SHARED_CHECK_EVERY_S if settings.backend == "dynamodb" else 0.0)
 
 
 def main(argv: list[str] | None = None, rollout: Rollout | None = None, out=None) -> int:
@@ -249,8 +335,8 @@ def main(argv: list[str] | None = None, rollout: Rollout | None = None, out=None
                 out.write(f"{cap}: {'ROLLED BACK: ' + _why(r) if r.breaches and r.stage else 'ok'}\n")
         else:
             for row in rollout.status():
-                out.write(f"{row['capability']:<20} {row['stage']:>3}%  decisions={row['decisions']}  "
-                          f"guards={row['guards']}  crossed={row['crossed']}\n")
+                out.write(f"{row['capability']:<20} live {row['live']:>3}%  {_stage_words(row)}  "
+                          f"decisions={row['decisions']}  guards={row['guards']}  crossed={row['crossed']}\n")
                 for h in row["history"]:
                     out.write(f"    {h}\n")
     except RolloutError as exc:

@@ -1,10 +1,12 @@
-"""Where rollout stages, guard observations and stage history live: SQLite locally, SSM in AWS.
+"""Where rollout stages, guard observations and stage history live: SQLite locally; in AWS the stage in
+SSM and the observations and history in DynamoDB (:mod:`chalicelib.governance.rollout_dynamodb`).
 
 Why beside the controls: a stage is a run-time switch like the kill switch (an operator or the
 automatic rollback flips it without a deploy), so in AWS it is an SSM parameter under the controls
 prefix (``<prefix>rollout/<capability>``, JSON ``{"stage": 25, "since": "..."}``) that the
 functions already may read; locally it is a table in the one SQLite file. Observations (one row per
-decision of a capability) and the history of stage changes are SQLite tables locally.
+decision of a capability) and the history of stage changes are SQLite tables locally and one shared
+DynamoDB table in AWS (every container's decisions count towards one guard).
 """
 from __future__ import annotations
 
@@ -12,8 +14,15 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+
+
+def utc_key(at: datetime) -> str:
+    """A time as the stores key it: UTC ISO, so string order is time order whatever zone a caller used."""
+    if at.tzinfo is None:
+        raise ValueError("rollout times must be timezone-aware")
+    return at.astimezone(timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,9 @@ class SqliteRolloutStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             self._conn.execute("INSERT OR REPLACE INTO governance_rollout (capability, stage, since) VALUES (?,?,?)",
-                               (capability, stage, since.isoformat()))
+                               (capability, stage, utc_key(since)))
             self._conn.execute("INSERT INTO governance_rollout_history (capability, at, from_stage, to_stage, reason) "
-                               "VALUES (?,?,?,?,?)", (capability, since.isoformat(), from_stage, stage, reason))
+                               "VALUES (?,?,?,?,?)", (capability, utc_key(since), from_stage, stage, reason))
             self._conn.execute("COMMIT")
 
     def history(self, capability: str) -> list[StageChange]:
@@ -81,14 +90,14 @@ class SqliteRolloutStore:
     def observe(self, capability: str, at: datetime, obs: Observation) -> None:
         with self._lock:
             self._conn.execute("INSERT INTO governance_rollout_obs VALUES (?,?,?,?,?,?,?,?)",
-                               (capability, at.isoformat(), int(obs.escalated), int(obs.overturned),
+                               (capability, utc_key(at), int(obs.escalated), int(obs.overturned),
                                 int(obs.disagreed_with_rules), obs.cost_usd, obs.confidence, obs.label))
 
     def observations(self, capability: str, since: datetime, until: datetime) -> list[Observation]:
         with self._lock:
             rows = self._conn.execute("SELECT escalated, overturned, disagreed, cost, confidence, label FROM "
                                       "governance_rollout_obs WHERE capability=? AND at>=? AND at<=?",
-                                      (capability, since.isoformat(), until.isoformat())).fetchall()
+                                      (capability, utc_key(since), utc_key(until))).fetchall()
         return [Observation(bool(e), bool(o), bool(d), c or 0.0, conf, label) for e, o, d, c, conf, label in rows]
 
 
@@ -110,7 +119,7 @@ class SsmStageStore:
 
     def set_stage(self, capability, stage, since, reason, from_stage) -> None:
         self.ssm.put_parameter(Name=self.prefix + capability, Type="String", Overwrite=True,
-                               Value=json.dumps({"stage": stage, "since": since.isoformat()}))
+                               Value=json.dumps({"stage": stage, "since": utc_key(since)}))
         self.records.set_stage(capability, stage, since, reason, from_stage)
 
     def history(self, capability):

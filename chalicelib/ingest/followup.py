@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import eligibility, open_case
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.models import DisputeReason, Handoff, TriageRecord, TriageStatus
 from chalicelib.core.pci import scrub_pans
@@ -181,7 +182,7 @@ class EmailFollowUp:
         # The mail itself, as triage redacted it, is the conversation the agent reads (the bundle
         # bounds its length and guards it again).
         text = str(rec.triage.get("redacted_text") or "")
-        messages = [{"role": "customer", "text": text, "at": rec.received_at}] if text else None
+        messages = [{"role": "customer", "text": text, "at": outbound_time(rec.received_at)}] if text else None
         return self.desk.escalate(handoff, identity_level="claimed" if customer else "anonymous",
                                   txn_id=txn.txn_id if txn else None, decisions=decisions, triage=rec.triage,
                                   conversation_kind="email", messages=messages).ticket

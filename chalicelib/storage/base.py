@@ -81,8 +81,11 @@ class CaseRepo(Protocol):
         """Newest first."""
         ...
 
-    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "") -> DisputeCase:
-        """Move along CASE_TRANSITIONS (raises InvalidTransition otherwise), appending history."""
+    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "", *,
+                   actor: str | None = None, actor_kind: str | None = None) -> DisputeCase:
+        """Move along CASE_TRANSITIONS (raises InvalidTransition otherwise), appending history: the
+        new state, ``note`` (why), the state it left and who moved it (``actor``, ``actor_kind``:
+        customer | assistant | agent | system; both or neither)."""
         ...
 
 

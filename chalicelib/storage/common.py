@@ -33,14 +33,19 @@ def with_initial_history(case: DisputeCase) -> DisputeCase:
     )
 
 
-def transitioned(case: DisputeCase, new_state: CaseState, note: str, now: datetime | None = None) -> DisputeCase:
+def transitioned(case: DisputeCase, new_state: CaseState, note: str, now: datetime | None = None,
+                 actor: str | None = None, actor_kind: str | None = None) -> DisputeCase:
     """The case after a legal move of the state machine; both stores share this so the rules
-    (and the history entry they append) cannot drift apart between backends."""
+    (and the history entry they append: who, of which kind, why, from which state) cannot drift
+    apart between backends."""
     if new_state not in CASE_TRANSITIONS[case.state]:
         raise InvalidTransition(f"{case.case_id}: {case.state.value} -> {new_state.value} is not allowed")
+    if (actor is None) != (actor_kind is None):
+        raise ValueError("a case move names both its actor and the actor's kind, or neither")
     now = now or utcnow()
     updated = case.model_copy(deep=True)
-    updated.history.append(CaseEvent(at=now, state=new_state, note=note))
+    updated.history.append(CaseEvent(at=now, state=new_state, note=note, from_state=case.state,
+                                     actor=actor, actor_kind=actor_kind))
     updated.state = new_state
     updated.updated_at = now
     return updated

@@ -19,10 +19,12 @@ TRIAGE_BY_CUSTOMER = "by_customer"
 # Only the verification table expires items by itself (sessions and failure records are
 # short-lived; nothing else may silently disappear).
 # Triage records expire after the complaint-record retention period (see dynamodb._TRIAGE_TTL).
-TTL_ATTRIBUTES: dict[str, str] = {"verifications": "expires_at", "triage": "expires_at"}
+# Rollout guard observations expire once no guard window or audit of a rollback needs them.
+TTL_ATTRIBUTES: dict[str, str] = {"verifications": "expires_at", "triage": "expires_at", "rollout": "expires_at"}
 
 # The aggregates this module defines tables for (TableNames also names tables owned elsewhere).
-AGGREGATES = ("customers", "cards", "transactions", "fraud_decisions", "cases", "handoffs", "verifications", "triage")
+AGGREGATES = ("customers", "cards", "transactions", "fraud_decisions", "cases", "handoffs", "verifications", "triage",
+              "rollout")
 
 
 def _s(*names: str) -> list[dict[str, str]]:
@@ -44,6 +46,14 @@ def _name(table_names: Any, aggregate: str) -> str:
     if isinstance(table_names, Mapping):
         return table_names[aggregate]
     return getattr(table_names, aggregate)
+
+
+def rollout_table_definition(name: str) -> dict[str, Any]:
+    """The progressive rollout's shared records (chalicelib/governance/rollout_dynamodb.py):
+    OBS#<capability>#<shard> / <at>#<nonce> observations, HIST#<capability> stage changes,
+    STAGE#<capability> / CURRENT the stage."""
+    return {"TableName": name, "AttributeDefinitions": _s("pk", "sk"), "KeySchema": _key("pk", "sk"),
+            "BillingMode": "PAY_PER_REQUEST"}
 
 
 def table_definitions(table_names: Any) -> dict[str, dict[str, Any]]:
@@ -109,6 +119,7 @@ def table_definitions(table_names: Any) -> dict[str, dict[str, Any]]:
                 _all(TRIAGE_BY_CUSTOMER, "customer_id", "received_sk"),
             ],
         },
+        "rollout": rollout_table_definition(n("rollout")),
     }
     for d in defs.values():
         d["BillingMode"] = "PAY_PER_REQUEST"

@@ -95,7 +95,8 @@ class DynamoCaseRepo:
         )
         return sorted(found, key=lambda c: (time_key(c.created_at), c.case_id), reverse=True)
 
-    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "") -> DisputeCase:
+    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "", *,
+                   actor: str | None = None, actor_kind: str | None = None) -> DisputeCase:
         """Optimistic: the write succeeds only if the state (and update time) we read are still
         there. On a lost race we re-read and re-check, so a transition is never applied on top of
         a state it is not legal from."""
@@ -103,7 +104,7 @@ class DynamoCaseRepo:
             current = self.get(customer_id, case_id)
             if current is None:
                 raise NotFound(f"case {case_id} not found for {customer_id}")
-            updated = transitioned(current, new_state, note)
+            updated = transitioned(current, new_state, note, actor=actor, actor_kind=actor_kind)
             try:
                 self._t.call(
                     "put_item",

@@ -72,7 +72,8 @@ class SqliteCaseRepo:
             ),
         )
 
-    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "") -> DisputeCase:
+    def transition(self, customer_id: str, case_id: str, new_state: CaseState, note: str = "", *,
+                   actor: str | None = None, actor_kind: str | None = None) -> DisputeCase:
         # Read, check and write inside one IMMEDIATE transaction: no other writer (thread or
         # process) can move the case between our read and our write.
         with self._db.tx() as c:
@@ -82,7 +83,7 @@ class SqliteCaseRepo:
             if not rows:
                 raise NotFound(f"case {case_id} not found for {customer_id}")
             current = DisputeCase.model_validate_json(rows[0][0])
-            updated = transitioned(current, new_state, note)
+            updated = transitioned(current, new_state, note, actor=actor, actor_kind=actor_kind)
             c.execute(
                 "UPDATE cases SET state = ?, updated_key = ?, data = ? WHERE customer_id = ? AND case_id = ? AND state = ?",
                 (

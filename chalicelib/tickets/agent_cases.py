@@ -60,8 +60,9 @@ class CaseDesk:
             target = check_transition(case, to, actor, reason)
         except TransitionError as exc:
             raise Conflict(str(exc)) from None
-        # The store appends the move atomically; who made it is in the note and in the decision log.
-        moved = self.store.cases.transition(case.customer_id, case.case_id, target, f"{reason} (by {who.actor})")
+        # The store appends the move atomically with who made it and why; the decision log has it too.
+        moved = self.store.cases.transition(case.customer_id, case.case_id, target, reason,
+                                            actor=who.agent, actor_kind=ActorKind.agent.value)
         self.log.record(action="case_transition", outcome=target.value, actor=who.actor, channel="agent",
                         customer_id=case.customer_id, tier="human", acted=True, reasons=[case.state.value],
                         subject={"case_id": case.case_id}, explanation=f"Agent {who.agent} moved case {case.case_id} "

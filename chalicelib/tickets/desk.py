@@ -1,35 +1,33 @@
-"""The ticket desk: turns a recorded handoff into a routed ticket with its context bundle, tells the
-queue's team once, and says what the customer can expect.
+"""The ticket desk: turns a recorded handoff into a routed escalation request, quotes the customer its
+ticket reference and expected wait at once, and queues the request for the escalation worker, which
+opens (or merges) the ticket and tells the queue's team once (escalation_worker.py).
 
 Why here and not in the intent: chat, email and the policy all escalate, and each must produce the
-same ticket, merged the same way, announced exactly once (only the delivery that wins the
-conditional create publishes, so a replayed or concurrent escalation never notifies twice).
+same ticket, merged the same way, announced exactly once. Why a queue: opening and announcing can
+fail (a throttled table, SNS down); through SQS and its dead-letter queue the work is retried and
+never lost, and the customer's turn does not wait for it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from chalicelib.cases.deadlines import deadlines_for_case
-from chalicelib.cases.evidence import case_evidence_status
 from chalicelib.core.models import Handoff
-from chalicelib.tickets.context_bundle import build_context_bundle
-from chalicelib.tickets.model import Queue, Ticket, TicketSource, TicketStatus
+from chalicelib.core.pci import scrub_pans
+from chalicelib.tickets.bundle_parts import bundle_parts
+from chalicelib.tickets.context_bundle import decision_summary
+from chalicelib.tickets.escalation import BundleInputs, EscalationRequest, escalation_request
+from chalicelib.tickets.escalation_queue import DirectEscalationQueue, EscalationQueue
+from chalicelib.tickets.escalation_worker import EscalationWorker
+from chalicelib.tickets.model import Ticket, TicketSource, TicketStatus
 from chalicelib.tickets.notify import SUMMARY_LIMIT, TicketPublisher
 from chalicelib.tickets.routing import route_for
-from chalicelib.tickets.service import new_ticket, open_ticket
+from chalicelib.tickets.service import new_ticket
 from chalicelib.tickets.sla import ExpectedWait, expected_wait, tickets_ahead
 from chalicelib.tickets.store import TicketRepo
 
 STEP_UP_REASONS = {"lockout", "otp_undeliverable"}
-NEXT_ACTION = {
-    Queue.fraud: ("secure_account", "Confirm the payments with the customer and block the card if they are not theirs."),
-    Queue.disputes: ("review_dispute", "Check the transaction and the evidence checklist, then decide the dispute."),
-    Queue.complaints: ("handle_complaint", "Acknowledge the complaint formally and check the regulatory deadlines."),
-    Queue.vulnerable_customers: ("contact_with_care", "Contact the customer by their preferred channel and offer extra support."),
-    Queue.general: ("review", "Read the conversation and contact the customer."),
-}
 # Session attributes Amazon Connect routes on (chatbot/hook.py lets exactly these through).
 CONNECT_KEYS = ("ticketRef", "ticketQueue", "ticketPriority", "ticketSummary")
 
@@ -37,7 +35,7 @@ CONNECT_KEYS = ("ticketRef", "ticketQueue", "ticketPriority", "ticketSummary")
 @dataclass(frozen=True)
 class Escalated:
     ticket: Ticket
-    outcome: str  # created | replayed | merged
+    outcome: str  # created | replayed | merged, or queued (the worker opens it; the reference holds)
     wait: ExpectedWait
 
     def connect_attributes(self) -> dict[str, str]:
@@ -53,65 +51,85 @@ def source_for(reason: str) -> TicketSource:
 
 
 class TicketDesk:
+    """The producer side: routes an escalation, quotes its reference and wait at once, and hands the
+    request to the escalation queue (``queue`` builds it around the desk's worker; default: the
+    worker in line, through the serialised message)."""
+
     def __init__(self, repo: TicketRepo, store: Any, publisher: TicketPublisher, clock: Callable[[], datetime],
-                 redact: Callable[[str], str] | None = None):
-        self.repo, self.store, self.publisher, self.clock, self.redact = repo, store, publisher, clock, redact
+                 redact: Callable[[str], str] | None = None, *, idempotency: Any = None,
+                 queue: Callable[[EscalationWorker], EscalationQueue] | None = None):
+        self.repo, self.store, self.clock, self.redact = repo, store, clock, redact
+        self.worker = EscalationWorker(repo, store, publisher, redact=redact, idempotency=idempotency, clock=clock)
+        self.queue = queue(self.worker) if queue is not None else DirectEscalationQueue(self.worker)
 
-    def _case_part(self, customer_id: str, txn, cards) -> dict:
-        case = self.store.cases.find_by_transaction(customer_id, txn.txn_id)
-        if case is None:
-            return {}
-        card = next((c for c in cards if c.last4 == txn.card_last4), None)
-        deadlines = deadlines_for_case(case, txn, card) if card is not None else None
-        return {"case": case, "deadlines": deadlines, "evidence": case_evidence_status(case)}
+    @property
+    def publisher(self) -> TicketPublisher:
+        """The worker's: the team is told by the worker that opens the ticket."""
+        return self.worker.publisher
 
-    def bundle_parts(self, customer_id: str | None, txn_id: str | None) -> dict:
-        """Customer, cards, the transaction in question and its case, read through the customer's own
-        keys (an escalation never widens what the assistant could see)."""
-        if not customer_id:
-            return {}
-        customer = self.store.customers.get(customer_id)
-        cards = self.store.cards.list_for_customer(customer_id)
-        parts: dict = {"customer": customer, "cards": cards}
-        txn = self.store.transactions.get(customer_id, txn_id) if txn_id else None
-        if txn is not None:
-            parts["transactions"] = [txn]
-            parts.update(self._case_part(customer_id, txn, cards))
-        return parts
+    @publisher.setter
+    def publisher(self, value: TicketPublisher) -> None:
+        self.worker.publisher = value
 
-    def escalate(self, handoff: Handoff, *, identity_level: str = "anonymous", txn_id: str | None = None,
-                 decisions: list[Mapping[str, Any]] = (), triage: Mapping[str, Any] | None = None,
-                 conversation_kind: str = "chat", messages: list[Mapping[str, Any]] | None = None) -> Escalated:
-        """``messages``: the redacted conversation (the chat transcript); without it, the handoff's summary."""
-        parts = self.bundle_parts(handoff.customer_id, txn_id)
-        customer = parts.get("customer")
+    def request_for(self, handoff: Handoff, *, identity_level: str = "anonymous", txn_id: str | None = None,
+                    decisions: Iterable[Mapping[str, Any]] = (), triage: Mapping[str, Any] | None = None,
+                    conversation_kind: str = "chat", messages: Iterable[Mapping[str, Any]] | None = None
+                    ) -> EscalationRequest:
+        """The escalation request: routed here (a vulnerable customer, a payment), redacted inputs."""
+        parts = bundle_parts(self.store, handoff.customer_id, txn_id)
+        customer, case = parts.get("customer"), parts.get("case")
         route = route_for(handoff.reason, vulnerable=bool(customer and customer.vulnerable),
                           has_transaction=bool(parts.get("transactions")))
-        case = parts.get("case")
-        draft = new_ticket(
-            created_by=TicketSource.email if handoff.channel == "email" else source_for(handoff.reason), source_ref=handoff.handoff_id, reason=handoff.reason,
-            queue=route.queue, priority=route.priority, customer_ref=handoff.customer_id,
-            case_id=case.case_id if case else None, summary=handoff.summary[:SUMMARY_LIMIT], now=handoff.created_at,
+        if messages is None:
+            messages = [{"role": "customer", "text": handoff.summary, "at": handoff.created_at}] if handoff.summary else []
+        lines = [{"role": str(m.get("role", "")), "text": str(m.get("text", "")),
+                  "at": m["at"].isoformat() if isinstance(m.get("at"), datetime) else m.get("at")} for m in messages]
+        return escalation_request(
+            source=TicketSource.email if handoff.channel == "email" else source_for(handoff.reason),
+            source_ref=handoff.handoff_id, reason=handoff.reason, queue=route.queue, priority=route.priority,
+            created_at=handoff.created_at, customer_ref=handoff.customer_id, case_id=case.case_id if case else None,
+            summary=scrub_pans(handoff.summary[:SUMMARY_LIMIT])[0],
+            inputs=BundleInputs(identity_level=identity_level, txn_id=txn_id, conversation_kind=conversation_kind,
+                                messages=[{k: v for k, v in m.items() if v is not None} for m in lines],
+                                decisions=[decision_summary(d) for d in decisions],
+                                triage=dict(triage) if triage is not None else None),
         )
-        bundle = build_context_bundle(
-            draft, identity_level=identity_level, triage=triage, conversation_kind=conversation_kind,
-            messages=messages if messages is not None else
-            [{"role": "customer", "text": handoff.summary, "at": handoff.created_at}] if handoff.summary else [],
-            decisions=decisions, next_action=NEXT_ACTION[route.queue], redact=self.redact, **parts,
-        )
-        opened = open_ticket(self.repo, draft.model_copy(update={"context": bundle}), now=handoff.created_at)
-        if opened.created:
-            self.publisher.publish(opened.ticket)
-        return Escalated(opened.ticket, opened.outcome, self.wait_for(opened.ticket))
+
+    def escalate(self, handoff: Handoff, **inputs: Any) -> Escalated:
+        """Queue the escalation; the customer gets the ticket's reference and wait now. Keyword
+        inputs as ``request_for``."""
+        request = self.request_for(handoff, **inputs)
+        worked = self.queue.send(request)
+        if worked is not None:
+            ticket, outcome = worked.opened.ticket, worked.opened.outcome
+        else:
+            ticket, outcome = self.quoted(request)
+        return Escalated(ticket, outcome, self.wait_for(ticket))
+
+    def quoted(self, request: EscalationRequest) -> tuple[Ticket, str]:
+        """What to tell the customer before the worker ran: the ticket if it exists (a replay), the
+        customer's open ticket for this reason (the worker will merge into it), else the ticket the
+        request will open, under its derived reference."""
+        existing = self.repo.get(request.ticket_id)
+        if existing is not None:
+            return existing, "replayed"
+        open_one = self.repo.find_open(request.customer_ref, request.reason) if request.customer_ref else None
+        if open_one is not None:
+            return open_one, "merged"
+        return new_ticket(created_by=request.source, source_ref=request.source_ref, reason=request.reason,
+                          queue=request.queue, priority=request.priority, customer_ref=request.customer_ref,
+                          case_id=request.case_id, summary=request.summary, now=request.created_at), "queued"
 
     def wait_for(self, ticket: Ticket) -> ExpectedWait:
         others = [t for t in self.repo.list(ticket.queue, TicketStatus.open) if t.ticket_id != ticket.ticket_id]
         return expected_wait(ticket.queue, ticket.priority, tickets_ahead(others, ticket.queue, ticket.priority, ticket.created_at))
 
 
-def build_ticket_desk(settings, store, clock, redact=None) -> TicketDesk:
-    """The desk for the configured backend: SQLite file beside the main store, or the DynamoDB
-    table and per-queue SNS topics in AWS."""
+def build_ticket_desk(settings, store, clock, redact=None, idempotency=None) -> TicketDesk:
+    """The desk for the configured backend: SQLite file beside the main store and a local escalation
+    queue drained in line, or the DynamoDB table, per-queue SNS topics and the SQS escalation queue
+    in AWS (worked in line when no queue URL is configured)."""
+    from chalicelib.tickets.escalation_queue import LocalEscalationQueue, SqsEscalationQueue
     from chalicelib.tickets.notify import LocalTopicOutbox, SnsTopicPublisher
 
     if settings.backend == "sqlite":
@@ -120,10 +138,18 @@ def build_ticket_desk(settings, store, clock, redact=None) -> TicketDesk:
         repo = SqliteTicketStore(settings.sqlite_path.with_name(settings.sqlite_path.stem + "-tickets.db"))
         repo.create_schema()
         publisher = LocalTopicOutbox(settings.outbox_dir, redact)
+        path = settings.sqlite_path.with_name(settings.sqlite_path.stem + "-escalations.db")
+
+        def queue(worker):
+            return LocalEscalationQueue(path, worker, max_receives=settings.escalation_max_receives)
     else:
         from chalicelib.core.aws import client as aws_client
         from chalicelib.tickets.store_dynamodb import DynamoTicketStore
 
         repo = DynamoTicketStore(aws_client("dynamodb", settings), settings.tickets_table)
         publisher = SnsTopicPublisher(aws_client("sns", settings), settings.ticket_topic_arn_prefix, redact)
-    return TicketDesk(repo, store, publisher, clock, redact)
+        url = settings.escalation_queue_url
+
+        def queue(worker):
+            return SqsEscalationQueue(aws_client("sqs", settings), url) if url else DirectEscalationQueue(worker)
+    return TicketDesk(repo, store, publisher, clock, redact, idempotency=idempotency, queue=queue)

@@ -93,6 +93,7 @@ class Ticket(BaseModel):
     claimed_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = None
+    announced_at: datetime | None = None  # when its queue's team was told (once; see escalation_worker.py)
     notes: list[TicketNote] = Field(default_factory=list)
     context: dict = Field(default_factory=dict)  # the context bundle (context_bundle.py)
     version: int = 0  # optimistic concurrency: the stores refuse a save from a stale copy
@@ -102,11 +103,20 @@ class Ticket(BaseModel):
         return self.status is not TicketStatus.resolved
 
 
+def escalation_key(created_by: TicketSource | str, source_ref: str, reason: str, customer_ref: str | None = None) -> str:
+    """What makes an escalation the same escalation: its source, reference, reason and customer."""
+    return f"ticket|{TicketSource(created_by).value}|{source_ref}|{reason}|{customer_ref or ''}"
+
+
+def ticket_id_for_key(key: str) -> str:
+    """The ticket id of an escalation key (the escalation message carries both; a worker checks them)."""
+    code = base64.b32encode(hashlib.sha256(key.encode()).digest()).decode()
+    return "TKT-" + "".join(ch for ch in code if ch not in "01OI=")[:8]
+
+
 def ticket_id_for(created_by: TicketSource | str, source_ref: str, reason: str, customer_ref: str | None = None) -> str:
     """Same inputs, same id: a replayed escalation is the same ticket."""
-    raw = f"ticket|{TicketSource(created_by).value}|{source_ref}|{reason}|{customer_ref or ''}"
-    code = base64.b32encode(hashlib.sha256(raw.encode()).digest()).decode()
-    return "TKT-" + "".join(ch for ch in code if ch not in "01OI=")[:8]
+    return ticket_id_for_key(escalation_key(created_by, source_ref, reason, customer_ref))
 
 
 def _move(ticket: Ticket, to: TicketStatus, now: datetime) -> Ticket:

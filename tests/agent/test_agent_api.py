@@ -123,7 +123,9 @@ def test_given_a_case_when_an_agent_moves_it_then_deadlines_and_moves_are_shown_
     status, moved = agent_api.call("POST", "/agent/cases/DSP-ALICE1/transition",
                                    body={"to": "awaiting_customer", "reason": "need the cancellation email"})
     assert status == 200 and moved["state"] == "awaiting_customer"
-    assert "by agent:dana" in moved["history"][-1]["note"]
+    last = moved["history"][-1]
+    assert (last["actor"], last["actor_kind"], last["from_state"]) == ("dana", "agent", "under_review")
+    assert last["note"] == "need the cancellation email"
     status, out = agent_api.call("POST", "/agent/cases/DSP-ALICE1/transition", body={"to": "resolved_won", "reason": "x"})
     assert status == 409 and "not a legal move" in out["message"]
 

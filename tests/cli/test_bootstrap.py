@@ -159,3 +159,44 @@ def test_the_email_service_escalates_through_the_containers_one_ticket_desk(root
     followup = root.get("email_ingest").followup
     assert followup.desk is root.get("tickets") is root.get("chat")[0].tickets
     assert followup.decision_log is root.get("decision_log") and followup.store is root.get("store")
+
+
+def test_in_aws_every_containers_decisions_count_towards_one_shared_guard(tmp_path, monkeypatch):
+    """Given two containers on the DynamoDB backend (two Lambda containers), hold release switched on
+    and never staged (live for everyone) / When each sees 12 escalated releases (24 in all, above
+    the 20 decisions a guard needs; neither alone has enough) / Then the guard is judged on all 24
+    and rolls the capability back to shadow, recorded in the shared table both containers read."""
+    from datetime import datetime, timezone
+
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.governance.rollout_dynamodb import DynamoRolloutStore
+    from tests.support.aws import REGION, use_fake_credentials
+
+    class Log:
+        def __init__(self):
+            self.records = []
+
+        def record(self, **kw):
+            self.records.append(kw)
+
+    use_fake_credentials(monkeypatch)
+    monkeypatch.setenv("DA_CONTROL_AUTO_RELEASE_HOLD", "on")
+    monkeypatch.delenv("DA_CONTROLS_SOURCE", raising=False)
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+    with mock_aws():
+        DynamoRolloutStore(boto3.client("dynamodb", region_name=REGION), "da-rollout").create_schema()
+        settings = Settings(backend="dynamodb", region=REGION, sqlite_path=tmp_path / "unused.db")
+        log = Log()
+        a, b = (Container(settings, clock=lambda: now, decision_log=log) for _ in range(2))
+        gate_a, gate_b = a.get("rollout"), b.get("rollout")
+        assert isinstance(gate_a.rollout.store, DynamoRolloutStore)
+        assert gate_a.live("auto_release_hold", "demo-alice")
+        for _ in range(12):
+            gate_a.observe("auto_release_hold", escalated=True)
+            gate_b.observe("auto_release_hold", escalated=True)
+        report = gate_b.rollout.check("auto_release_hold")
+        assert report.decisions == 24 and "escalation_rate" in report.breaches
+        assert gate_a.rollout.stage("auto_release_hold")[0] == 0 and not gate_a.live("auto_release_hold", "demo-alice")
+        assert [r["action"] for r in log.records] == ["rollout_rollback"]

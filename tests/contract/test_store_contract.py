@@ -403,6 +403,21 @@ def test_legal_transition_appends_history_and_persists(store):
     assert store.cases.find_by_transaction("c-1", "t-1").state is CaseState.under_review
 
 
+def test_a_move_through_the_store_records_who_made_it_and_why(store):
+    """Given an opened case, When an agent moves it through the store with a reason, Then the history
+    entry carries the agent, the actor kind, the state it left and the reason, and it reads back
+    the same; a move naming an actor without its kind is refused and changes nothing."""
+    store.cases.create(case())
+    store.cases.transition("c-1", "DSP-AAA111", CaseState.under_review, note="network asked for receipts",
+                           actor="dana", actor_kind="agent")
+    with pytest.raises(ValueError):
+        store.cases.transition("c-1", "DSP-AAA111", CaseState.awaiting_customer, note="x", actor="dana")
+    last = store.cases.get("c-1", "DSP-AAA111").history[-1]
+    assert (last.state, last.from_state, last.actor, last.actor_kind, last.note) == (
+        CaseState.under_review, CaseState.opened, "dana", "agent", "network asked for receipts")
+    assert len(store.cases.get("c-1", "DSP-AAA111").history) == 2
+
+
 def test_illegal_transition_raises_and_changes_nothing(store):
     """Given an opened case, When asked to jump to resolved_won, Then InvalidTransition and the
     stored case is untouched."""

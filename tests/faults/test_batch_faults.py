@@ -133,10 +133,12 @@ def test_storage_failures_under_the_card_stream_end_with_each_event_applied_once
     assert rounds > 1 and quarantined == []
     for e in events:
         assert w.store.transactions.get(e.customer_id, e.txn_id) is not None, e.event_id
-    risky = [d for c in ("demo-alice", "demo-bob") for d in w.store.fraud.list_for_customer(c) if d.txn_id.endswith("-risk")]
-    assert len(risky) == 2
-    assert len(list(w.outbox.glob("*.sms.json"))) == 2
-    assert sum(1 for d in w.log.iter_decisions() if d.action == "fraud_action" and d.acted) == 2
+    # two risky payments per customer and day (one the customer may release, one for a person)
+    risky = [d for c in ("demo-alice", "demo-bob") for d in w.store.fraud.list_for_customer(c)
+             if d.txn_id.endswith(("-risk", "-trip"))]
+    assert len(risky) == 4
+    assert len(list(w.outbox.glob("*.sms.json"))) == 4
+    assert sum(1 for d in w.log.iter_decisions() if d.action == "fraud_action" and d.acted) == 4
 
 
 def test_sns_failing_keeps_each_fraud_notice_pending_until_sent_once(fraud_world):  # noqa: F811
@@ -163,4 +165,4 @@ def test_sns_failing_keeps_each_fraud_notice_pending_until_sent_once(fraud_world
     down["on"] = False
     proc.drain()
     proc.drain()  # a second drain finds nothing left: no notice twice
-    assert len(list(w.outbox.glob("*.sms.json"))) == 2
+    assert len(list(w.outbox.glob("*.sms.json"))) == 4  # two held payments per customer

@@ -68,3 +68,21 @@ def test_given_a_hold_when_the_customer_says_it_was_not_them_then_confirmed_frau
     assert [d["Answer"] for d in metrics["TimeToCustomerResponseSeconds"]] == ["not_me"]
     assert "FraudHoldReleases" not in metrics
     assert [i["incident"] for i in incidents(caplog)] == ["customer_response", "fraud_confirmed"]
+
+
+def test_a_batch_sends_one_model_skipped_metric_per_reason_not_one_per_payment(world):
+    """Given a day of card events in one Kinesis batch, no model configured (every authorisation skips
+    it) / When the batch is handled / Then FraudModelSkipped is one EMF line whose value counts the
+    batch's authorisations (a line per payment was a log line per card event in CloudWatch)."""
+    import json
+
+    from chalicelib.fraud.generator import generate_day, kinesis_records
+
+    from .conftest import ANCHOR, DAY
+
+    events = generate_day("demo-alice", DAY, anchor=ANCHOR)
+    authorisations = sum(e.event_type.value == "authorisation" for e in events)
+    world.emf.clear()
+    assert world.processor().handle_records(kinesis_records(events)).response() == {"batchItemFailures": []}
+    skipped = [json.loads(line) for line in world.emf if "FraudModelSkipped" in line]
+    assert [(d["Reason"], d["FraudModelSkipped"]) for d in skipped] == [("mode_off", authorisations)]

@@ -133,3 +133,31 @@ def test_given_many_disagreements_when_observed_then_the_guard_rolls_model_scori
     # Then the rollout rolled it back: nobody is live any more
     assert gate.rollout.stage("model_scoring")[0] == 0
     assert gate.mode("model_scoring", customers_in_and_out("model_scoring", 25)[0], "on") == "shadow"
+
+
+def test_given_released_holds_later_disputed_as_not_theirs_when_too_many_then_hold_release_rolls_back(world, gate):
+    """Given hold release at 25%, 20 releases after step-up, and the released payments of one customer /
+    When the customer disputes 6 of them as unauthorised (the rules' hold was right: 6 of 26 decisions,
+    above the 0.20 disagreement guard) / Then auto_release_hold is rolled back to shadow with
+    rules_disagreement as the reason, while a dispute of another kind, or of a payment never released,
+    feeds nothing."""
+    from chalicelib.core.models import FraudAction, FraudDecision
+
+    at_stage(gate, "auto_release_hold", 25)
+    gov = Governance(world.log, world.store, lambda: NOW, controls=Controls(env={}), rollout=gate)
+    for _ in range(20):
+        gate.observe("auto_release_hold", escalated=False)  # the releases themselves
+    paid = [t for t in world.store.transactions.list_for_customer("demo-alice") if t.amount_minor > 0][:8]
+    for i, txn in enumerate(paid):
+        world.store.fraud.put(FraudDecision(decision_id=f"fd-{i}", customer_id=txn.customer_id, txn_id=txn.txn_id,
+                                            action=FraudAction.hold, risk_score=0.7, reason_codes=["UNUSUAL_AMOUNT"],
+                                            model_version="fraud-rules-v1", released=i != 7))
+    # A released payment disputed for another reason, and a hold never released, count for nothing
+    gov.decide_dispute(None, paid[6], DisputeReason.not_received, paid[6].amount_minor)
+    gov.decide_dispute(None, paid[7], DisputeReason.unauthorised, paid[7].amount_minor)
+    assert gate.rollout.report("auto_release_hold").decisions == 20
+    for txn in paid[:6]:
+        gov.decide_dispute(None, txn, DisputeReason.unauthorised, txn.amount_minor)
+    assert gate.rollout.stage("auto_release_hold")[0] == 0
+    change = gate.rollout.store.history("auto_release_hold")[-1]
+    assert (change.from_stage, change.to_stage) == (25, 0) and "rules_disagreement=0.231>0.2" in change.reason

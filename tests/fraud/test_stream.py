@@ -43,7 +43,7 @@ def test_a_day_streams_to_the_right_states_once_even_when_delivered_three_times_
     for txn_id, status in expected_status(events).items():
         customer = "demo-alice" if "-alice-" in txn_id else "demo-bob"
         txn = world.store.transactions.get(customer, txn_id)
-        if txn_id.endswith("-risk"):
+        if txn_id.endswith(("-risk", "-trip")):
             assert txn.status is TxnStatus.pending  # held, not posted
         else:
             assert txn.status.value == status, txn_id
@@ -51,12 +51,12 @@ def test_a_day_streams_to_the_right_states_once_even_when_delivered_three_times_
     refunds = [e for e in events if e.event_type.value == "refund"]
     for e in refunds:
         assert world.store.transactions.get(e.customer_id, e.txn_id).amount_minor == -e.amount_minor
-    # And each risky authorisation was acted on once: one decision, one notice per customer
+    # And each risky authorisation (two per customer) was acted on once: one decision, one notice each
     fraud_rows = [d for c in ("demo-alice", "demo-bob") for d in world.store.fraud.list_for_customer(c)
-                  if d.txn_id.endswith("-risk")]
-    assert len(fraud_rows) == 2
-    assert len(list(world.outbox.glob("*.sms.json"))) == 2
-    assert sum(1 for d in world.log.iter_decisions() if d.action == "fraud_action" and d.acted) == 2
+                  if d.txn_id.endswith(("-risk", "-trip"))]
+    assert len(fraud_rows) == 4
+    assert len(list(world.outbox.glob("*.sms.json"))) == 4
+    assert sum(1 for d in world.log.iter_decisions() if d.action == "fraud_action" and d.acted) == 4
 
 
 def test_a_settlement_before_its_authorisation_still_ends_posted(world):
@@ -151,3 +151,16 @@ def test_the_published_schema_file_matches_the_model():
     from chalicelib.fraud.generator import dumps_schema
 
     assert (Path(__file__).resolve().parents[2] / "docs" / "card-events.schema.json").read_text() == dumps_schema()
+
+
+def test_the_generate_command_makes_a_day_that_has_already_happened(capsys):
+    """Given `python -m chalicelib.fraud generate` without --day / When run / Then every event lies in
+    the past (yesterday, UTC): the demo never tells a customer about a payment hours before it happens."""
+    import json
+    from datetime import datetime, timezone
+
+    from chalicelib.fraud.__main__ import main
+
+    assert main(["generate", "--customer", "demo-alice"]) == 0
+    times = [datetime.fromisoformat(json.loads(line)["occurred_at"]) for line in capsys.readouterr().out.splitlines()]
+    assert times and max(times) < datetime.now(timezone.utc)

@@ -103,3 +103,40 @@ def chat_key(chat):
     from chalicelib.core.ids import session_key
 
     return session_key(chat.session_id)
+
+
+def _verify_alice(world, chat):
+    chat.send("4242")
+    chat.send("12 April 1988")
+    return chat.send(world.latest_code("demo-alice"))
+
+
+def test_the_generated_day_holds_one_payment_alice_can_release_and_one_that_goes_to_a_person(tmp_path):
+    """Given yesterday's generated day for Alice streamed as it is (the demo's `make replay-events`) /
+    When she opens the chat, says it was her and verifies, then opens a second chat and does the same /
+    Then the first chat is about the newest hold (a hotel bill abroad, risk below the release limit)
+    and releases it; the second is about the crypto purchase (three rules, above the limit) and goes to
+    the fraud team with a reference, still held."""
+    world = World(tmp_path)
+    processor = build_processor(world.settings, store=world.store, decision_log=world.services.governance.log,
+                                notifier=LocalOutbox(tmp_path / "outbox"))
+    events = generate_day("demo-alice", YESTERDAY, anchor=ANCHOR)
+    assert handle_kinesis_event({"Records": kinesis_records(events)}, processor) == {"batchItemFailures": []}
+    trip, risk = (next(e for e in events if e.txn_id.endswith(s)) for s in ("-trip", "-risk"))
+    held = {t: world.store.fraud.get_for_transaction("demo-alice", t) for t in (trip.txn_id, risk.txn_id)}
+    assert {t: fd.action.value for t, fd in held.items()} == {trip.txn_id: "hold", risk.txn_id: "hold"}
+    assert held[trip.txn_id].risk_score < 0.80 <= held[risk.txn_id].risk_score
+    # When Alice opens the chat, says it was her and verifies: the hotel bill is released
+    chat = world.emulator("demo-alice")
+    assert chat.send("hi").bot == ["We held a $2,149.00 payment at Marriott. Was it you?"]
+    chat.send("yes it was me")
+    done = _verify_alice(world, chat)
+    assert done.dialog_action == "Close" and "released" in " ".join(done.bot)
+    assert world.store.fraud.get_for_transaction("demo-alice", trip.txn_id).released
+    # And in a second chat, the crypto purchase goes to a person
+    chat = world.emulator("demo-alice")
+    assert chat.send("hi").bot == ["We held a $1,849.00 payment at Coinbase. Was it you?"]
+    chat.send("yes it was me")
+    escalated = " ".join(_verify_alice(world, chat).bot)
+    assert "passed it to our fraud team" in escalated and "HND-" in escalated
+    assert not world.store.fraud.get_for_transaction("demo-alice", risk.txn_id).released

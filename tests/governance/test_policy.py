@@ -250,3 +250,20 @@ def test_request_refuses_unknown_facts():
     """Given a fact the schema does not know (e.g. free text) / Then refused, so the log stores only typed facts."""
     with pytest.raises(ValueError):
         DecisionRequest(action="file_dispute", description="my card 4111...")
+
+
+def test_a_clean_start_loads_the_shipped_policies_without_a_warning(caplog):
+    """Given the shipped policies folder (decision policies, and the rollout policy beside them in
+    policies/rollout/) / When a fresh PolicyStore loads the current policy and the rollout its own /
+    Then no file is skipped as invalid and nothing is warned (a warning on every cold start trains
+    operators to ignore the one that matters)."""
+    import logging
+
+    from chalicelib.governance.rollout import RolloutPolicy
+
+    caplog.set_level(logging.WARNING)
+    store = PolicyStore()
+    assert store.current().version
+    assert RolloutPolicy.load().version.startswith("rollout-")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
+    assert not list(store.directory.glob("rollout-*.yaml")), "the rollout policy must not sit among the decision policies"

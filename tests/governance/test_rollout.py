@@ -31,8 +31,9 @@ def rig(tmp_path):
     log.create_schema()
     emf: list[str] = []
     clock = Clock()
+    # A new capability: its kill switch says shadow, so no customer is live until it is promoted.
     rollout = Rollout(SqliteRolloutStore(db), decision_log=log, metrics=GovernanceMetrics(sink=emf.append, enabled=True),
-                      reference=DriftReference.load(), clock=clock)
+                      reference=DriftReference.load(), clock=clock, modes=lambda capability: "shadow")
     return rollout, log, emf, clock
 
 
@@ -139,8 +140,8 @@ def test_in_aws_the_stage_is_an_ssm_parameter_under_the_controls_prefix(tmp_path
         ssm = boto3.client("ssm", region_name="us-east-1")
         store = SsmStageStore(ssm, "/dispute-assistant/controls/", SqliteRolloutStore(tmp_path / "r.db"))
         clock = Clock()
-        rollout = Rollout(store, reference=DriftReference.load(), clock=clock)
-        # Given no parameter yet: shadow for everyone
+        rollout = Rollout(store, reference=DriftReference.load(), clock=clock, modes=lambda capability: "shadow")
+        # Given no parameter yet and the kill switch in shadow: shadow for everyone
         assert rollout.stage(CAP)[0] == 0
         # When the capability is promoted
         feed(rollout, healthy(rollout.reference))
@@ -148,3 +149,58 @@ def test_in_aws_the_stage_is_an_ssm_parameter_under_the_controls_prefix(tmp_path
         # Then the stage is the parameter's value, which every container reads
         value = ssm.get_parameter(Name="/dispute-assistant/controls/rollout/auto_file_dispute")["Parameter"]["Value"]
         assert '"stage": 5' in value and rollout.stage(CAP)[0] == 5
+
+
+@pytest.mark.parametrize("mode, live", [("on", 100), ("shadow", 0), ("off", 0)])
+def test_a_capability_never_staged_follows_its_kill_switch_and_status_says_so(tmp_path, mode, live):
+    """Given a capability with no recorded stage and its kill switch at ``mode`` / When asked and when
+    ``status`` runs / Then it is live for everyone only when the switch is on (as the gate treats it),
+    and status shows that share and why, not a 0% that is false when the capability acts for all."""
+    rollout = Rollout(SqliteRolloutStore(tmp_path / "r.db"), clock=Clock(), modes=lambda capability: mode)
+    assert rollout.stage(CAP) == ((100 if mode == "on" else 0), "")
+    assert rollout.applies(CAP, "demo-alice") is (mode == "on")
+    out = io.StringIO()
+    assert main(["status"], rollout=rollout, out=out) == 0
+    line = next(line for line in out.getvalue().splitlines() if line.startswith(CAP))
+    assert f"live {live:>3}%" in line and f"no stage recorded: follows its kill switch, mode {mode}" in line
+
+
+def test_an_unstaged_capability_live_for_everyone_is_rolled_back_when_a_guard_is_crossed(rig):
+    """Given a capability never staged whose kill switch is on (so it acts for every customer) /
+    When its decisions cross a guard / Then it is rolled back to shadow (stage 0 recorded, with the
+    reason), not left acting because it was never promoted."""
+    rollout, log, emf, clock = rig
+    rollout.modes = lambda capability: "on"
+    assert rollout.stage(CAP)[0] == 100
+    feed(rollout, [Observation(escalated=True) for _ in range(rollout.policy.min_decisions)])
+    assert rollout.stage(CAP)[0] == 0
+    change = rollout.store.history(CAP)[-1]
+    assert (change.from_stage, change.to_stage) == (100, 0) and "escalation_rate" in change.reason
+    assert any('"RolloutRollback"' in line for line in emf)
+
+
+def test_promoting_an_unstaged_capability_starts_its_rollout_at_the_first_stage(rig):
+    """Given a capability never staged with its switch on and healthy traffic / When promoted / Then it
+    enters the rollout at 5% (from then on its stage decides), and status shows it as staged."""
+    rollout, *_ = rig
+    rollout.modes = lambda capability: "on"
+    feed(rollout, healthy(rollout.reference))
+    assert rollout.promote(CAP) == 5
+    out = io.StringIO()
+    main(["status"], rollout=rollout, out=out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith(CAP))
+    assert "live   5%" in line and "stage 5% since" in line
+
+
+def test_a_shared_store_is_checked_at_most_once_a_minute_per_container(rig):
+    """Given checks spaced a minute apart (the AWS wiring: each check reads the shared window) /
+    When a burst of crossing observations arrives in the same second / Then one check ran (no
+    rollback yet on a too-small sample), and the next observation after the minute rolls back."""
+    rollout, _, _, clock = rig
+    rollout.modes = lambda capability: "on"
+    rollout.check_every = timedelta(seconds=60)
+    feed(rollout, [Observation(escalated=True) for _ in range(rollout.policy.min_decisions)])
+    assert rollout.stage(CAP)[0] == 100  # the first check saw one decision; the rest waited
+    clock.now += timedelta(seconds=61)
+    feed(rollout, [Observation(escalated=True)])
+    assert rollout.stage(CAP)[0] == 0

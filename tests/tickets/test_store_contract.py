@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.tickets.model import Queue, TicketStatus, claim, resolve
 from chalicelib.tickets.service import new_ticket, open_ticket
-from chalicelib.tickets.store import AlreadyExists, NotFound, StaleTicket
+from chalicelib.tickets.store import AlreadyExists, NotFound, OpenTicketExists, StaleTicket
 from tests.support.races import race
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
@@ -84,3 +84,42 @@ def test_eight_concurrent_deliveries_make_one_ticket(tickets):
     outcome = race(8, lambda _: open_ticket(tickets, draft).outcome)
     assert sorted(outcome.outcomes) == ["created"] + ["replayed"] * 7
     assert len(tickets.list()) == 1
+
+
+def test_the_open_lock_admits_one_ticket_per_customer_and_reason_until_it_resolves(tickets):
+    """Given an open ticket of a customer for a reason, When a ticket of ANOTHER event for the same
+    customer and reason is created directly, Then OpenTicketExists names the holder and nothing is
+    stored; another reason, and an anonymous ticket, take no lock; When the holder resolves, Then the
+    lock is released and the other event's ticket can be created (and holds the lock)."""
+    first = tickets.create(_draft(ref="chat-1"))
+    other = _draft(ref="email-7", source="email")
+    assert tickets.lock_holder("demo-alice", "customer_request") == first.ticket_id
+    with pytest.raises(OpenTicketExists) as refused:
+        tickets.create(other)
+    assert refused.value.holder == first.ticket_id and refused.value.code == "ticket.open_exists"
+    assert tickets.get(other.ticket_id) is None and len(tickets.list()) == 1
+    tickets.create(_draft(ref="chat-2", reason="legal_threat"))
+    tickets.create(_draft(ref="anon-1", customer=None))
+    tickets.create(_draft(ref="anon-2", customer=None))
+    assert tickets.find_open("demo-alice", "customer_request").ticket_id == first.ticket_id
+    claimed = tickets.save(claim(tickets.get(first.ticket_id), "agent-1", T0))
+    assert tickets.lock_holder("demo-alice", "customer_request") == first.ticket_id  # claimed is still open
+    tickets.save(resolve(claimed, "agent-1", "helped", T0))
+    assert tickets.lock_holder("demo-alice", "customer_request") is None
+    assert tickets.find_open("demo-alice", "customer_request") is None
+    tickets.create(other)
+    assert tickets.lock_holder("demo-alice", "customer_request") == other.ticket_id
+    assert len(tickets.list()) == 5  # the lock items are not tickets
+
+
+def test_eight_different_events_at_the_same_instant_open_one_ticket_and_seven_merges(tickets):
+    """Given eight DIFFERENT escalation events of one customer for one reason, When eight threads
+    open them at once, Then one ticket is created, the seven others are merged into it with one note
+    each, and one ticket exists."""
+    drafts = [_draft(ref=f"event-{i}", source="email" if i % 2 else "talk_to_agent") for i in range(8)]
+    outcome = race(8, lambda i: open_ticket(tickets, drafts[i]))
+    assert not outcome.raised, outcome.raised
+    assert sorted(o.outcome for o in outcome.returned) == ["created"] + ["merged"] * 7
+    assert len({o.ticket.ticket_id for o in outcome.returned}) == 1
+    (only,) = tickets.list()
+    assert sum(1 for n in only.notes if n.text.startswith("merged duplicate request")) == 7

@@ -72,3 +72,21 @@ def test_the_store_holds_only_redacted_text_and_forgets_it(world):
     assert stored and all(find_pans(t.text) == [] for t in stored) and "4111-1111" not in stored[0].text
     later = world.now + timedelta(hours=world.settings.transcript_ttl_hours, seconds=1)
     assert store.read(sid, "demo-alice", later) == []
+
+
+def test_a_very_long_chat_still_escalates_with_the_most_recent_turns(world):
+    """Given a session that already holds 300 long turns of Alice's (far more than an escalation
+    message can carry), When she asks for a person, Then the ticket opens and its bundle holds the
+    most recent turns within the window, her request last."""
+    from chalicelib.tickets.context_bundle import MAX_TRANSCRIPT_CHARS, MAX_TRANSCRIPT_TURNS
+
+    recorder = world.services.transcripts
+    sid = session_key("s-long")
+    for i in range(150):
+        recorder.exchange(sid, "demo-alice", f"question {i} " + "q" * 1900, "demo-alice", [f"answer {i} " + "a" * 1900],
+                          world.now)
+    reply = world.emulator("demo-alice", session_id="s-long").send("talk to an agent")
+    conv = _ticket(world, reply).context["conversation"]
+    texts = [m["text"] for m in conv["messages"]]
+    assert texts[-1] == "talk to an agent" and "answer 149" in texts[-2]
+    assert len(texts) <= MAX_TRANSCRIPT_TURNS and sum(map(len, texts)) <= MAX_TRANSCRIPT_CHARS

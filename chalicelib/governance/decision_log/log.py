@@ -155,8 +155,16 @@ class DecisionLog:
         subject: dict[str, str] | None = None,
         decision_id: str | None = None,
         at: datetime | None = None,
+        inputs: dict[str, Any] | None = None,
+        policy_version: str | None = None,
     ) -> DecisionRecord:
-        """Record one decision. Outcome and reasons default to the policy's; explanation is composed."""
+        """Record one decision. Outcome and reasons default to the policy's; explanation is composed.
+
+        ``inputs`` + ``policy_version`` (without ``request``): a decision under another kind of
+        versioned policy (the fraud actions), recorded so replay can re-run it; its ``outcome`` is
+        that policy's verdict. ``inputs`` carries its ``kind``."""
+        if inputs is not None and (request is not None or not policy_version or "kind" not in inputs):
+            raise DecisionLogError("inputs need a kind and a policy_version, and no request beside them")
         if outcome is None:
             if policy_outcome is None:
                 raise DecisionLogError("record() needs an outcome or a policy_outcome")
@@ -174,10 +182,10 @@ class DecisionLog:
             capability=capability,
             customer_ref=self.customer_ref(customer_id) if customer_id else None,
             subject=subject or {},
-            inputs=request.model_dump(mode="json") if request else {},
-            policy_version=policy_outcome.policy_version if policy_outcome else (policy.version if policy else None),
+            inputs=request.model_dump(mode="json") if request else (inputs or {}),
+            policy_version=policy_outcome.policy_version if policy_outcome else (policy.version if policy else policy_version),
             policy_digest=policy.digest if policy else None,
-            policy_outcome=policy_outcome.outcome if policy_outcome else None,
+            policy_outcome=policy_outcome.outcome if policy_outcome else (outcome if inputs else None),
             policy_reasons=list(policy_outcome.reasons) if policy_outcome else [],
             models=models or {},
             scores=scores or {},

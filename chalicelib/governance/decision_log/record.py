@@ -55,5 +55,8 @@ class DecisionRecord(BaseModel):
         return self.model_dump(mode="json")
 
     def request(self) -> DecisionRequest | None:
-        """The recorded policy facts, or None for decisions that did not consult the policy."""
-        return DecisionRequest.model_validate(self.inputs) if self.inputs else None
+        """The recorded policy facts, or None for decisions that did not consult the decision policy
+        (none, or another kind of policy: their inputs name their ``kind``, e.g. ``fraud_action``)."""
+        if not self.inputs or "kind" in self.inputs:
+            return None
+        return DecisionRequest.model_validate(self.inputs)

@@ -30,6 +30,9 @@ class Notice:
     text: str
     subject: str = ""
     html: str = ""  # an email's HTML alternative (the plain text is always sent too)
+    # Extra email headers, e.g. ("Auto-Submitted", "auto-replied") on an automatic acknowledgement
+    # (RFC 3834), so other robots do not answer it and start a mail loop.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def mask_recipient(to: str) -> str:
@@ -71,6 +74,8 @@ class LocalOutbox:
             msg["From"] = "alerts@dispute-assistant.example"
             msg["Subject"] = notice.subject or "About a payment on your card"
             msg["Message-ID"] = f"<{notice.message_id}@dispute-assistant.example>"
+            for name, value in notice.headers:
+                msg[name] = value
             msg.set_content(notice.text)
             if notice.html:
                 msg.add_alternative(notice.html, subtype="html")

@@ -31,7 +31,10 @@ def get_agent_api(blueprint):
 
 
 def ticket_json(ticket, full: bool = False) -> dict:
-    data = ticket.model_dump(mode="json")
+    """A ticket as the API returns it, times in the one outbound form (to the second)."""
+    from chalicelib.core.clock import outbound_times
+
+    data = outbound_times(ticket.model_dump(mode="json"))
     if not full:
         data.pop("context", None)
         data.pop("notes", None)

@@ -234,6 +234,7 @@ def _build_chat(c: Container) -> tuple[Any, Any]:
     services.metrics = c.get("metrics")  # type: ignore[attr-defined]  # containment, time to human
     services.tickets = c.get("tickets")  # type: ignore[attr-defined]  # escalations become agents' tickets
     services.cards = c.get("cards")  # type: ignore[attr-defined]  # freeze/block through card management
+    services.transcripts = c.get("transcripts")  # type: ignore[attr-defined]  # both sides of every turn, redacted
     services.late_outcomes = c.get("late_outcomes")  # type: ignore[attr-defined]  # overrun turns, told next turn
     return services, IdentityResolver(signer, step_up)
 
@@ -264,6 +265,14 @@ def _build_tickets(c: Container) -> Any:
 def _build_escalation_worker(c: Container) -> Any:
     """The escalation queue's consumer: the desk's worker (same store, topics, guard and redactor)."""
     return c.get("tickets").worker
+
+
+def _build_transcripts(c: Container) -> Any:
+    """Every chat turn, redacted, for the agent's ticket (the hook records, the desk reads)."""
+    from chalicelib.transcripts.factory import build_transcript_recorder
+    from intents.ticketing import redact_text
+
+    return build_transcript_recorder(c.settings, c.clock, redact_text)
 
 
 def _build_turn_pool(c: Container) -> cf.ThreadPoolExecutor:
@@ -335,6 +344,7 @@ _BUILDERS: dict[str, Callable[[Container], Any]] = {
     "email_followup": _build_email_followup,
     "email_ingest": _build_email_ingest,
     "tickets": _build_tickets,
+    "transcripts": _build_transcripts,
     "escalation_worker": _build_escalation_worker,
     "cards": _build_cards,
     "agent_api": _build_agent_api,

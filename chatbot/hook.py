@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import session_key
 from chalicelib.core.pci import contains_pan
 from lexv2.builders import card, close, confirm_intent, delegate, elicit_intent, elicit_slot, make_intent, text
@@ -21,6 +22,7 @@ from lexv2.parsing import LexEventError, parse_event
 from lexv2.responses import LexResponse, Message
 from chatbot.outbound import customer_shared_card, guard_attribute, guard_response
 from chatbot.recognizer import extract_slots
+from chatbot.transcribe import record_turn
 from intents.late_outcome import open_turn, post_when_done, prepend_note
 from intents.dialog import ATTR_ASKED, ATTR_HISTORY, Decision, Turn, json_attr, json_attr_refusal
 from intents.multi_request import ATTR_PENDING_REQUESTS, MAX_PENDING, chain, next_request, plan, remind_at_goodbye
@@ -179,26 +181,35 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     if not history or history[-1] != turn.intent_name:
         history = (history + [turn.intent_name])[-10:]
     turn.session[ATTR_HISTORY] = json.dumps(history, separators=(",", ":"))
-    turn.session.setdefault("startedAt", turn.now.isoformat() if turn.now else "")
+    turn.session.setdefault("startedAt", outbound_time(turn.now) or "")  # a session attribute: outbound
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
-    decision = (early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
-                or route_requests(turn, handler_for))
+    decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
+    answered = turn
+    if decision is None:
+        decision, answered = route_requests_answered(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
-    return prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
+    response = prepend_note(to_response(decision, event, turn).fit().to_dict(), note)
+    record_turn(services, turn, answered, response)  # both sides, redacted by the recorder
+    return response
 
 
 def route_requests(turn: Turn, handler_for) -> Decision:
     """Route the turn, seeing every request in it: a message with several says so and starts the
     first; whenever a request finishes, the next one waiting starts in the same turn, unasked."""
+    return route_requests_answered(turn, handler_for)[0]
+
+
+def route_requests_answered(turn: Turn, handler_for) -> tuple[Decision, Turn]:
+    """``route_requests``, and the turn that answered last (its identity is who the reply was for)."""
     planned = plan(turn)
     ack = None
     if planned is not None:
         turn, ack = planned
         turn = _clause_slots(turn)
-    decision = route(turn, handler_for)
+    decision, answered = route_turn(turn, handler_for)
     if planned is not None:
         decision.messages[:0] = [ack] if ack else []
         decision.intent_name = decision.intent_name or turn.intent_name
@@ -209,9 +220,10 @@ def route_requests(turn: Turn, handler_for) -> Decision:
             break
         turn, lead_in = following
         turn = _clause_slots(turn)
-        decision = chain(decision, route(turn, handler_for), lead_in, turn.intent_name)
+        following_decision, answered = route_turn(turn, handler_for)
+        decision = chain(decision, following_decision, lead_in, turn.intent_name)
         decision.session = decision.session or dict(turn.session)
-    return remind_at_goodbye(turn, decision)
+    return remind_at_goodbye(turn, decision), answered
 
 
 def _clause_slots(turn: Turn) -> Turn:
@@ -237,6 +249,11 @@ def route(turn: Turn, handler_for) -> Decision:
     The hook is the only router: a handler that wants another intent to answer returns a
     ``Redirect`` (intents.dialog) instead of calling that intent itself.
     """
+    return route_turn(turn, handler_for)[0]
+
+
+def route_turn(turn: Turn, handler_for) -> tuple[Decision, Turn]:
+    """``route``, and the turn that answered (its identity is who the reply was for)."""
     decision = handler_for(turn.intent_name)(turn)
     taken = []
     while decision.redirect is not None:
@@ -254,7 +271,7 @@ def route(turn: Turn, handler_for) -> Decision:
             decision.intent_name = r.intent
         decision.messages[:0] = r.messages
         decision.facts.update(r.facts)
-    return decision
+    return decision, turn
 
 
 def _emit_metrics(turn: Turn, decision: Decision, m) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import timezone
-
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.models import Handoff
 from chalicelib.core.pci import guard_value
 from intents.dialog import ATTR_HANDOFF, ATTR_HISTORY, ATTR_LAST_TXN, ATTR_PENDING_INTENT, Decision, Turn, json_attr, now_of
@@ -106,7 +105,7 @@ def context_bundle(turn: Turn, extra: dict) -> dict:
         "verification_method": turn.identity.method,
         "last_txn_id": turn.session.get(ATTR_LAST_TXN),
         "slots": {k: redacted(v) if isinstance(v, str) else v for k, v in turn.slots.items()},
-        "at": now_of(turn).astimezone(timezone.utc).isoformat(),
+        "at": outbound_time(now_of(turn)),
     }
     bundle.update(extra)
     # The ticket an agent reads is outbound text too: handler-supplied extras (search criteria built

@@ -14,13 +14,17 @@ Decisions, in order:
    dispute language outweighs the other-product words; the reason names the product.
 3. **ours**: everything else; the category comes from the dispute rules on the deciding
    sentences, else from the intent classifier on the most in-scope sentences (``classify``).
-Urgency is scored only on sentences of a complaint (a sentence with complaint words or its
-neighbour), never on a non-complaint: "again" in a novel is not a repeat contact.
+Urgency is scored on sentences of a complaint (a sentence with complaint words or its
+neighbour), never on a non-complaint: "again" in a novel is not a repeat contact. The protected
+signals (urgency.PROTECTED: vulnerability, legal threat, regulator) are the exception: wherever the
+author speaks for themselves ("I will contact my lawyer") they count under every verdict, so a
+mail about another product, or one that reads as no complaint, still reaches a person.
 
 Input is redacted text only (``nlp.triage`` redacts first), so the sentences returned are redacted.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -118,9 +122,29 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
     return None
 
 
+# The author speaking for themselves ("I will contact my lawyer", "my husband passed away"), not a
+# footer ("unauthorised use may result in legal action") or a newsletter ("our lawyers say").
+_AUTHOR_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine)(?![\w'’])")
+
+
+def _protected(sentences: list[str]) -> tuple[float, list[str], list[Evidence]]:
+    """The signals that must reach a person whatever the scope verdict (urgency.PROTECTED), from
+    every sentence in which the author speaks for themselves, with the sentence that carries each."""
+    own = [(i, s) for i, s in enumerate(sentences) if _AUTHOR_RX.search(s)]
+    urg = urgency_rules.score_urgency("\n".join(s for _, s in own))
+    reasons = [r for r in urg.reasons if r in urgency_rules.PROTECTED]
+    ev: list[Evidence] = []
+    for reason in reasons:
+        hit = next(((i, s, p) for i, s in own for p in urg.evidence.get(reason, []) if p in s.lower()), None)
+        if hit is not None:
+            ev.append(Evidence(f"urgency:{reason}", _clip(hit[1]), hit[0], hit[2]))
+    return urgency_rules.combine(reasons, self_harm=urg.self_harm), reasons, ev
+
+
 def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bool,
              sig: _Signals) -> tuple[float, list[str], list[Evidence]]:
-    """Urgency on complaint sentences only (a sentence with complaint words, or next to one)."""
+    """Urgency on complaint sentences (a sentence with complaint words, or next to one), plus the
+    protected signals wherever the author states them."""
     flags = [n > 0 for n in sig.complaint]
     ctx = [s for i, s in enumerate(sentences)
            if flags[i] or (i > 0 and flags[i - 1]) or (i + 1 < len(flags) and flags[i + 1])]
@@ -134,7 +158,13 @@ def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bo
             if hit is not None and s in ctx:
                 ev.append(Evidence(f"urgency:{reason}", _clip(s), i, hit))
                 break
-    return urg.score, list(urg.reasons), ev
+    _, protected, protected_ev = _protected(sentences)
+    extra = [r for r in protected if r not in urg.reasons]
+    if not extra:
+        return urg.score, list(urg.reasons), ev
+    reasons = [r for r in urgency_rules.REASONS if r in urg.reasons or r in extra]
+    ev += [e for e in protected_ev if e.decision.partition(":")[2] in extra]
+    return max(urg.score, urgency_rules.combine(reasons)), reasons, ev
 
 
 def _candidates(ranked: list[int], sig: _Signals) -> list[int]:
@@ -177,8 +207,9 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
     if nc is not None:
         reason, marks = nc
         ev = [Evidence("scope", _clip(sentences[i]), i, sig) for i, sig in marks]
+        score, reasons, urg_ev = _protected(sentences)  # not a complaint, yet "I will sue" still reaches a person
         return DocumentTriage(SCOPE_NONE, reason, 0.9, None, "out_of_scope", 0.9, "longtext:not_a_complaint",
-                              0.0, [], ev, len(sentences), version)
+                              score, reasons, ev + urg_ev, len(sentences), version)
 
     disputes = [(i, h) for i, h in enumerate(sig.disputes) if h]
     others = [(i, h) for i, h in enumerate(sig.others) if h]
@@ -206,8 +237,9 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
         for i in order[:MAX_EVIDENCE]:
             ev.append(Evidence("scope", _clip(sentences[i]), i, ", ".join(sig.others[i][:2]) or f"about {name}"))
         conf = 1.0 - p_in
+        score, reasons, urg_ev = _protected(sentences)  # another product, yet a legal threat still reaches a person
         return DocumentTriage(SCOPE_OTHER, f"about another product: {name}", round(conf, 4), product,
-                              "out_of_scope", round(conf, 4), "longtext:other_product", 0.0, [], ev,
+                              "out_of_scope", round(conf, 4), "longtext:other_product", score, reasons, ev + urg_ev,
                               len(sentences), version)
 
     # Ours: the sentences that carry the dispute, then the category.

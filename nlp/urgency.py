@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
-__all__ = ["Urgency", "score_urgency", "amount_in_usd", "URGENCY_WEIGHTS", "REASONS", "VERSION",
-           "LARGE_AMOUNT_USD"]
+__all__ = ["Urgency", "score_urgency", "amount_in_usd", "combine", "URGENCY_WEIGHTS", "REASONS", "PROTECTED",
+           "VERSION", "LARGE_AMOUNT_USD"]
 
 VERSION = "rules-1"
 LARGE_AMOUNT_USD = 1000.0
@@ -40,6 +40,9 @@ URGENCY_WEIGHTS: dict[str, float] = {
     "time_pressure": 0.30,
 }
 REASONS = tuple(URGENCY_WEIGHTS)
+# Signals that send a message to a person whatever else triage concludes (scope, category, a
+# non-complaint verdict): the customer's safety and the bank's legal and regulatory exposure.
+PROTECTED = ("vulnerable_customer", "legal_threat", "regulator_mention")
 
 # Reference rates (USD per major unit) for the large-amount test only; a threshold test needs the
 # right order of magnitude, not today's rate.
@@ -120,11 +123,14 @@ def score_urgency(text: str, amounts: Iterable[_AmountLike] = (), *, repeat_cont
     if repeat_contact:
         evidence.setdefault("repeat_contact", []).append("flag:repeat_contact")
     reasons = [r for r in REASONS if r in evidence]
+    return Urgency(combine(reasons, self_harm=bool(self_harm)), reasons, evidence, bool(self_harm))
+
+
+def combine(reasons: Iterable[str], *, self_harm: bool = False) -> float:
+    """The noisy-OR score of a set of reasons (1.0 with self-harm language), rounded as stored."""
     if self_harm:
-        score = 1.0
-    else:
-        keep = 1.0
-        for r in reasons:
-            keep *= 1.0 - URGENCY_WEIGHTS[r]
-        score = 1.0 - keep
-    return Urgency(round(score, 4), reasons, evidence, bool(self_harm))
+        return 1.0
+    keep = 1.0
+    for r in dict.fromkeys(reasons):
+        keep *= 1.0 - URGENCY_WEIGHTS[r]
+    return round(1.0 - keep, 4)

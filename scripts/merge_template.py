@@ -79,23 +79,28 @@ def schema_module():
 
 
 # Tables of a service that keeps its own table setting (not a TableNames field): name -> logical id.
-# The tickets table's keys come from chalicelib.tickets.store_dynamodb.table_definition.
-SERVICE_TABLES = {"tickets": "TicketsTable"}
+# Their keys come from the store's own table_definition (chalicelib.tickets.store_dynamodb,
+# chalicelib.transcripts.store_dynamodb); the transcripts expire through DynamoDB TTL.
+SERVICE_TABLES = {"tickets": "TicketsTable", "transcripts": "TranscriptsTable"}
 # `chalice package` runs with this pool ARN (scripts/package.sh) so app.py's agent routes get their
 # Cognito authorizer; the merge points it at the stack's AgentUserPool.
 AGENT_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AgentPoolPlaceholder"
 
 
 def build_service_tables() -> dict[str, dict[str, Any]]:
-    """The ticket table from the store's own table_definition (one definition for code and stack)."""
+    """Each service table from its store's own table_definition (one definition for code and stack)."""
     sys.path.insert(0, str(ROOT))
     try:
-        from chalicelib.tickets.store_dynamodb import table_definition
+        from chalicelib.tickets import store_dynamodb as tickets_store
+        from chalicelib.transcripts import store_dynamodb as transcripts_store
     finally:
         sys.path.pop(0)
     out: dict[str, dict[str, Any]] = {}
     for name, lid in SERVICE_TABLES.items():
-        props = copy.deepcopy(table_definition(f"__{name}__"))
+        store = {"tickets": tickets_store, "transcripts": transcripts_store}[name]
+        props = copy.deepcopy(store.table_definition(f"__{name}__"))
+        if getattr(store, "TTL_ATTRIBUTE", None):
+            props["TimeToLiveSpecification"] = {"AttributeName": store.TTL_ATTRIBUTE, "Enabled": True}
         props["TableName"] = sub("${AWS::StackName}-" + name)
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("DataKey")}
@@ -259,6 +264,7 @@ def environment(tables: dict, profile: dict, config: dict, consumed: list[str]) 
         # Tickets (chalicelib/tickets): the table, the per-queue topics, customer email through SES,
         # SMS through SNS (DA_NOTIFIER=sns: never the local outbox in Lambda), the agents' pool.
         "DA_TICKETS_TABLE": ref("TicketsTable"),
+        "DA_TRANSCRIPTS_TABLE": ref("TranscriptsTable"),  # chat turns for the agent (chalicelib/transcripts)
         "DA_TICKET_TOPIC_ARN_PREFIX": sub(
             "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-tickets"),
         "DA_EMAIL_SENDER": ref("SesSenderAddress"),

@@ -45,7 +45,27 @@ def test_the_tickets_table_has_the_stores_keys_and_is_encrypted_and_retained():
     assert res["Properties"]["SSESpecification"]["SSEType"] == "KMS"
     assert res["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert res["DeletionPolicy"] == "Retain"
-    assert template["Metadata"]["DisputeAssistant"]["ServiceTables"] == {"tickets": "TicketsTable"}
+    assert template["Metadata"]["DisputeAssistant"]["ServiceTables"] == {"tickets": "TicketsTable",
+                                                                         "transcripts": "TranscriptsTable"}
+
+
+def test_the_transcripts_table_has_the_stores_keys_expires_and_only_the_chat_functions_reach_it():
+    """Given the transcript store's table_definition and TTL attribute / When the template is merged
+    Then TranscriptsTable has the same keys, TTL on that attribute, KMS encryption and Retain; the
+    Lex hook and the API (local web chat) may write it, the email and card-event consumers may not,
+    and the functions are told its name."""
+    from chalicelib.transcripts.store_dynamodb import TTL_ATTRIBUTE, table_definition
+
+    template = _merged()
+    res = template["Resources"]["TranscriptsTable"]
+    assert res["Properties"]["KeySchema"] == table_definition("x")["KeySchema"]
+    assert res["Properties"]["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert res["Properties"]["SSESpecification"]["SSEType"] == "KMS" and res["DeletionPolicy"] == "Retain"
+    ref = json.dumps({"Fn::GetAtt": ["TranscriptsTable", "Arn"]})
+    assert ref in _table_access(template, "LexHook") and ref in _table_access(template, "APIHandler")
+    assert ref not in _table_access(template, "EmailIngest") and ref not in _table_access(template, "CardEvents")
+    env = template["Resources"]["LexHook"]["Properties"]["Environment"]["Variables"]
+    assert env["DA_TRANSCRIPTS_TABLE"] == {"Ref": "TranscriptsTable"}
 
 
 def test_each_ticket_queue_has_a_kms_topic_named_as_the_publisher_addresses_it():

@@ -26,6 +26,7 @@ import re
 import sys
 from pathlib import Path
 
+from training.everyday_examples import everyday_table
 from training.talk_examples import talk_table
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +150,7 @@ TABLE: dict[tuple[str, str], tuple[str | None, str]] = {
     ("VerifyIdentity", "let me verify"): (None, "too vague: verify what"),
 }
 TABLE.update(talk_table())  # issue 13's intents, reviewed per intent (training/talk_examples.py)
+TABLE.update(everyday_table())  # issue 13 B's everyday phrasings, reviewed one by one (training/everyday_examples.py)
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     escalation_partial_batch_response: bool = False
     escalation_max_receives: int = Field(default=5, ge=1, le=1000)
 
+    # Chat transcripts for the agent's ticket (chalicelib/transcripts): redacted turns per hashed
+    # session, kept this long (DynamoDB TTL in AWS; purged on write locally).
+    transcripts_table: str = "da-transcripts"
+    transcript_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+
     # The local web chat (make run) can sign in as a demo customer: never enable it in AWS.
     local_channel: bool = False
 

@@ -26,15 +26,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Iterable
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.governance.decision_log import DecisionLog, DecisionRecord, build_decision_log, compose_explanation
 from chalicelib.governance.audit_anchor import add_anchor_arguments, run_anchor
 from chalicelib.governance.audit_verify import add_verify_arguments, run_verify
 from chalicelib.fraud.replay import KIND as FRAUD_KIND, replay_fraud_action
 from chalicelib.governance.policy import DecisionRequest, PolicyError, PolicyStore, reason_text
 
-# --------------------------------------------------------------------------------------------
-# Replay
-# --------------------------------------------------------------------------------------------
+# ---- Replay ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -170,7 +169,7 @@ def explain(d: DecisionRecord, audience: str = "customer", *, store: PolicyStore
 
     lines += [
         f"Decision {d.decision_id} (log sequence {d.seq})",
-        f"Time: {d.at.astimezone(timezone.utc).isoformat()}",
+        f"Time: {outbound_time(d.at)}",
         f"Decided by: {_who(d, audience)}; channel {d.channel}; action {d.action}"
         + (f"; capability {d.capability} (control mode {d.mode}{', SHADOW: not acted on' if d.shadow else ''})" if d.capability else ""),
         f"Customer: pseudonymous reference {d.customer_ref or '—'} (personal data held separately; erasable)",
@@ -197,7 +196,7 @@ def explain(d: DecisionRecord, audience: str = "customer", *, store: PolicyStore
     if d.related_to:
         lines.append(f"Follows decision: {d.related_to}")
     for f in followups or []:
-        lines.append(f"Followed by: {f.decision_id} at {f.at.isoformat()} by {f.actor}: {f.outcome} {f.reasons}")
+        lines.append(f"Followed by: {f.decision_id} at {outbound_time(f.at)} by {f.actor}: {f.outcome} {f.reasons}")
     lines.append(f"Customer-facing explanation: {explanation}")
     lines.append(f"Record hash: {d.hash} (previous {d.prev_hash[:16]}…)")
     if chain_status:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.models import Customer, utcnow
 from chalicelib.identity.errors import OtpDeliveryError
 
@@ -45,7 +46,7 @@ class LocalOutboxSender:
 
     def send(self, customer: Customer, code: str) -> None:
         masked = mask_phone(customer.phone)
-        line = f"{self._clock().isoformat()} {customer.customer_id} {masked} {code}\n"
+        line = f"{outbound_time(self._clock())} {customer.customer_id} {masked} {code}\n"
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

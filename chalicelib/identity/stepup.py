@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Callable
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.models import Customer, VerificationState, utcnow
 from chalicelib.identity import stepup_binding, stepup_store
 from chalicelib.identity.errors import OtpDeliveryError
@@ -300,7 +301,7 @@ class StepUpService:
                         updated_at=now,
                     )
                 )
-                logger.warning("customer step-up locked", extra={"customer_id": cid, "locked_until": until.isoformat()})
+                logger.warning("customer step-up locked", extra={"customer_id": cid, "locked_until": outbound_time(until)})
                 locked_until = until
         return locked_until
 

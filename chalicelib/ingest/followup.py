@@ -13,6 +13,7 @@ The desk is handed in by the composition root (chatbot/bootstrap.py): chalicelib
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -24,10 +25,14 @@ from pydantic import BaseModel
 
 from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import eligibility, open_case
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.models import DisputeReason, Handoff, TriageRecord, TriageStatus
 from chalicelib.core.pci import scrub_pans
+from chalicelib.ingest.unmatched import parse_headers, reply_refusal, sender_address, unmatched_notice
 from chalicelib.outbox import Notice
+
+log = logging.getLogger(__name__)
 
 # Triage categories that state a billing error, as the dispute reason a case is filed under.
 BILLING_ERRORS: dict[str, DisputeReason] = {
@@ -52,6 +57,7 @@ class FollowUp(BaseModel):
     case_created: bool = False
     ticket_id: str | None = None
     ack_message_id: str | None = None
+    ack_skipped: str | None = None  # why no acknowledgement went out (chalicelib/ingest/unmatched.py REFUSALS)
     detail: str = ""
 
 
@@ -97,12 +103,17 @@ class EmailFollowUp:
     policy_now: Callable[[], Any]
     controls: Any = None
     window_days: int = 120
+    own_addresses: frozenset[str] = frozenset()  # never acknowledged (loop prevention)
 
-    def run(self, rec: TriageRecord, outcome: str, reasons: list[str]) -> FollowUp:
+    def run(self, rec: TriageRecord, outcome: str, reasons: list[str],
+            raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
+        """``raw_headers`` reads the stored mail's header block, for the acknowledgement of a sender
+        we could not match (only called then)."""
         return self.idempotency.run(f"email_followup#{rec.record_id}", self._run, rec, outcome, list(reasons),
-                                    decode=FollowUp.model_validate)
+                                    raw_headers, decode=FollowUp.model_validate)
 
-    def _run(self, rec: TriageRecord, outcome: str, reasons: list[str]) -> FollowUp:
+    def _run(self, rec: TriageRecord, outcome: str, reasons: list[str],
+             raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
         customer = self.store.customers.get(rec.matched_customer_id) if rec.matched_customer_id else None
         txn = self.store.transactions.get(customer.customer_id, rec.matched_txn_id) if customer and rec.matched_txn_id else None
         case, created, file_reasons, detail = None, False, [], "no_case"
@@ -115,11 +126,13 @@ class EmailFollowUp:
         ticket = None
         if outcome != "allow" or file_reasons:
             ticket = self._escalate(rec, customer, txn, reasons + file_reasons, outcome)
-        ack = self._acknowledge(rec, customer, txn, case, ticket) if customer is not None else None
+        ack, skipped = (self._acknowledge(rec, customer, txn, case, ticket), None) if customer is not None \
+            else self._acknowledge_unmatched(rec, raw_headers)
         if case is not None and not created and case.case_id != rec.matched_case_id:
             detail = "joined_case"
         return FollowUp(case_id=case.case_id if case else None, case_created=created,
-                        ticket_id=ticket.ticket_id if ticket else None, ack_message_id=ack, detail=detail)
+                        ticket_id=ticket.ticket_id if ticket else None, ack_message_id=ack, ack_skipped=skipped,
+                        detail=detail)
 
     def _file(self, rec: TriageRecord, txn, reason: DisputeReason):
         """The same decision chat takes before filing (action file_dispute, capability
@@ -166,9 +179,26 @@ class EmailFollowUp:
         decisions = [{"decision_id": rec.decision_id, "at": rec.received_at, "actor": "assistant", "action": "route_message",
                       "outcome": outcome, "reasons": reasons, "explanation": "email escalated: " + ", ".join(reasons)}] \
             if rec.decision_id else []
+        # The mail itself, as triage redacted it, is the conversation the agent reads (the bundle
+        # bounds its length and guards it again).
+        text = str(rec.triage.get("redacted_text") or "")
+        messages = [{"role": "customer", "text": text, "at": outbound_time(rec.received_at)}] if text else None
         return self.desk.escalate(handoff, identity_level="claimed" if customer else "anonymous",
                                   txn_id=txn.txn_id if txn else None, decisions=decisions, triage=rec.triage,
-                                  conversation_kind="email").ticket
+                                  conversation_kind="email", messages=messages).ticket
+
+    def _acknowledge_unmatched(self, rec: TriageRecord, raw_headers: Callable[[], bytes] | None) -> tuple[str | None, str | None]:
+        """(message id, None) when the sender got the plain acknowledgement, else (None, refusal code)."""
+        if raw_headers is None:
+            return None, "headers_unavailable"
+        headers = parse_headers(raw_headers())
+        refusal = reply_refusal(headers, self.own_addresses, forwarded=bool(rec.original_sender))
+        if refusal is not None:
+            log.info("email_followup: no acknowledgement for %s (%s)", rec.record_id, refusal)
+            return None, refusal
+        notice = unmatched_notice(rec.record_id, sender_address(headers) or "")
+        self.notifier.send(notice)
+        return notice.message_id, None
 
     def _acknowledge(self, rec: TriageRecord, customer, txn, case, ticket) -> str | None:
         """To the address on file (never to the sender of a forwarded mail): reference, next step and
@@ -216,4 +246,5 @@ def build_email_followup(settings: Any, *, store: Any, decision_log: Any, desk: 
     if desk is None or not callable(getattr(desk, "escalate", None)):
         raise TypeError("build_email_followup needs the ticket desk (an object with escalate(handoff, ...))")
     return EmailFollowUp(store, decision_log, desk, notifier if notifier is not None else email_notifier(settings),
-                         idempotency, clock, policy_store.current, controls, settings.dispute_window_days)
+                         idempotency, clock, policy_store.current, controls, settings.dispute_window_days,
+                         frozenset({settings.email_sender}))

@@ -326,7 +326,9 @@ class EmailIngestService:
         # The outcome reported is the one in the log: a redelivery after a policy change, or a
         # duplicate that lost the race to record, follows the decision recorded first.
         outcome = stored.outcome
-        follow = self.followup.run(rec, outcome, list(rec.reasons)) if self.followup is not None else None
+        follow = (self.followup.run(rec, outcome, list(rec.reasons),
+                                    lambda: self._read(rec.s3_bucket, rec.s3_key, HEADER_BYTES)[0])
+                  if self.followup is not None else None)
         return ObjectOutcome(
             bucket=bucket, key=key, record_id=rec.record_id, status=rec.status, outcome=outcome,
             case_id=follow.case_id if follow else None, ticket_id=follow.ticket_id if follow else None,

@@ -38,6 +38,18 @@ def load_all(model: type[M], items: Iterator[dict]) -> list[M]:
     return [model.model_validate_json(it["data"]["S"]) for it in items]
 
 
+def create_table_once(client: Any, definition: dict[str, Any]) -> bool:
+    """CreateTable that tolerates the table being there already (a second container, a rerun);
+    True when this call created it."""
+    try:
+        client.create_table(**definition)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceInUseException":
+            raise
+        return False
+    return True
+
+
 def low_level_client(client_or_resource: Any) -> Any:
     """A DynamoDB client speaking attribute-value maps, given a client or a ``boto3.resource``."""
     if hasattr(client_or_resource, "Table") and hasattr(client_or_resource, "meta"):

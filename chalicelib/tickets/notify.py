@@ -15,6 +15,7 @@ from typing import Callable, Protocol
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.core.pci import scrub_pans
 from chalicelib.outbox import LocalOutbox, Notice, Notifier, check_notice
 from chalicelib.tickets.model import Ticket
@@ -34,9 +35,9 @@ def ticket_message(ticket: Ticket, redact: Callable[[str], str] | None = None) -
     summary = redact(ticket.summary) if redact else ticket.summary
     return {
         "ticket_id": ticket.ticket_id, "queue": ticket.queue.value, "priority": ticket.priority.value,
-        # To the minute: an ISO time with seconds and microseconds is 20+ digits that the PAN guard
-        # can read as a card number (it did: the message was refused).
-        "reason": ticket.reason, "sla_due": ticket.sla_due.strftime("%Y-%m-%dT%H:%MZ"),
+        # To the minute (the one outbound form): an ISO time with microseconds is 20 digits that the
+        # PAN guard can read as a card number (it did: the message was refused).
+        "reason": ticket.reason, "sla_due": outbound_time(ticket.sla_due, minutes=True),
         "summary": scrub_pans(summary)[0][:SUMMARY_LIMIT],
     }
 

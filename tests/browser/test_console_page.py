@@ -1,5 +1,5 @@
 """The agent console, used the way an agent uses it: sign in with a token, open the ticket a
-customer's chat just raised, claim it, add a note, resolve it; the customer's email is in the
+customer's chat just raised, read the chat that led to it, claim it, add a note, resolve it; the customer's email is in the
 outbox, every page passes axe, and the screenshot in the README is taken here."""
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def chat(live_server, text: str, customer: str, session_id: str | None = None) -
 
 def test_given_an_escalation_when_an_agent_works_it_in_the_console_then_the_customer_is_told_screenshots(
         live_server, open_page, tmp_path):
-    # Given Bob asks the assistant for a person
-    said = chat(live_server, "talk to an agent", "demo-bob")
+    # Given Bob looks up a payment, then asks the assistant for a person in the same chat
+    first = chat(live_server, "find the amazon payment", "demo-bob")
+    said = chat(live_server, "talk to an agent", "demo-bob", first["session_id"])
     ref = next(w.strip(".;,") for w in json.dumps(said["turn"]).replace("\"", " ").split() if w.startswith("TKT-"))
 
     # When an agent signs in: a wrong token is refused, the right one shows the queue
@@ -36,8 +37,14 @@ def test_given_an_escalation_when_an_agent_works_it_in_the_console_then_the_cust
     page.get_by_role("link", name=ref).wait_for()
     assert axe_violations(page) == []
 
-    # ... and claims, notes and resolves the ticket
+    # ... opens the ticket and reads the whole chat, both sides, oldest first, with times
     page.get_by_role("link", name=ref).click()
+    lines = page.get_by_role("list", name="Messages, oldest first").get_by_role("listitem").all_inner_texts()
+    assert lines[0].startswith("Customer") and "find the amazon payment" in lines[0], lines
+    assert any(line.startswith("Assistant") for line in lines[1:-1]), lines
+    assert lines[-1].startswith("Customer") and "talk to an agent" in lines[-1] and " UTC" in lines[-1], lines
+
+    # ... and claims, notes and resolves the ticket
     page.get_by_role("button", name="Claim ticket").click()
     assert "Ticket claimed." in page.get_by_role("status").inner_text()
     page.get_by_label("Add a note").fill("Called Bob; he recognises the payment now.")

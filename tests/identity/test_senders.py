@@ -7,6 +7,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from chalicelib.core.clock import outbound_time
 from chalicelib.identity import (
     LocalOutboxSender,
     OtpDeliveryError,
@@ -33,7 +34,7 @@ def test_mask_phone():
 
 
 def test_local_outbox_line_and_latest_code(tmp_path, alice, clock, caplog):
-    """Given two codes sent to Alice and one to Bob, Then each outbox line reads "timestamp
+    """Given two codes sent to Alice and one to Bob, Then each outbox line reads "time (UTC, to the second)
     customer masked-phone code", the latest code per customer is found, and the log mentions the
     sending but not the code."""
     caplog.set_level(logging.DEBUG)
@@ -44,7 +45,7 @@ def test_local_outbox_line_and_latest_code(tmp_path, alice, clock, caplog):
     sender.send(bob, "222222")
     sender.send(alice, "333333")
     lines = path.read_text().splitlines()
-    assert lines[0] == f"{clock.now.isoformat()} demo-alice ***-0100 111111"
+    assert lines[0] == f"{outbound_time(clock.now)} demo-alice ***-0100 111111"  # to the second: no card-like run
     assert latest_local_code(path, "demo-alice") == "333333"
     assert latest_local_code(path, "demo-bob") == "222222"
     assert latest_local_code(path, "demo-carol") is None

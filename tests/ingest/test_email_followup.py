@@ -43,7 +43,7 @@ def mailroom(sqlite_world, tmp_path):
     outbox = tmp_path / "outbox"
     desk = TicketDesk(repo, w.store, LocalTopicOutbox(outbox), lambda: READ_AT)
     w.service.followup = EmailFollowUp(w.store, w.decision_log, desk, LocalOutbox(outbox), w.guard, lambda: READ_AT,
-                                       PolicyStore.from_env().current)
+                                       PolicyStore.from_env().current, own_addresses=frozenset({"disputes@dispute-assistant.example"}))
     w.tickets, w.outbox = repo, outbox
     yield w
     repo.close()
@@ -128,14 +128,17 @@ def test_a_billing_error_the_assistant_may_not_file_goes_to_the_disputes_desk(ma
     assert mailroom.tickets.get(out.ticket_id).queue.value == "disputes"
 
 
-def test_a_sender_who_is_no_customer_gets_a_ticket_but_no_email(mailroom):
+def test_a_sender_who_is_no_customer_gets_a_ticket_and_only_a_plain_acknowledgement(mailroom):
     """Given a mail from an address that matches no customer / When it is ingested
-    Then a person gets a ticket, and nothing is mailed to an address nobody verified."""
+    Then a person gets a ticket, and the address nobody verified gets only the plain acknowledgement
+    (tests/ingest/test_unmatched_ack.py): no reference, no case, nothing of the mail."""
     raw = mail(sender="stranger@elsewhere.example", body=LEGAL)
     out = mailroom.service.handle_sqs_record(put_and_record(mailroom, "inbound/stranger", raw)).objects[0]
 
     assert out.ticket_id is not None
-    assert list(mailroom.outbox.glob("*.eml")) == []
+    [ack] = emails(mailroom.outbox)
+    assert ack["Subject"] == "We have received your email"
+    assert out.ticket_id not in ack.as_string() and "Delta" not in ack.as_string()
 
 
 def record(category: str, reasons=(), status=TriageStatus.triaged) -> TriageRecord:

@@ -14,7 +14,14 @@ from chalicelib.cases.evidence import case_evidence_status
 from chalicelib.cases.lifecycle import Actor, transition
 from chalicelib.core.models import Card, CardType, Customer, DisputeCase, DisputeReason, Transaction, TxnStatus
 from chalicelib.core.pci import find_pans
-from chalicelib.tickets.context_bundle import SCHEMA_VERSION, build_context_bundle, bundle_schema, validate_bundle
+from chalicelib.tickets.context_bundle import (
+    MAX_TRANSCRIPT_CHARS,
+    MAX_TRANSCRIPT_TURNS,
+    SCHEMA_VERSION,
+    build_context_bundle,
+    bundle_schema,
+    validate_bundle,
+)
 from chalicelib.tickets.service import new_ticket
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
@@ -58,7 +65,7 @@ def _leaks(bundle) -> list[str]:
 
 def test_bundle_validates_and_carries_the_whole_story():
     """Given a verified customer escalating a not-received dispute, When the bundle is built, Then it
-    validates against schema 1.0 and holds the masked customer, the case with Reg E deadlines, the
+    validates against schema 2.0 and holds the masked customer, the case with Reg E deadlines, the
     missing evidence, the decision with its explanation and the next action."""
     b = _bundle([{"role": "customer", "text": "my parcel never came", "at": T0}])
     validate_bundle(b)
@@ -96,5 +103,56 @@ def test_schema_refuses_a_date_of_birth_or_an_unmasked_email():
         validate_bundle(b)
     b = _bundle([])
     b["customer"]["email_masked"] = "alice@example.com"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_bundle(b)
+
+
+def test_the_whole_conversation_both_sides_with_times_to_the_second():
+    """Given a chat of four turns on both sides, the times carrying microseconds, When the bundle is
+    built, Then every turn is there in order with its role and a whole-second UTC time, and the
+    window says nothing was left out."""
+    at = datetime(2026, 3, 2, 9, 0, 5, 987654, tzinfo=timezone.utc)
+    msgs = [{"role": "customer", "text": "find the acme payment", "at": at},
+            {"role": "assistant", "text": "I found Acme, 42.00 USD on 2 March.", "at": at},
+            {"role": "customer", "text": "it never arrived", "at": "2026-03-02T09:01:10.123456+00:00"},
+            {"role": "assistant", "text": "I can open a dispute.", "at": None}]
+    b = _bundle(msgs)
+    validate_bundle(b)
+    conv = b["conversation"]
+    assert [(m["role"], m["text"]) for m in conv["messages"]] == [(m["role"], m["text"]) for m in msgs]
+    assert [m["at"] for m in conv["messages"]] == ["2026-03-02T09:00:05Z", "2026-03-02T09:00:05Z",
+                                                  "2026-03-02T09:01:10Z", None]
+    assert conv["window"] == {"max_turns": MAX_TRANSCRIPT_TURNS, "max_chars": MAX_TRANSCRIPT_CHARS, "total_turns": 4,
+                              "omitted_turns": 0, "first_cut": False}
+    assert b["ticket"]["sla_due"].endswith(":00Z") and b["decisions"][0]["at"] == "2026-03-02T09:00:00Z"
+
+
+def test_a_long_conversation_keeps_the_most_recent_turns_and_says_so():
+    """Given a chat longer than the bundle's window, When the bundle is built, Then it keeps the most
+    recent turns within both limits, the last one whole, and states how many earlier turns were left
+    out and that the oldest kept one was cut."""
+    msgs = [{"role": "customer" if i % 2 == 0 else "assistant", "text": f"turn {i} " + "x" * 300, "at": T0}
+            for i in range(MAX_TRANSCRIPT_TURNS + 20)]
+    b = _bundle(msgs)
+    validate_bundle(b)
+    conv = b["conversation"]
+    texts = [m["text"] for m in conv["messages"]]
+    assert texts[-1] == msgs[-1]["text"] and sum(map(len, texts)) <= MAX_TRANSCRIPT_CHARS
+    assert conv["window"]["total_turns"] == len(msgs)
+    assert conv["window"]["omitted_turns"] == len(msgs) - len(texts) > 20
+    assert conv["window"]["first_cut"] is True and texts[0].startswith("\u2026")
+    few = _bundle([{"role": "customer", "text": "hi", "at": T0}] * (MAX_TRANSCRIPT_TURNS + 5))["conversation"]
+    assert len(few["messages"]) == MAX_TRANSCRIPT_TURNS and few["window"]["omitted_turns"] == 5
+
+
+def test_schema_refuses_a_message_without_its_window_or_with_a_microsecond_time():
+    """Given a valid bundle, When the window is dropped or a message time carries microseconds,
+    Then validation fails."""
+    b = _bundle([{"role": "customer", "text": "hi", "at": T0}])
+    b["conversation"]["messages"][0]["at"] = "2026-03-02T09:00:00.123456Z"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_bundle(b)
+    b = _bundle([])
+    del b["conversation"]["window"]
     with pytest.raises(jsonschema.ValidationError):
         validate_bundle(b)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from chalicelib.core.models import Transaction, TxnStatus
+from chalicelib.payments.categories import Category, find_category
 from chalicelib.payments.merchants import merchant_match_score
 
 __all__ = ["SearchConfig", "PaymentQuery", "score_payment", "rank_payments", "search_payments",
@@ -60,10 +61,24 @@ class PaymentQuery:
     date_from: date | None = None
     date_to: date | None = None  # the same day as date_from for a one-day mention
     last4: str | None = None
+    category: Category | None = None  # the kind of merchant ("the gas station"), matched by MCC
 
     @property
     def empty(self) -> bool:
-        return not (self.merchant or self.amount_minor or self.date_from or self.last4)
+        return not (self.merchant or self.amount_minor or self.date_from or self.last4 or self.category)
+
+    def grounded(self) -> PaymentQuery:
+        """The query with a kind of merchant in its words read as a category: "shell gas station" is
+        Shell among fuel stations, "the coffee place" any coffee shop."""
+        if self.category is not None or not self.merchant:
+            return self
+        found = find_category(self.merchant)
+        if found is None:
+            return self
+        category, rest = found
+        rest = " ".join(w for w in rest.split() if w not in {"the", "a", "an", "my", "that", "this", "one"})
+        return PaymentQuery(merchant=rest or None, amount_minor=self.amount_minor, currency=self.currency,
+                            date_from=self.date_from, date_to=self.date_to, last4=self.last4, category=category)
 
 
 def _day_distance(day: date, lo: date, hi: date) -> int:
@@ -91,6 +106,13 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
         score += 1.0 - 0.5 * delta
     if q.last4 and t.card_last4 != q.last4:
         return None
+    if q.category is not None:
+        # With a name as well ("the mcdonalds restaurant"), the name decides and the kind only helps:
+        # customers' words for a kind are looser than the card network's codes.
+        if q.category.covers(t):
+            score += 1.0
+        elif not q.merchant:
+            return None
     if q.merchant:
         m = merchant_match_score(q.merchant, t.descriptor, t.merchant_name)
         if m < config.min_merchant_score:
@@ -102,6 +124,7 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
 def rank_payments(txns: Iterable[Transaction], q: PaymentQuery, config: SearchConfig,
                   statuses: set[TxnStatus] | None = None) -> list[Transaction]:
     """The payments that fit ``q``, best first (a tie goes to the most recent)."""
+    q = q.grounded()
     scored: list[tuple[float, Transaction]] = []
     for t in txns:
         if statuses and t.status not in statuses:

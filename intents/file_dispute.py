@@ -212,17 +212,17 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
         d = _ask(turn, "TransactionRef", [render("lookup_none", criteria=f"matching “{guard_text(ref)[:60]}”")], turn.slots)
         d.session[ATTR_NO_MATCH] = str(misses)
         return None, d
-    remembered = last_txn(turn)
-    if remembered:
-        return remembered, None
     if turn.slot_to_elicit is None:
-        # First turn: the opening sentence may already name the payment in words Lex did not
-        # map to the slot ("charged twice at blue bottle"). Use it only if it finds payments.
+        # First turn: the opening sentence may already name the payment in words Lex did not map to the
+        # slot ("charged twice at blue bottle"); named, it wins over the one remembered from before.
         txns = find_transactions_in_text(turn, turn.transcript)
         if len(txns) == 1:
             return txns[0], None
         if len(txns) > 1:
             return None, choice_decision(turn, "TransactionRef", txns, render("dispute_which_of"))
+    remembered = last_txn(turn)
+    if remembered:
+        return remembered, None
     return None, _ask(turn, "TransactionRef", [render("dispute_ask_txn")], turn.slots)
 
 
@@ -262,6 +262,10 @@ def handle(turn: Turn) -> Decision:
         return gate
     turn, note = _inline_correction(turn)
     decision = _handle(turn)
+    taken = decision.slots.get("TransactionRef")  # a payment found from the customer's words is named back
+    txn = turn.services.store.transactions.get(turn.identity.customer_id, taken) if taken and taken != turn.slot("TransactionRef") else None
+    if txn and decision.action == "ElicitSlot" and decision.slot_to_elicit != "DisputeReason":
+        decision.messages.insert(0, render("dispute_about", txn=_txn_phrase(txn)))
     if note:
         decision.messages.insert(0, note)
     return decision

@@ -30,7 +30,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # Session attributes we own; anything else a client sends is dropped (Lex echoes whatever we
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
-    "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
+    "pendingIntent", "lastTxnId", "candidates", "otherTxnIds", "fallbackCount", "noMatchCount", "intentHistory",
     "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
 }
@@ -163,6 +163,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
+    from intents.corrections import correct_payment
     from intents.vulnerability import early_person
 
     note, late_session = open_turn(getattr(services, "late_outcomes", None), session_key(event.session_id))
@@ -179,7 +180,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
     decision = (early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
-                or route(turn, handler_for))
+                or route(turn, handler_for, first=correct_payment(turn)))
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
@@ -189,13 +190,14 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
 MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer
 
 
-def route(turn: Turn, handler_for) -> Decision:
-    """Run the turn's handler, and any intent it hands the turn to, in this same turn.
+def route(turn: Turn, handler_for, first: Decision | None = None) -> Decision:
+    """Run the turn's handler (or take ``first``, a step already decided, such as a correction's
+    hand-over), and any intent it hands the turn to, in this same turn.
 
     The hook is the only router: a handler that wants another intent to answer returns a
     ``Redirect`` (intents.dialog) instead of calling that intent itself.
     """
-    decision = handler_for(turn.intent_name)(turn)
+    decision = first if first is not None else handler_for(turn.intent_name)(turn)
     taken = []
     while decision.redirect is not None:
         if len(taken) >= MAX_REDIRECTS:

@@ -37,10 +37,16 @@ def _previous_payment_intent(turn: Turn) -> str | None:
     return None
 
 
+def _other_ids(turn: Turn) -> list[str]:
+    """The payments offered beside the current one, as remembered (session attributes come from the
+    client: anything but a short list of strings reads as none)."""
+    ids = json_attr(turn.session, ATTR_OTHERS, [])
+    return [i for i in ids[:5] if isinstance(i, str)] if isinstance(ids, list) else []
+
+
 def _others(turn: Turn, current: Transaction, intent: str) -> list[Transaction]:
     store, cid = turn.services.store, turn.identity.customer_id
-    ids = json_attr(turn.session, ATTR_OTHERS, []) or []
-    found = [t for t in (store.transactions.get(cid, str(i)[:64]) for i in ids[:5] if isinstance(ids, list)) if t]
+    found = [t for t in (store.transactions.get(cid, i[:64]) for i in _other_ids(turn)) if t]
     if not found and intent == "ExplainHold":
         from intents.explain_hold import active_holds
 
@@ -93,8 +99,7 @@ def _switch(turn: Turn, intent: str, current: Transaction, targets: list[Transac
         d.intent_name = intent
         return d
     target = targets[0]
-    others = [current.txn_id] + [i for i in (json_attr(turn.session, ATTR_OTHERS, []) or [])
-                                 if isinstance(i, str) and i not in (target.txn_id, current.txn_id)]
+    others = [current.txn_id] + [i for i in _other_ids(turn) if i not in (target.txn_id, current.txn_id)]
     session = remember_txn(turn.session, target, others=others)
     slots: dict[str, str | None] = {CHOICE_SLOT[intent]: target.txn_id}
     reason = turn.slot("DisputeReason") if intent == "FileDispute" and turn.intent_name == "FileDispute" else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from intents.clarify_intent import ask_which, too_close
 from intents.dialog import ATTR_FALLBACKS, Decision, Redirect, Turn
 from intents.handoff import escalate
 from intents.non_english import answer_if_foreign
@@ -92,8 +93,15 @@ def handle(turn: Turn) -> Decision:
     guess = turn.match_utterances(text) if text and turn.match_utterances else None
     if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:
         return _redirect(turn, guess.intent, "utterances")
-    if text and find_transactions_in_text(turn, text, named_only=True):  # "the amazon order from yesterday": it names a payment
-        return _redirect(turn, "ExplainHold" if _STOPPED.search(text) else "LookupTransaction", "payment_named")
+    named = bool(text) and bool(find_transactions_in_text(turn, text, named_only=True))  # "the amazon order from yesterday"
+    if named and _STOPPED.search(text):  # "why did my payment at shell fail": the words say which request
+        return _redirect(turn, "ExplainHold", "payment_named")
+    pair = too_close(guess)  # "the charge from netflix is wrong": a dispute or a look? Ask, don't guess
+    clarify = ask_which(turn, pair) if pair is not None else None
+    if clarify is not None:
+        return clarify
+    if named:
+        return _redirect(turn, "LookupTransaction", "payment_named")
 
     raw = turn.session.get(ATTR_FALLBACKS, "0")
     count = (int(raw) if raw.isdigit() else 0) + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from chalicelib.core.models import DisputeReason, Transaction
-from intents.dialog import ATTR_HISTORY, ATTR_LAST_TXN, ATTR_OTHERS, Decision, Redirect, Turn, json_attr
+from intents.dialog import ATTR_CANDIDATES, ATTR_HISTORY, ATTR_LAST_TXN, ATTR_OTHERS, Decision, Redirect, Turn, json_attr
 from intents.replies import day, money, render
 
 # Which slot of each payment intent takes a payment handed over by id.
@@ -22,6 +22,7 @@ MAX_WORDS = 14  # a correction is short; a long message is a new request
 _CUE = re.compile(
     r"^\s*(?:(?:no+|nope|nah|not quite|wrong(?: one| payment| charge| transaction)?|not (?:that|this)(?: one)?|"
     r"that'?s not (?:it|the one|right|the right one|what i meant)|that is not (?:it|the one)|(?:sorry|oops|actually|wait),?"
+    r"|none of (?:those|these|them)|not (?:those|these|any of (?:those|these|them))|neither(?: of (?:those|these|them))?"
     r"(?: no)?|i meant|i mean|i was talking about|i'?m talking about)\b[\s,.!-]*)+", re.I)
 _OTHER = re.compile(r"\b(?:the )?other (?:one|payment|charge|transaction)\b|\bthe other\s*[.!]*$|\bnot (?:that|this) one\b", re.I)
 _REQUEST = re.compile(r"\b(dispute|why|status|refund|block|freeze|agent|human|person|cancel|withdraw)\b", re.I)
@@ -67,15 +68,18 @@ def correct_payment(turn: Turn) -> Decision | None:
     text = (turn.transcript or "").strip()
     if not text or len(text.split()) > MAX_WORDS or not turn.identity.customer_id:
         return None
+    cue = _CUE.match(text)
+    rest = text[cue.end():] if cue else text
+    offered = json_attr(turn.session, ATTR_CANDIDATES, None)
+    if offered:  # a "which one?" is open: only "none of those, the uber one" is a correction of it
+        return _instead_of_list(turn, rest, offered) if cue and not _REQUEST.search(rest) else None
     last = turn.session.get(ATTR_LAST_TXN)
     intent = _previous_payment_intent(turn)
-    if not last or intent is None or turn.session.get("candidates"):
-        return None  # nothing proposed yet, or a "which one?" is open: the choice reads the answer
+    if not last or intent is None:
+        return None  # nothing proposed yet
     current = turn.services.store.transactions.get(turn.identity.customer_id, last[:64])
     if current is None:
         return None
-    cue = _CUE.match(text)
-    rest = text[cue.end():] if cue else text
     if _OTHER.search(text):
         rest_named = _named(turn, _OTHER.sub(" ", rest), current)
         targets = rest_named or _others(turn, current, intent)
@@ -88,6 +92,33 @@ def correct_payment(turn: Turn) -> Decision | None:
     if turn.intent_name in CHOICE_SLOT and turn.intent_name != intent and _REQUEST.search(text):
         intent = turn.intent_name  # "no, I want to dispute the shell one": the new request decides
     return _switch(turn, intent, current, targets)
+
+
+def _instead_of_list(turn: Turn, rest: str, offered) -> Decision | None:
+    """"None of those, the netflix one" while a list is open: the payments named instead."""
+    from intents.payment_picker import choice_decision, find_transactions_in_text
+
+    intent = turn.intent_name if turn.intent_name in CHOICE_SLOT else _previous_payment_intent(turn)
+    listed = {str(i) for i in offered} if isinstance(offered, list) else set()
+    targets = [t for t in find_transactions_in_text(turn, rest) if t.txn_id not in listed]
+    if intent is None or not targets:
+        return None
+    if len(targets) > 1:
+        d = choice_decision(turn, CHOICE_SLOT[intent], targets, render("correction_which"), slots={})
+        d.intent_name = intent
+        return d
+    target = targets[0]
+    session = _remember_only(turn.session, target)
+    note = render("correction_switch", amount=money(target.amount_minor, target.currency),
+                  merchant=target.merchant_name, when=day(target.occurred_at))
+    return Decision.redirect_to(Redirect(intent=intent, slots={CHOICE_SLOT[intent]: target.txn_id}, session=session,
+                                         messages=[note], facts={"corrected_to": target.txn_id}))
+
+
+def _remember_only(session: dict[str, str], target: Transaction) -> dict[str, str]:
+    from intents.payment_picker import remember_txn
+
+    return remember_txn({k: v for k, v in session.items() if k != ATTR_CANDIDATES}, target, others=[])
 
 
 def _switch(turn: Turn, intent: str, current: Transaction, targets: list[Transaction]) -> Decision:

@@ -161,6 +161,10 @@ def resolve_choice(turn: Turn, answer: str | None) -> Transaction | None:
     m = re.fullmatch(r"(?:number\s*|option\s*|#)?(\d)\.?", a)
     if m and 1 <= int(m.group(1)) <= len(cands):
         return cands[int(m.group(1)) - 1]
+    if re.search(r"\b(cheap\w*|smaller|smallest|lower|lowest|less)\b", a):
+        return min(cands, key=lambda t: abs(t.amount_minor))
+    if re.search(r"\b(bigger|biggest|larger|largest|higher|highest|more expensive|priciest|pricier|dearer)\b", a):
+        return max(cands, key=lambda t: abs(t.amount_minor))
     if re.search(r"\b(earlie(r|st)|older|oldest|before)\b", a):
         return min(cands, key=lambda t: t.occurred_at)
     if re.search(r"\b(later|latest|newer|newest|most recent|after)\b", a):

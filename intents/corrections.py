@@ -55,12 +55,18 @@ def _others(turn: Turn, current: Transaction, intent: str) -> list[Transaction]:
     return [t for t in found if t.txn_id != current.txn_id]
 
 
+def _by_name_only(turn: Turn) -> bool:
+    """In a dispute, "actually it was 12 dollars" corrects the disputed amount (file_dispute), not the
+    payment: there a payment is switched only when named by merchant or kind."""
+    return turn.intent_name == "FileDispute"
+
+
 def _named(turn: Turn, rest: str, current: Transaction) -> list[Transaction]:
     from intents.payment_picker import find_transactions_in_text
 
     if len(rest.split()) < 1:
         return []
-    return [t for t in find_transactions_in_text(turn, rest) if t.txn_id != current.txn_id]
+    return [t for t in find_transactions_in_text(turn, rest, named_only=_by_name_only(turn)) if t.txn_id != current.txn_id]
 
 
 def correct_payment(turn: Turn) -> Decision | None:
@@ -100,7 +106,7 @@ def _instead_of_list(turn: Turn, rest: str, offered) -> Decision | None:
 
     intent = turn.intent_name if turn.intent_name in CHOICE_SLOT else _previous_payment_intent(turn)
     listed = {str(i) for i in offered} if isinstance(offered, list) else set()
-    targets = [t for t in find_transactions_in_text(turn, rest) if t.txn_id not in listed]
+    targets = [t for t in find_transactions_in_text(turn, rest, named_only=_by_name_only(turn)) if t.txn_id not in listed]
     if intent is None or not targets:
         return None
     if len(targets) > 1:

@@ -24,7 +24,8 @@ def find_transactions(turn: Turn, crit: Criteria, statuses: set[TxnStatus] | Non
     customer_id = turn.identity.customer_id
     assert customer_id, "find_transactions needs a verified customer"
     query = PaymentQuery(merchant=crit.merchant, amount_minor=crit.amount_minor, date_from=crit.on,
-                         date_to=crit.until or crit.on, last4=crit.last4, category=crit.category)
+                         date_to=crit.until or crit.on, last4=crit.last4, category=crit.category,
+                         amount_approx=crit.amount_approx)
     return search_payments(turn.services.store.transactions, customer_id, now_of(turn), query,
                            SearchConfig.from_settings(get_settings()), statuses)
 
@@ -178,6 +179,8 @@ def resolve_choice(turn: Turn, answer: str | None) -> Transaction | None:
     amount = parse_amount_text(answer) if re.search(r"\d", a) else None
     if amount:
         hits = [t for t in cands if abs(t.amount_minor) == amount]
+        if not hits and amount % 100 == 0:  # "the 50 dollar one" for $50.81: the cents left out
+            hits = [t for t in cands if abs(abs(t.amount_minor) - amount) <= 99]
         if len(hits) == 1:
             return hits[0]
     from chalicelib.payments.categories import find_category

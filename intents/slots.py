@@ -24,6 +24,7 @@ class Criteria:
     last4: str | None = None
     until: date | None = None  # the last day ("last summer" is a span); None: the same day as ``on``
     category: Category | None = None  # the kind of merchant ("the gas station")
+    amount_approx: str | None = None  # "whole" (no cents said) or "about" ("about 200 bucks"); see search
 
     @property
     def empty(self) -> bool:
@@ -49,6 +50,7 @@ class Criteria:
         return " ".join(parts) or "matching that"
 
 
+_APPROX = re.compile(r"\b(about|around|roughly|approx\w*|circa|something like|or so)\b|~|\blike\s+[$€£]?\d|\d\s*-?ish\b", re.I)
 _LAST4 = re.compile(r"(?:ending(?: in)?|last (?:4|four)(?: digits)?|x|\*{2,4})\s*(\d{4})\b", re.I)
 _FILLER = re.compile(
     r"\b(the|a|an|my|one|payment|charge|transaction|purchase|from|at|to|on|of|for|card|it|was|"
@@ -142,6 +144,12 @@ def criteria_from_turn(turn: Turn, text_slot: str = "Merchant", text: str | None
             crit.merchant = merchant
     if span:
         crit.on, crit.until = span
+    if crit.amount_minor:
+        said = f"{(turn.original_slots or {}).get('Amount') or turn.slot('Amount') or ''} {text or ''}"
+        if _APPROX.search(said):
+            crit.amount_approx = "about"
+        elif crit.amount_minor % 100 == 0 and not re.search(r"\d[.,]\d{2}(?!\d)", said):
+            crit.amount_approx = "whole"
     if crit.last4 and not re.fullmatch(r"\d{4}", crit.last4):
         crit.last4 = None
     return crit

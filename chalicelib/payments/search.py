@@ -25,6 +25,9 @@ __all__ = ["SearchConfig", "PaymentQuery", "score_payment", "rank_payments", "se
            "find_payment_for_mentions"]
 
 
+APPROX_SHARE = 0.1  # "about 200 bucks" fits 180 to 220
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """How loosely a mention may match a payment (``DA_PAYMENT_SEARCH_*`` settings)."""
@@ -62,6 +65,9 @@ class PaymentQuery:
     date_to: date | None = None  # the same day as date_from for a one-day mention
     last4: str | None = None
     category: Category | None = None  # the kind of merchant ("the gas station"), matched by MCC
+    # How the amount was said: "whole" ("50 dollars" for $50.81: the cents left out, within one unit),
+    # "about" ("about 200 bucks": within a tenth); None: as exact as the tolerance allows.
+    amount_approx: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -78,7 +84,8 @@ class PaymentQuery:
         category, rest = found
         rest = " ".join(w for w in rest.split() if w not in {"the", "a", "an", "my", "that", "this", "one"})
         return PaymentQuery(merchant=rest or None, amount_minor=self.amount_minor, currency=self.currency,
-                            date_from=self.date_from, date_to=self.date_to, last4=self.last4, category=category)
+                            date_from=self.date_from, date_to=self.date_to, last4=self.last4, category=category,
+                            amount_approx=self.amount_approx)
 
 
 def _day_distance(day: date, lo: date, hi: date) -> int:
@@ -94,7 +101,12 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
     score = 1.0
     if q.amount_minor is not None:
         diff = abs(abs(t.amount_minor) - q.amount_minor)
-        if diff > max(1, math.floor(q.amount_minor * config.amount_tolerance + 1e-9)):
+        allowed = max(1, math.floor(q.amount_minor * config.amount_tolerance + 1e-9))
+        if q.amount_approx == "whole":
+            allowed = max(allowed, 99)
+        elif q.amount_approx == "about":
+            allowed = max(allowed, math.floor(q.amount_minor * APPROX_SHARE))
+        if diff > allowed:
             return None
         score += 1.0 - diff / max(q.amount_minor, 1)
     if q.currency and q.currency.upper() != t.currency.upper():

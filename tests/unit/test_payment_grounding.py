@@ -148,3 +148,17 @@ def test_a_long_merchant_name_keeps_what_tells_it_apart():
     b = txn("l-2", "AMZN Digital*2", long, "5815", 199, 3)
     la, lb = choice_labels([a, b])
     assert la != lb and len(la) <= 50 and len(lb) <= 50
+
+
+def test_an_amount_without_cents_fits_within_one_unit():
+    """Given a $64.10 payment, When searched for "64 dollars" (cents left out), Then it fits; searched
+    for exactly $64.00, Then it does not (the 1 % tolerance is 64 cents)."""
+    assert [t.txn_id for t in rank_payments(ALL, PaymentQuery(amount_minor=6400, amount_approx="whole"), SearchConfig())] == ["t-shell"]
+    assert rank_payments(ALL, PaymentQuery(amount_minor=6300), SearchConfig()) == []
+
+
+def test_about_an_amount_fits_within_a_tenth():
+    """Given a $389.20 payment, When searched for "about 360 dollars", Then it fits (within a tenth),
+    and "about 300" does not."""
+    assert [t.txn_id for t in rank_payments(ALL, PaymentQuery(amount_minor=36000, amount_approx="about"), SearchConfig())] == ["t-delta"]
+    assert rank_payments(ALL, PaymentQuery(amount_minor=30000, amount_approx="about"), SearchConfig()) == []

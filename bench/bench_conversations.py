@@ -95,19 +95,31 @@ def _play(seeded: _Seeded, customer: str | None, turns: list[dict]) -> list[str]
     return []
 
 
+def sections(spec: dict) -> tuple[list[dict], list[dict]]:
+    """The set's first-message groups and conversations: the top-level lists, then those of each
+    named section (a mapping at the top level, e.g. ``ground:``, with the same two lists)."""
+    first, convs = list(spec.get("first_messages") or []), list(spec.get("conversations") or [])
+    for value in spec.values():
+        if isinstance(value, dict):
+            first += value.get("first_messages") or []
+            convs += value.get("conversations") or []
+    return first, convs
+
+
 def evaluate(path: Path = SET) -> dict:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    first_groups, conversations = sections(spec)
     failures: list[dict] = []
     first_ok = first_n = conv_ok = conv_n = 0
     with tempfile.TemporaryDirectory() as tmp:
         seeded = _Seeded(Path(tmp))
-        for group in spec["first_messages"]:
+        for group in first_groups:
             for msg in group["messages"]:
                 first_n += 1
                 wrong = _play(seeded, group.get("customer"), [{"user": msg, "expect": group["expect"]}])
                 first_ok += not wrong
                 failures += [{"set": group["name"], "why": w} for w in wrong]
-        for conv in spec["conversations"]:
+        for conv in conversations:
             conv_n += 1
             wrong = _play(seeded, conv.get("customer"), conv["turns"])
             conv_ok += not wrong

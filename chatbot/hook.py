@@ -34,7 +34,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # Session attributes we own; anything else a client sends is dropped (Lex echoes whatever we
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
-    "pendingIntent", "lastTxnId", "candidates", "fallbackCount", "noMatchCount", "intentHistory",
+    "pendingIntent", "lastTxnId", "candidates", "otherTxnIds", "fallbackCount", "noMatchCount", "intentHistory",
     "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
     ATTR_PENDING_REQUESTS,  # later requests of a message that held several (intents/multi_request.py)
@@ -168,6 +168,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     from intents.registry import handler_for
 
     from intents.answers import reclaim_answer
+    from intents.corrections import correct_payment
     from intents.prompt_answers import keep_or_switch
     from intents.vulnerability import early_person
 
@@ -187,7 +188,11 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
     answered = turn
     if decision is None:
-        decision, answered = route_requests_answered(turn, handler_for)
+        correction = correct_payment(turn)  # "no, the shell one": back to the intent that proposed the payment
+        if correction is not None:
+            decision, answered = route_turn(turn, handler_for, first=correction)
+        else:
+            decision, answered = route_requests_answered(turn, handler_for)
     if decision.intent_name is None and turn.intent_name != event.intent_name:
         decision.intent_name = turn.intent_name  # an answer reclaimed from an intent switch stays with its question
     _emit_metrics(turn, decision, getattr(services, "metrics", None))
@@ -243,18 +248,19 @@ def _clause_slots(turn: Turn) -> Turn:
 MAX_REDIRECTS = 3  # a redirect loop between handlers is a bug; the customer still gets an answer
 
 
-def route(turn: Turn, handler_for) -> Decision:
-    """Run the turn's handler, and any intent it hands the turn to, in this same turn.
+def route(turn: Turn, handler_for, first: Decision | None = None) -> Decision:
+    """Run the turn's handler (or take ``first``, a step already decided, such as a correction's
+    hand-over), and any intent it hands the turn to, in this same turn.
 
     The hook is the only router: a handler that wants another intent to answer returns a
     ``Redirect`` (intents.dialog) instead of calling that intent itself.
     """
-    return route_turn(turn, handler_for)[0]
+    return route_turn(turn, handler_for, first)[0]
 
 
-def route_turn(turn: Turn, handler_for) -> tuple[Decision, Turn]:
+def route_turn(turn: Turn, handler_for, first: Decision | None = None) -> tuple[Decision, Turn]:
     """``route``, and the turn that answered (its identity is who the reply was for)."""
-    decision = handler_for(turn.intent_name)(turn)
+    decision = first if first is not None else handler_for(turn.intent_name)(turn)
     taken = []
     while decision.redirect is not None:
         if len(taken) >= MAX_REDIRECTS:

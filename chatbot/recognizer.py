@@ -26,6 +26,8 @@ class Guess:
     score: float
     source: str  # "utterances" | "classifier"
     confident: bool
+    runner_up: str | None = None  # the second likeliest intent (utterances only): too close a call is asked
+    runner_up_score: float = 0.0
 
 
 def _norm(text: str) -> str:
@@ -114,7 +116,8 @@ def recognise(text: str, use_classifier: bool = True) -> Guess | None:
     if ranked:
         name, top = ranked[0]
         second = ranked[1][1] if len(ranked) > 1 else 0.0
-        utter = Guess(name, top, "utterances", top >= SIMILARITY_THRESHOLD and top - second >= MARGIN)
+        utter = Guess(name, top, "utterances", top >= SIMILARITY_THRESHOLD and top - second >= MARGIN,
+                      runner_up=ranked[1][0] if len(ranked) > 1 else None, runner_up_score=second)
     if utter and utter.confident and utter.score >= 0.6:
         return utter  # near-verbatim sample utterance: no model needed
     clf = _classifier_guess(text) if use_classifier else None

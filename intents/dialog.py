@@ -30,6 +30,7 @@ ActionType = Literal["ElicitSlot", "ConfirmIntent", "Delegate", "ElicitIntent", 
 ATTR_PENDING_INTENT = "pendingIntent"
 ATTR_LAST_TXN = "lastTxnId"
 ATTR_CANDIDATES = "candidates"
+ATTR_OTHERS = "otherTxnIds"  # the payments offered beside the chosen one ("no, the other one")
 ATTR_FALLBACKS = "fallbackCount"
 ATTR_NO_MATCH = "noMatchCount"
 ATTR_HISTORY = "intentHistory"

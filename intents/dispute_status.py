@@ -6,10 +6,11 @@ import re
 from chalicelib.cases.customer_deadlines import next_customer_deadline
 from chalicelib.cases.disputes import NEXT_STEP
 from chalicelib.core.models import CaseState, DisputeCase
-from intents.dialog import Button, Card, Decision, Turn, now_of
+from intents.dialog import Button, Card, Decision, Redirect, Turn, now_of
 from intents.replies import day, money, render
 from intents.spec import IntentSpec, SlotSpec
 from intents.identity_gate import require_identity
+from intents.payment_picker import find_transactions_in_text
 
 SPEC = IntentSpec(
     name="DisputeStatus",
@@ -114,6 +115,10 @@ def _meanings(turn: Turn) -> Decision:
                     facts={"status_meaning": [s.value for s in states]})
 
 
+_ABOUT_A_CASE = re.compile(r"\b(disputes?|claims?|case|cases|chargebacks?|complaints?|refunds?|status|update|resolved|open|dsp-)",
+                           re.I)
+
+
 def handle(turn: Turn) -> Decision:
     if asks_meaning(turn.transcript) and not validate_case_id(turn.transcript):
         low = (turn.transcript or "").lower()
@@ -122,6 +127,10 @@ def handle(turn: Turn) -> Decision:
     gate = require_identity(turn)
     if gate:
         return gate
+    if turn.slot_to_elicit is None and not _ABOUT_A_CASE.search(turn.transcript or "") \
+            and find_transactions_in_text(turn, turn.transcript or "", named_only=True):
+        # "check my amazon order" names a payment, not a case: the payment the customer named wins.
+        return Decision.redirect_to(Redirect(intent="LookupTransaction", session=dict(turn.session)))
     store, cid = turn.services.store, turn.identity.customer_id
     asked = validate_case_id(turn.slot("CaseId")) or validate_case_id(turn.transcript)
     if turn.slot("CaseId") and not asked:

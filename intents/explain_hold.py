@@ -18,8 +18,10 @@ from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, f
 from intents.dialog import now_of
 from intents.handoff import escalate
 from intents.identity_gate import require_identity
-from intents.payment_picker import choice_decision, find_transactions, last_txn, remember_txn, resolve_choice
+from intents.payment_picker import (chosen_by_id, choice_decision, find_transactions, find_transactions_in_text, last_txn, remember_txn,
+                                   resolve_choice)
 from intents.slots import criteria_from_turn
+from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
 
 HOLD_LOOKBACK_DAYS = 30
 
@@ -91,7 +93,7 @@ YES_NO_CARD = Card(title="Was this payment yours?", buttons=(Button("Yes, it was
                                                                Button("Not now", "not now")))
 
 
-def _active_holds(turn: Turn) -> list[tuple[Transaction, FraudDecision]]:
+def active_holds(turn: Turn) -> list[tuple[Transaction, FraudDecision]]:
     store, cid = turn.services.store, turn.identity.customer_id
     since = now_of(turn) - timedelta(days=HOLD_LOOKBACK_DAYS)
     out = []
@@ -111,19 +113,22 @@ def handle(turn: Turn) -> Decision:
         return gate
     store, cid = turn.services.store, turn.identity.customer_id
 
-    target: Transaction | None = None
-    if turn.slot_to_elicit == "HoldChoice":
+    target: Transaction | None = chosen_by_id(turn, "HoldChoice")  # handed over by a correction
+    if target is None and turn.slot_to_elicit == "HoldChoice":
         target = resolve_choice(turn, turn.slot("HoldChoice") or turn.transcript)
         if target is None:
-            holds = _active_holds(turn)
+            holds = active_holds(turn)
             return choice_decision(turn, "HoldChoice", [t for t, _ in holds], render("choose_again"))
     if turn.slot("HoldChoice"):
         turn = turn.with_(slots={**turn.slots, "HoldChoice": None})  # answered: don't re-read it next turn
     if target is None:
+        # The payment the customer names wins over one that merely needs attention (the remembered
+        # or the latest hold): "declined at the gas station" is the fuel payment, named in words.
         crit = criteria_from_turn(turn)
-        if not crit.empty:
+        found = find_transactions(turn, crit) if not crit.empty else (
+            find_transactions_in_text(turn, turn.transcript) if turn.slot_to_elicit is None else [])
+        if found:
             held_ids = {fd.txn_id for fd in store.fraud.list_for_customer(cid)}
-            found = find_transactions(turn, crit)
             matches = [t for t in found if t.txn_id in held_ids]
             if len(matches) == 1:
                 target = matches[0]
@@ -139,7 +144,7 @@ def handle(turn: Turn) -> Decision:
         if remembered and store.fraud.get_for_transaction(cid, remembered.txn_id):
             target = remembered
     if target is None:
-        holds = _active_holds(turn)
+        holds = active_holds(turn)
         if not holds:
             return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=[render("hold_none")])
         if len(holds) > 1:
@@ -168,6 +173,9 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     if turn.slot_to_elicit == "BlockCard" or turn.slot("BlockCard"):
         return hold_fraud.block_card_answer(turn, txn, fd)
     text = answer_text(turn, "ReleaseHold")
+    if text and small_talk_kind(text) == "goodbye":  # "ok thanks, that's all" closes; it never releases
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("hold_kept"), small_talk_reply(turn, "goodbye").messages[-1]])
     answer = read_answer(text, WAS_IT_YOU) if text else None
     if answer is Answer.NOT_ME:
         turn, first = fraud_incidents.customer_answered(turn, txn, fd, "not_me")

@@ -9,11 +9,14 @@ and after repeated failures handed over rather than looped.
 from __future__ import annotations
 
 import logging
+import re
 
+from intents.clarify_intent import ask_which, too_close
 from intents.dialog import ATTR_FALLBACKS, Decision, Redirect, Turn
 from intents.handoff import escalate
 from intents.non_english import answer_if_foreign
 from intents.options import OPTIONS
+from intents.payment_picker import find_transactions_in_text
 from intents.out_of_scope import answer as out_of_scope_answer, topic_for
 from intents.replies import render
 from intents.small_talk import classify as small_talk_kind, reply as small_talk_reply
@@ -28,6 +31,8 @@ SENSITIVE = ("vulnerable_customer", "legal_threat", "regulator_mention")
 SUPPORTED_LANGUAGES = ("en", "und")
 LANGUAGE_CONFIDENCE = 0.8
 NOT_REDIRECTABLE = ("FallbackIntent", "VerifyIdentity")
+_STOPPED = re.compile(r"\b(fail\w*|declin\w*|refus\w*|reject\w*|block\w*|held|hold|stopped|bounced?|"
+                      r"(?:did ?n[o']?t|not|never|wo ?n[o']?t) go (?:through|thru)|would ?n[o']?t (?:take|work|go))\b", re.I)
 
 SPEC = IntentSpec(
     name="FallbackIntent",
@@ -88,6 +93,15 @@ def handle(turn: Turn) -> Decision:
     guess = turn.match_utterances(text) if text and turn.match_utterances else None
     if guess and guess.confident and guess.intent not in NOT_REDIRECTABLE:
         return _redirect(turn, guess.intent, "utterances")
+    named = bool(text) and bool(find_transactions_in_text(turn, text, named_only=True))  # "the amazon order from yesterday"
+    if named and _STOPPED.search(text):  # "why did my payment at shell fail": the words say which request
+        return _redirect(turn, "ExplainHold", "payment_named")
+    pair = too_close(guess)  # "the charge from netflix is wrong": a dispute or a look? Ask, don't guess
+    clarify = ask_which(turn, pair) if pair is not None else None
+    if clarify is not None:
+        return clarify
+    if named:
+        return _redirect(turn, "LookupTransaction", "payment_named")
 
     raw = turn.session.get(ATTR_FALLBACKS, "0")
     count = (int(raw) if raw.isdigit() else 0) + 1

@@ -7,7 +7,7 @@ from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents.handoff import escalate
 from intents.identity_gate import require_identity
-from intents.payment_picker import choice_decision, find_transactions, find_transactions_in_text, remember_txn, resolve_choice, txn_detail
+from intents.payment_picker import chosen_by_id, choice_decision, find_transactions, find_transactions_in_text, remember_txn, resolve_choice, txn_detail
 from intents.slots import criteria_from_turn
 
 MERCHANT_EXAMPLES = ["Amazon", "Netflix", "Uber", "Starbucks", "Shell", "Walmart", "Apple", "PayPal", "Best Buy", "Blue Bottle"]
@@ -47,6 +47,9 @@ SPEC = IntentSpec(
         'show me my last payment',
         'what have I paid recently',
         'payment to {Merchant} on {TransactionDate}',
+        'check my {Merchant} payment',
+        'check the payment at {Merchant}',
+        'check the payment from {TransactionDate}',
     ],
     slot_types=[
         SlotTypeSpec(
@@ -81,6 +84,9 @@ def handle(turn: Turn) -> Decision:
     if gate:
         return gate
 
+    direct = chosen_by_id(turn, "TransactionChoice")  # handed over by a correction
+    if direct:
+        return _found(turn, direct)
     if turn.slot_to_elicit == "TransactionChoice":
         chosen = resolve_choice(turn, turn.slot("TransactionChoice") or turn.transcript)
         if chosen:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
 
+from nlp import date_words as DW
 from nlp import patterns as P
 from nlp.merchant_mentions import MerchantMention, find_merchants
 
@@ -251,11 +252,13 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> tuple[date, date, bool
     return d, d, False
 
 
-def find_dates(text: str, today: date | None = None) -> list[DateMention]:
+def find_dates(text: str, today: date | None = None, hemisphere: DW.Hemisphere = "north") -> list[DateMention]:
+    """Every date phrase in ``text``: loose ones first (seasons, holidays, "a few weeks back":
+    nlp.date_words; "black friday" is not last Friday), then exact ones; ``hemisphere`` places the seasons."""
     today = today or date.today()
     out: list[DateMention] = []
     taken: list[tuple[int, int]] = []
-    for kind, rx in _DATE_RES:
+    for kind, rx in DW.PATTERNS + _DATE_RES:
         for m in rx.finditer(text):
             s, e = m.span()
             if any(ts < e and s < te for ts, te in taken):
@@ -265,7 +268,7 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
                 continue  # "sat on hold", "sun": lowercase short forms are words, not days
             if kind == "month_day" and m.group(1).lower() == "may" and not m.group(1)[0].isupper():
                 continue  # "may 3 items" is the verb
-            res = _resolve(kind, m, today)
+            res = DW.resolve(kind, m, today, hemisphere) if kind in DW.KINDS else _resolve(kind, m, today)
             if res is None:
                 continue
             start, end, relative = res
@@ -277,9 +280,10 @@ def find_dates(text: str, today: date | None = None) -> list[DateMention]:
     return out
 
 
-def parse_date_span(text: str, today: date | None = None) -> tuple[date, date] | None:
+def parse_date_span(text: str, today: date | None = None,
+                    hemisphere: DW.Hemisphere = "north") -> tuple[date, date] | None:
     """First date phrase in ``text`` as an inclusive (from, to) range."""
-    found = find_dates(text or "", today)
+    found = find_dates(text or "", today, hemisphere)
     return (found[0].date_from, found[0].date_to) if found else None
 
 

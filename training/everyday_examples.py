@@ -18,7 +18,8 @@ NOT_WORKING = "card_not_working"
 _REVIEWED: dict[str, dict[str, tuple[str | None, str]]] = {
     "LookupTransaction": {u: (None, NO_LOOKUP) for u in (
         "how much did I spend at {Merchant}", "how much have I spent on {Merchant}", "what did I spend yesterday",
-        "show me my last payment", "what have I paid recently", "payment to {Merchant} on {TransactionDate}")}
+        "show me my last payment", "what have I paid recently", "payment to {Merchant} on {TransactionDate}",
+        "check my {Merchant} payment", "check the payment at {Merchant}", "check the payment from {TransactionDate}")}
     | {"did my {Merchant} payment come out": (PENDING, ""), "has {Merchant} taken the money": (PENDING, "")},
     "ExplainHold": {u: (DECLINED, "") for u in (
         "my card keeps being declined", "my card was rejected", "my payment was rejected", "my payment failed",

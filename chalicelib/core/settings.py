@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     payment_search_window_days: int = Field(default=180, ge=1)
     payment_search_amount_tolerance: float = Field(default=0.01, ge=0, lt=1)
     payment_search_min_merchant_score: float = Field(default=0.6, gt=0, le=1)
+    # Where "last summer" falls: meteorological seasons of the customers' hemisphere.
+    payment_search_hemisphere: Literal["north", "south"] = "north"
 
     # Card-event stream and fraud scoring (issue 12; chalicelib/fraud/). The stream name is read
     # when app.py is imported (Chalice needs it at package time).

@@ -18,10 +18,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from chalicelib.core.models import Transaction, TxnStatus
+from chalicelib.payments.categories import Category, find_category
 from chalicelib.payments.merchants import merchant_match_score
 
 __all__ = ["SearchConfig", "PaymentQuery", "score_payment", "rank_payments", "search_payments",
            "find_payment_for_mentions"]
+
+
+APPROX_SHARE = 0.1  # "about 200 bucks" fits 180 to 220
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,28 @@ class PaymentQuery:
     date_from: date | None = None
     date_to: date | None = None  # the same day as date_from for a one-day mention
     last4: str | None = None
+    category: Category | None = None  # the kind of merchant ("the gas station"), matched by MCC
+    # How the amount was said: "whole" ("50 dollars" for $50.81: the cents left out, within one unit),
+    # "about" ("about 200 bucks": within a tenth); None: as exact as the tolerance allows.
+    amount_approx: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.merchant or self.amount_minor or self.date_from or self.last4)
+        return not (self.merchant or self.amount_minor or self.date_from or self.last4 or self.category)
+
+    def grounded(self) -> PaymentQuery:
+        """The query with a kind of merchant in its words read as a category: "shell gas station" is
+        Shell among fuel stations, "the coffee place" any coffee shop."""
+        if self.category is not None or not self.merchant:
+            return self
+        found = find_category(self.merchant)
+        if found is None:
+            return self
+        category, rest = found
+        rest = " ".join(w for w in rest.split() if w not in {"the", "a", "an", "my", "that", "this", "one"})
+        return PaymentQuery(merchant=rest or None, amount_minor=self.amount_minor, currency=self.currency,
+                            date_from=self.date_from, date_to=self.date_to, last4=self.last4, category=category,
+                            amount_approx=self.amount_approx)
 
 
 def _day_distance(day: date, lo: date, hi: date) -> int:
@@ -79,7 +101,12 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
     score = 1.0
     if q.amount_minor is not None:
         diff = abs(abs(t.amount_minor) - q.amount_minor)
-        if diff > max(1, math.floor(q.amount_minor * config.amount_tolerance + 1e-9)):
+        allowed = max(1, math.floor(q.amount_minor * config.amount_tolerance + 1e-9))
+        if q.amount_approx == "whole":
+            allowed = max(allowed, 99)
+        elif q.amount_approx == "about":
+            allowed = max(allowed, math.floor(q.amount_minor * APPROX_SHARE))
+        if diff > allowed:
             return None
         score += 1.0 - diff / max(q.amount_minor, 1)
     if q.currency and q.currency.upper() != t.currency.upper():
@@ -91,6 +118,13 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
         score += 1.0 - 0.5 * delta
     if q.last4 and t.card_last4 != q.last4:
         return None
+    if q.category is not None:
+        # With a name as well ("the mcdonalds restaurant"), the name decides and the kind only helps:
+        # customers' words for a kind are looser than the card network's codes.
+        if q.category.covers(t):
+            score += 1.0
+        elif not q.merchant:
+            return None
     if q.merchant:
         m = merchant_match_score(q.merchant, t.descriptor, t.merchant_name)
         if m < config.min_merchant_score:
@@ -102,6 +136,7 @@ def score_payment(t: Transaction, q: PaymentQuery, config: SearchConfig) -> floa
 def rank_payments(txns: Iterable[Transaction], q: PaymentQuery, config: SearchConfig,
                   statuses: set[TxnStatus] | None = None) -> list[Transaction]:
     """The payments that fit ``q``, best first (a tie goes to the most recent)."""
+    q = q.grounded()
     scored: list[tuple[float, Transaction]] = []
     for t in txns:
         if statuses and t.status not in statuses:

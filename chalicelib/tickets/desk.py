@@ -9,6 +9,7 @@ never lost, and the customer's turn does not wait for it.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
@@ -18,7 +19,7 @@ from chalicelib.core.pci import scrub_pans
 from chalicelib.tickets.bundle_parts import bundle_parts
 from chalicelib.tickets.context_bundle import decision_summary
 from chalicelib.tickets.escalation import BundleInputs, EscalationRequest, escalation_request
-from chalicelib.tickets.escalation_queue import DirectEscalationQueue, EscalationQueue
+from chalicelib.tickets.escalation_queue import DirectEscalationQueue, EscalationQueue, EscalationQueueUnavailable
 from chalicelib.tickets.escalation_worker import EscalationWorker
 from chalicelib.tickets.model import Ticket, TicketSource, TicketStatus
 from chalicelib.tickets.notify import SUMMARY_LIMIT, TicketPublisher
@@ -26,6 +27,8 @@ from chalicelib.tickets.routing import route_for
 from chalicelib.tickets.service import new_ticket
 from chalicelib.tickets.sla import ExpectedWait, expected_wait, tickets_ahead
 from chalicelib.tickets.store import TicketRepo
+
+logger = logging.getLogger(__name__)
 
 STEP_UP_REASONS = {"lockout", "otp_undeliverable"}
 # Session attributes Amazon Connect routes on (chatbot/hook.py lets exactly these through).
@@ -99,7 +102,15 @@ class TicketDesk:
         """Queue the escalation; the customer gets the ticket's reference and wait now. Keyword
         inputs as ``request_for``."""
         request = self.request_for(handoff, **inputs)
-        worked = self.queue.send(request)
+        try:
+            worked = self.queue.send(request)
+        except EscalationQueueUnavailable:
+            # SQS refused or timed out: the customer must not lose the hand-over to a queue outage.
+            # The same message is worked in line; its derived ticket id and the worker's idempotency
+            # make a late delivery of a send that did get through a replay, never a second ticket.
+            # If this fails too, the error reaches the caller, whose retry sends it again.
+            logger.warning("escalation_queue_unavailable_worked_in_line", extra={"ticket_id": request.ticket_id})
+            worked = DirectEscalationQueue(self.worker).send(request)
         if worked is not None:
             ticket, outcome = worked.opened.ticket, worked.opened.outcome
         else:

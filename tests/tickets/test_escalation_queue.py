@@ -179,3 +179,35 @@ def test_the_chalice_entry_point_works_a_batch_and_reports_the_poison_record(par
     assert [t.ticket_id for t in repo.list()] == [request().ticket_id]
     (failure,) = response.payload["batchItemFailures"]
     assert failure["itemIdentifier"] == event["Records"][1]["messageId"]
+
+
+class RefusingQueue:
+    """SQS refusing every send (throttled, 5xx, timed out): what the desk sees is the adapter's error."""
+
+    def __init__(self):
+        self.sends = 0
+
+    def send(self, request):
+        from chalicelib.tickets.escalation_queue import EscalationQueueUnavailable
+
+        self.sends += 1
+        raise EscalationQueueUnavailable("[escalation.queue.unavailable] ClientError")
+
+
+def test_a_queue_outage_never_loses_the_hand_over_and_a_late_delivery_is_a_replay(parts):
+    """Given SQS refusing the escalation request, When a customer asks for a person, Then the same
+    message is worked in line: the ticket exists, the team is told once and the customer is quoted
+    its reference; When the send had in fact got through and the message is delivered later, Then
+    the worker replays it: still one ticket and one announcement."""
+    from chalicelib.tickets.escalation_queue import sqs_record
+
+    repo, store, guard = parts
+    publisher, refusing = CountingPublisher(), RefusingQueue()
+    desk = TicketDesk(repo, store, publisher, lambda: NOW, idempotency=guard, queue=lambda w: refusing)
+    done = desk.escalate(handoff(), identity_level="token_verified")
+    assert refusing.sends == 1
+    assert done.outcome == "created" and repo.get(done.ticket.ticket_id) is not None and done.wait.phrase
+    assert publisher.published == [done.ticket.ticket_id]
+    late = desk.worker.handle_record(sqs_record("late-1", desk.request_for(handoff(), identity_level="token_verified").to_body()))
+    assert late.opened.ticket.ticket_id == done.ticket.ticket_id
+    assert len(repo.list()) == 1 and publisher.published == [done.ticket.ticket_id]

@@ -70,11 +70,13 @@ def _chat_worker(args) -> dict:
     """One container: its sessions, interleaved one turn at a time; latencies and end states."""
     db, outdir, jobs, deadline = args
     _env(db, outdir)
+    from chatbot.bootstrap import Container
     from chatbot.emulator import local_emulator
 
+    root = Container()  # one Lambda container: its services built once, as the composition root does
     sessions = []
     for sid, customer, flow in jobs:
-        sessions.append({"em": local_emulator(customer, session_id=sid), "turns": list(flow), "last": None,
+        sessions.append({"em": local_emulator(root, customer, session_id=sid), "turns": list(flow), "last": None,
                          "error": None})
     latencies: list[float] = []
     errors = 0

@@ -116,7 +116,7 @@ evaluate: $(STAMP)
 	$(PY) -m bench conversations
 	$(PY) -m training.longtext_eval
 
-## The long-text scope model (nlp/artifacts/scope.npz + scope.json): seconds, CPU, deterministic.
+## The long-text scope model (nlp/artifacts/scope.npz + scope.json): a few minutes (nested CV), CPU, deterministic.
 train-scope: $(STAMP)
 	$(PY) -m training.scope
 

@@ -35,7 +35,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 # return, so unknown keys would otherwise grow forever and can carry injected junk).
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "otherTxnIds", "fallbackCount", "noMatchCount", "intentHistory",
-    "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed",
+    "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed", "verifyUnusable",
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
     ATTR_PENDING_REQUESTS,  # later requests of a message that held several (intents/multi_request.py)
 }

@@ -9,7 +9,7 @@ import re
 from datetime import date
 
 from chalicelib.identity import PROOF_ATTRIBUTE
-from intents.dialog import ATTR_PENDING_INTENT, Decision, Identity, Redirect, Turn, json_attr
+from intents.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Identity, Redirect, Turn, json_attr
 from intents.replies import render
 from intents.spec import IntentSpec, SlotSpec
 from intents.dialog import now_of
@@ -66,10 +66,36 @@ def validate_one_time_code(value: str | None) -> str | None:
     return digits if len(digits) == 6 else None
 
 
+ATTR_UNUSABLE = "verifyUnusable"  # answers in a row that were not a card's last 4, a date or a code
+MAX_UNUSABLE = 3  # then a person helps: a customer who cannot or will not answer is never looped
+
+
 def _ask(turn: Turn, slot: str, *messages: str, slots: dict | None = None) -> Decision:
     new_slots = dict(turn.slots if slots is None else slots)
     new_slots[slot] = None
-    return Decision(action="ElicitSlot", slot_to_elicit=slot, slots=new_slots, messages=list(messages), session=dict(turn.session))
+    session = dict(turn.session)
+    session.pop(ATTR_UNUSABLE, None)  # a usable answer (or a fresh question) starts the count again
+    return Decision(action="ElicitSlot", slot_to_elicit=slot, slots=new_slots, messages=list(messages), session=session)
+
+
+def _unusable(turn: Turn, slot: str, message: str, slots: dict | None = None) -> Decision:
+    """An answer we cannot use (words where digits were asked, a malformed date or code). None of
+    these counts as a verification attempt; but after the second in a row the customer is told what
+    is needed and offered a person, and after the third a person takes over instead of a loop."""
+    try:
+        misses = int(turn.session.get(ATTR_UNUSABLE) or 0) + 1
+    except ValueError:
+        misses = 1
+    if misses >= MAX_UNUSABLE:
+        session = dict(turn.session)
+        session.pop(ATTR_UNUSABLE, None)
+        return escalate(turn.with_(session=session), "verification_unclear", render("verify_unusable_person"))
+    decision = _ask(turn, slot, message, slots=slots)
+    decision.session[ATTR_UNUSABLE] = str(misses)
+    if misses == MAX_UNUSABLE - 1:
+        decision.messages.append(render("verify_unusable_help", slot=slot))
+        decision.card = Card(title="Other options", buttons=(Button("Talk to an agent", "Talk to an agent"),))
+    return decision
 
 
 def handle(turn: Turn) -> Decision:
@@ -86,15 +112,17 @@ def handle(turn: Turn) -> Decision:
         if not has_challenge:
             last4 = validate_card_last4(last4_raw)
             if last4 is None:
-                msgs = [render("verify_bad_last4")] if last4_raw else [render("verify_ask_last4")]
-                return _ask(turn, "CardLast4", *msgs)
+                if last4_raw:
+                    return _unusable(turn, "CardLast4", render("verify_bad_last4"))
+                return _ask(turn, "CardLast4", render("verify_ask_last4"))
             question = ask_which_date(turn, last4, today)  # 03/04/1988: asked, no attempt counted
             if question is not None:
                 return question
             dob = validate_date_of_birth(certain_date(turn, today) or dob_raw, today)
             if dob is None:
-                msgs = [render("verify_bad_dob")] if dob_raw else [render("verify_ask_dob")]
-                return _ask(turn, "DateOfBirth", *msgs, slots={**turn.slots, "CardLast4": last4})
+                if dob_raw:
+                    return _unusable(turn, "DateOfBirth", render("verify_bad_dob"), slots={**turn.slots, "CardLast4": last4})
+                return _ask(turn, "DateOfBirth", render("verify_ask_dob"), slots={**turn.slots, "CardLast4": last4})
             result = step_up.begin(turn.session_id, last4, dob)
             if result.status == "code_sent":
                 return _ask(turn, "OneTimeCode", render("verify_code_sent", destination=result.destination or "your phone"),
@@ -112,7 +140,7 @@ def handle(turn: Turn) -> Decision:
 
     code = validate_one_time_code(code_raw)
     if code is None:
-        return _ask(turn, "OneTimeCode", render("verify_bad_code_format"))
+        return _unusable(turn, "OneTimeCode", render("verify_bad_code_format"))
     # Bound to the customer the channel identifies (a token), or else to this anonymous session.
     subject = turn.identity.customer_id if turn.identity.method == "token" else None
     result = step_up.confirm(turn.session_id, code, subject=subject)

@@ -82,7 +82,16 @@ def resolve(value, refs):
 
 def create_resources(boto3, job):
     """Create what the template declares and return {logical id: value of Ref}."""
-    refs = {"AWS::Region": REGION}
+    refs = {"AWS::Region": REGION, **job.get("parameters", {})}
+    if refs.get("SesIdentity"):  # the stack's sender identity is verified out of band before deploying
+        ses = boto3.client("ses", region_name=REGION)
+        identity = refs["SesIdentity"]
+        if "@" in identity:
+            ses.verify_email_identity(EmailAddress=identity)
+        else:
+            ses.verify_domain_identity(Domain=identity)
+        if refs.get("SesSenderAddress"):
+            ses.verify_email_identity(EmailAddress=refs["SesSenderAddress"])
     ddb = boto3.client("dynamodb", region_name=REGION)
     for lid, spec in job["tables"].items():
         params = {k: v for k, v in spec.items() if k in (

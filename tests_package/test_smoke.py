@@ -160,8 +160,11 @@ def _job(resources: dict, functions: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def smoke(unzipped, pkg_python, resources, functions, tmp_path_factory) -> dict:
+def smoke(unzipped, pkg_python, template, resources, functions, tmp_path_factory) -> dict:
     job = _job(resources, functions)
+    # Template parameters take their defaults, as a stack deployed without overrides would.
+    job["parameters"] = {name: str(p["Default"]) for name, p in (template.get("Parameters") or {}).items()
+                         if "Default" in p}
     work = tmp_path_factory.mktemp("smoke")
     driver = work / "smoke_driver.py"
     shutil.copy(Path(__file__).with_name("smoke_driver.py"), driver)
@@ -295,6 +298,8 @@ def _needed(call: dict, owner_of: dict[str, str]) -> list[tuple[str, str, str]]:
     if service == "ssm":
         names = params.get("Names") or [params.get("Path") or params.get("Name") or ""]
         return [(f"ssm:{op}", "ssm", name) for name in names]
+    if service in ("ses", "email"):  # botocore names SES v1 "email"; IAM calls the action ses:*
+        return [(f"ses:{op}", "ses_identity", "")]
     return [(f"{service}:{op}", "*", "")]
 
 
@@ -315,6 +320,8 @@ def _grants(statement: dict) -> list[tuple[str, str]]:
                 out.append((lid, "index" if rest == "index/*" else rest))
             elif ":parameter" in text:
                 out.append(("ssm", text.split(":parameter", 1)[1]))
+            elif ":ses:" in text and ":identity/" in text:
+                out.append(("ses_identity", ""))
     return out
 
 

@@ -6,7 +6,7 @@ function from the functions Chalice found in app.py, point @app.on_sqs_message a
 in the same stack, or take the table key schemas from the code that queries them
 (chalicelib/storage/dynamo_schema.py). This script does, and fails the build on anything it
 cannot wire (an unknown queue, a table the settings name but nobody defines). The per-function IAM
-roles are built by scripts/template_iam.py.
+roles are built by scripts/template_iam.py, the tables by scripts/template_tables.py.
 
 Usage: merge_template.py --chalice build/chalice-out/sam.json --out build/template.json
                          [--bot build/lex-bot.json] [--infra infra]
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,12 +27,12 @@ if str(HERE) not in sys.path:  # loaded by path (tests_package) as well as run a
     sys.path.insert(0, str(HERE))
 
 from template_iam import MergeError, arn, function_role, ref, role_statements, sub  # noqa: E402  (the IAM half)
+import template_tables  # noqa: E402  (the table half)
+from template_tables import build_service_tables, load_yaml, table_names_fields, warn  # noqa: E402
 
 ROOT = HERE.parent
 LAMBDA_FN = "AWS::Serverless::Function"
 
-# Aggregates whose records expire on their own (TimeToLiveSpecification attribute).
-TTL_DEFAULTS = {"verifications": "expires_at", "idempotency": "expiration", "triage": "expires_at"}
 
 # Function alarms: errors are judged over 5 minutes (a single failed turn is logged, a burst
 # pages); any throttle means customers waited or mail backed up.
@@ -42,71 +40,10 @@ ERRORS_THRESHOLD = 5
 THROTTLES_THRESHOLD = 1
 
 
-def warn(msg: str) -> None:
-    print(f"merge_template: WARNING: {msg}", file=sys.stderr)
-
-
-def load_yaml(path: Path) -> Any:
-    with path.open() as fh:
-        return yaml.safe_load(fh)
-
-
-def logical_id(name: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-]", name) if part)
-
-
 # ---------------------------------------------------------------------------------- tables
-def table_names_fields() -> list[str]:
-    """The tables the application names (chalicelib.core.settings.TableNames): each needs a resource."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        from chalicelib.core.settings import TableNames
-    finally:
-        sys.path.pop(0)
-    return list(TableNames.model_fields)
-
-
-def schema_module():
-    """chalicelib/storage/dynamo_schema.py, loaded by path (it imports only the stdlib)."""
-    path = ROOT / "chalicelib" / "storage" / "dynamo_schema.py"
-    if not path.exists():
-        return None
-    spec = importlib.util.spec_from_file_location("_da_dynamo_schema", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
-
-
-# Tables of a service that keeps its own table setting (not a TableNames field): name -> logical id.
-# Their keys come from the store's own table_definition (chalicelib.tickets.store_dynamodb,
-# chalicelib.transcripts.store_dynamodb); the transcripts expire through DynamoDB TTL.
-SERVICE_TABLES = {"tickets": "TicketsTable", "transcripts": "TranscriptsTable"}
 # `chalice package` runs with this pool ARN (scripts/package.sh) so app.py's agent routes get their
 # Cognito authorizer; the merge points it at the stack's AgentUserPool.
 AGENT_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_AgentPoolPlaceholder"
-
-
-def build_service_tables() -> dict[str, dict[str, Any]]:
-    """Each service table from its store's own table_definition (one definition for code and stack)."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        from chalicelib.tickets import store_dynamodb as tickets_store
-        from chalicelib.transcripts import store_dynamodb as transcripts_store
-    finally:
-        sys.path.pop(0)
-    out: dict[str, dict[str, Any]] = {}
-    for name, lid in SERVICE_TABLES.items():
-        store = {"tickets": tickets_store, "transcripts": transcripts_store}[name]
-        props = copy.deepcopy(store.table_definition(f"__{name}__"))
-        if getattr(store, "TTL_ATTRIBUTE", None):
-            props["TimeToLiveSpecification"] = {"AttributeName": store.TTL_ATTRIBUTE, "Enabled": True}
-        props["TableName"] = sub("${AWS::StackName}-" + name)
-        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("DataKey")}
-        out[name] = {"id": lid, "resource": {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain",
-                                             "UpdateReplacePolicy": "Retain", "Properties": props}}
-    return out
 
 
 def replace_value(node: Any, old: str, new: Any) -> Any:
@@ -118,52 +55,8 @@ def replace_value(node: Any, old: str, new: Any) -> Any:
 
 
 def build_tables(infra_dir: Path) -> dict[str, dict[str, Any]]:
-    """aggregate -> (logical id, resource). Schema from the code first, infra/tables.yaml after."""
-    aggregates = table_names_fields()
-    placeholder = {agg: f"__{agg}__" for agg in aggregates}
-    from_code: dict[str, dict[str, Any]] = {}
-    module = schema_module()
-    if module is not None:
-        defs = module.table_definitions(placeholder)
-        resources = module.cloudformation_resources(placeholder)
-        by_name = {res["Properties"]["TableName"]: (lid, res) for lid, res in resources.items()}
-        for agg, params in defs.items():
-            lid, res = by_name[params["TableName"]]
-            from_code[agg] = {"id": lid, "resource": copy.deepcopy(res)}
-    else:
-        warn("chalicelib/storage/dynamo_schema.py not found: all tables from infra/tables.yaml")
-    extra = load_yaml(infra_dir / "tables.yaml") or {}
-    tables: dict[str, dict[str, Any]] = {}
-    for agg in aggregates:
-        if agg in from_code:
-            if agg in extra:
-                warn(f"table {agg} is defined by dynamo_schema.py; drop it from infra/tables.yaml")
-            tables[agg] = from_code[agg]
-        elif agg in extra:
-            props = copy.deepcopy(extra[agg])
-            tables[agg] = {
-                "id": logical_id(agg) + "Table",
-                "resource": {"Type": "AWS::DynamoDB::Table", "Properties": props},
-            }
-        else:
-            raise MergeError(
-                f"TableNames.{agg} has no table: define it in chalicelib/storage/dynamo_schema.py "
-                "or infra/tables.yaml"
-            )
-    for agg, entry in tables.items():
-        res = entry["resource"]
-        props = res["Properties"]
-        # Stack-scoped names: two stacks (staging, prod) can live in one account, and a name
-        # stays readable in the console.
-        props["TableName"] = sub("${AWS::StackName}-" + agg.replace("_", "-"))
-        props["BillingMode"] = "PAY_PER_REQUEST"
-        props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": ref("DataKey")}
-        if agg in TTL_DEFAULTS and "TimeToLiveSpecification" not in props:
-            props["TimeToLiveSpecification"] = {"AttributeName": TTL_DEFAULTS[agg], "Enabled": True}
-        res["DeletionPolicy"] = "Retain"
-        res["UpdateReplacePolicy"] = "Retain"
-    return tables
+    """The tables of every TableNames field (scripts/template_tables.py)."""
+    return template_tables.build_tables(infra_dir, table_names_fields())
 
 
 # -------------------------------------------------------------------------------- functions

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.twins import TWIN_PARAMS, store_twin
 
-@pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
+
+@pytest.fixture(params=TWIN_PARAMS)
 def tickets(request, tmp_path):
-    if request.param == "sqlite":
-        from chalicelib.tickets.store_sqlite import SqliteTicketStore
-
-        s = SqliteTicketStore(tmp_path / "tickets.db")
-        s.create_schema()
-        yield s
-        s.close()
-        return
-    request.getfixturevalue("aws_env")
-    import boto3
-    from moto import mock_aws
-
     from chalicelib.tickets.store_dynamodb import DynamoTicketStore
-    from tests.support.aws import atomic_requests
+    from chalicelib.tickets.store_sqlite import SqliteTicketStore
 
-    with mock_aws():
-        kind = "resource" if request.param.endswith("resource") else "client"
-        handle = getattr(boto3, kind)("dynamodb", region_name="us-east-1")
-        # Each request atomic, as real DynamoDB's are (moto checks a condition, then writes, unlocked):
-        # the races under test live between a writer's calls, which stay concurrent.
-        atomic_requests(handle.meta.client if kind == "resource" else handle)
-        s = DynamoTicketStore(handle, "tickets-test")
-        s.create_schema()
-        s.create_schema()  # idempotent
-        yield s
+    yield from store_twin(request, tmp_path, lambda d: SqliteTicketStore(d / "tickets.db"), DynamoTicketStore,
+                          "tickets-test")

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.twins import TWIN_PARAMS, store_twin
 
-@pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-resource"])
+
+@pytest.fixture(params=TWIN_PARAMS)
 def transcripts(request, tmp_path):
-    if request.param == "sqlite":
-        from chalicelib.transcripts.store_sqlite import SqliteTranscriptStore
-
-        s = SqliteTranscriptStore(tmp_path / "transcripts.db")
-        s.create_schema()
-        yield s
-        s.close()
-        return
-    request.getfixturevalue("aws_env")
-    import boto3
-    from moto import mock_aws
-
     from chalicelib.transcripts.store_dynamodb import DynamoTranscriptStore
-    from tests.support.aws import atomic_requests
+    from chalicelib.transcripts.store_sqlite import SqliteTranscriptStore
 
-    with mock_aws():
-        kind = "resource" if request.param.endswith("resource") else "client"
-        handle = getattr(boto3, kind)("dynamodb", region_name="us-east-1")
-        atomic_requests(handle.meta.client if kind == "resource" else handle)
-        s = DynamoTranscriptStore(handle, "transcripts-test")
-        s.create_schema()
-        s.create_schema()  # idempotent
-        yield s
+    yield from store_twin(request, tmp_path, lambda d: SqliteTranscriptStore(d / "transcripts.db"),
+                          DynamoTranscriptStore, "transcripts-test")

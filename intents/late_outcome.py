@@ -7,60 +7,27 @@ finish after it), so the truth is delivered instead: when the abandoned turn fin
 (e.g. "Your dispute DSP-… has been filed") is posted to a per-session mailbox in a shared store,
 and the session's next turn opens with it and continues from the state that turn left.
 
-The mailbox lives in the idempotency store (shared by every container, with expiry), one key per
-session; a turn that failed after its budget is reported as such, never as a success.
+The mailbox is a store of its own (chalicelib/storage/late_notes.py, shared by every container, with
+expiry), each note told exactly once; a turn that failed after its budget is reported as such, never
+as a success.
 """
 from __future__ import annotations
 
-import json
 import logging
-import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
 
 LATE_OUTCOME_LOST = "late_outcome_lost"  # log code: a late result could not be posted
 
 
-class LateOutcomes:
-    """Per-session mailbox of late turn results over an ``IdempotencyStore`` (claim/complete/get)."""
+class LateOutcomes(Protocol):
+    """The per-session mailbox of late turn results (chalicelib/storage/late_notes.py: its own
+    SQLite file / DynamoDB table with TTL, so a note outlives the container that overran)."""
 
-    def __init__(self, store: Any, *, ttl_s: int = 24 * 3600, clock: Callable[[], float] = time.time):
-        self.store = store
-        self.ttl_s = ttl_s
-        self.clock = clock
+    def post(self, session_id: str, messages: list[str], session: dict[str, str] | None, *, failed: bool) -> None: ...
 
-    @staticmethod
-    def _key(session_id: str) -> str:
-        return f"late_turn#{session_id}"
-
-    def _pending(self, key: str, now: float) -> list[dict] | None:
-        rec = self.store.get(key)
-        if rec is None or not rec.completed or rec.expiration <= now:
-            return None
-        try:
-            return list(json.loads(rec.data or "{}").get("pending", []))
-        except (ValueError, AttributeError):
-            return []
-
-    def post(self, session_id: str, messages: list[str], session: dict[str, str] | None, *, failed: bool) -> None:
-        """Record what the overrun turn said (or that it failed) for the session's next turn."""
-        key, now = self._key(session_id), self.clock()
-        pending = self._pending(key, now)
-        if pending is None:
-            self.store.claim(key, now, int(now + self.ttl_s), int((now + self.ttl_s) * 1000))
-            pending = []
-        pending.append({"messages": messages, "session": session or {}, "failed": failed})
-        self.store.complete(key, json.dumps({"pending": pending}, separators=(",", ":")), int(now + self.ttl_s))
-
-    def take(self, session_id: str) -> list[dict]:
-        """The late results not yet told (oldest first), marked told."""
-        key, now = self._key(session_id), self.clock()
-        pending = self._pending(key, now)
-        if not pending:
-            return []
-        self.store.complete(key, json.dumps({"pending": []}), int(now + self.ttl_s))
-        return pending
+    def take(self, session_id: str) -> list[dict]: ...
 
 
 def response_parts(response: Any) -> tuple[list[str], dict[str, str]]:

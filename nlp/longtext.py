@@ -34,7 +34,7 @@ from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, ot
 from nlp.scope import PRODUCT_NAMES, get_scope_model
 
 __all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "triage_document",
-           "LONG_TEXT_CHARS", "VERSION"]
+           "LONG_TEXT_CHARS", "VERSION", "is_ours", "rule_counts"]
 
 VERSION = "longtext-1"
 SCOPE_OURS = "ours"
@@ -100,6 +100,12 @@ class _Signals:
                    [other_product_hits(s) for s in sentences])
 
 
+# "Please find attached", "pièce jointe": a spam or a bare "file attached" note says it, and so does
+# a customer sending their statement with a complaint. Alone, such a marker does not outweigh the
+# author's own complaint (see ``_noncomplaint``).
+_ATTACHMENT_RX = re.compile(r"(?i)attach|joint|adjunt|anhang|anbei|anexo|allegato")
+
+
 def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, list[tuple[int, str]]] | None:
     """(reason, [(sentence index, signal)]) when the document is not a complaint."""
     markers = [(i, h[0]) for i, s in enumerate(sentences) if (h := noncomplaint_hits(s))]
@@ -109,9 +115,13 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
     if complaint == 0:
         return "no complaint language", markers[:MAX_EVIDENCE] or [(0, "no complaint words")]
     personal = [i for i, s in enumerate(sentences) if personal_hits(s)]
-    if not personal and not disputes:
-        # Money words without the author's own account, card or charge: a story, not a complaint.
+    if not personal and not disputes and not any(sig.others):
+        # Money words without the author's own account, card or charge, and no product a complaint
+        # is about (a credit report, a collector, a mortgage): a story, not a complaint. Real letters
+        # that say "the account" and "the bureau" rather than "my card" are complaints all the same.
         return "no complaint by the author", markers[:MAX_EVIDENCE] or [(0, "no first-person complaint")]
+    if markers and personal and complaint >= 3 and all(_ATTACHMENT_RX.search(m) for _, m in markers):
+        markers = []  # "please find attached my statement" under the author's own complaint
     # Marketing and spam mention cards and payments too: markers win unless the author disputes
     # something explicitly and at some length.
     if markers and (len(disputes) < 2 or len(markers) > len(disputes)):
@@ -193,17 +203,35 @@ def _classify_lazily(classify: ClassifyFn, sentences: list[str],
     return picks, answers
 
 
+def is_ours(p_in: float, n_disp: int, n_other: int, threshold: float) -> bool:
+    """The scope verdict from the scope model's P(in scope) and the letter's rule counts (explicit
+    dispute phrases, other-product words): explicit dispute language can overrule a model that
+    hesitates, never one that is sure. ``training.scope`` measures this same function."""
+    return p_in >= threshold or (n_disp >= 2 and n_disp > n_other and p_in >= threshold / 3)
+
+
+def rule_counts(redacted: str) -> tuple[str | None, int, int]:
+    """(non-complaint reason or None, explicit dispute phrases, other-product words) of a document,
+    as ``triage_document`` counts them: what ``training.scope`` needs to measure the served verdict."""
+    _, sig, nc = _read(redacted)
+    return (nc[0] if nc else None, sum(len(h) for h in sig.disputes), sum(len(h) for h in sig.others))
+
+
+def _read(redacted: str) -> tuple[list[str], _Signals, tuple[str, list[tuple[int, str]]] | None]:
+    """The document's sentences, their rule signals, and the non-complaint verdict."""
+    spans = split_sentences(redacted)[:MAX_SENTENCES]
+    sentences = [redacted[s:e] for s, e in spans] or [redacted]
+    sig = _Signals.of(sentences)
+    return sentences, sig, _noncomplaint(sentences, redacted, sig)
+
+
 def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: ClassifyFn | None = None,
                     amounts: Iterable[object] = (), repeat_contact: bool = False,
                     is_email: bool = True) -> DocumentTriage:
     """Scope, category, urgency and evidence of one redacted document."""
-    spans = split_sentences(redacted)[:MAX_SENTENCES]
-    sentences = [redacted[s:e] for s, e in spans] or [redacted]
+    sentences, sig, nc = _read(redacted)
     model = get_scope_model()
     version = model.version if model is not None else "unavailable"
-
-    sig = _Signals.of(sentences)
-    nc = _noncomplaint(sentences, redacted, sig)
     if nc is not None:
         reason, marks = nc
         ev = [Evidence("scope", _clip(sentences[i]), i, sig) for i, sig in marks]
@@ -224,8 +252,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
     else:  # no artifact: rules alone
         p_in = 1.0 if n_disp >= n_other else 0.0
         product, p_sent, prod_sent, threshold = None, None, None, 0.5
-    # Explicit dispute language can overrule a model that hesitates, never one that is sure.
-    ours = p_in >= threshold or (n_disp >= 2 and n_disp > n_other and p_in >= threshold / 3)
+    ours = is_ours(p_in, n_disp, n_other, threshold)
     ev: list[Evidence] = []
     if not ours:
         name = PRODUCT_NAMES.get(product or "", "another product")

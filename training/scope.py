@@ -33,6 +33,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from nlp.longtext import is_ours, rule_counts
 from nlp.scope import ARTIFACT, IN_SCOPE, META, ScopeModel, features, product_family
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,22 @@ C = 10.0  # weak regularisation: 120 in-scope letters, many rare product words
 MIN_DF = 2
 MAX_FEATURES = 100_000  # words + bigrams + character grams
 TEXT = "Consumer complaint narrative"
+BANKING77 = ROOT.parent / "shared" / "data" / "banking77" / "train.csv"
+SPLIT = ROOT / "nlp" / "artifacts" / "split.json"  # the intent classifier's own dev split of BANKING77
+# Short in-scope text: the BANKING77 utterances of the intent classifier's training split, as extra
+# in-scope examples whose weights sum to AUX_WEIGHT of the in-scope letters' weight. Without them the
+# model, which has seen only letters, puts three in four short card questions ("I was charged twice
+# at Best Buy", "my card doesn't work abroad") under another product: it learnt that card words are
+# in scope only inside a long letter. With them, 0.95 of the held-out BANKING77 dev split scores in
+# scope and the letters' cross-validated F1 does not move (0.703 -> 0.701-0.703, AUC 0.978 -> 0.978-0.980).
+AUX_WEIGHT = 0.05
+# The share of letters reaching the desk that are ours, for choosing the threshold. A card desk's
+# inbox is mostly its own products, far more than this split's 3.3% (what the CFPB sample happened to
+# hold); and the costs are not equal: a billing-error notice routed away as "another product" can
+# miss a Reg E / Reg Z deadline, a letter wrongly kept costs an agent a minute. So the threshold
+# maximises F1 with the negatives re-weighted to a conservative 30% in-scope inbox; F1 is reported
+# both at that share and at the split's own.
+INBOX_SHARE = 0.30
 
 
 def load_cfpb(cfpb_dir: Path = CFPB) -> tuple[list[str], list[str]]:
@@ -63,6 +80,14 @@ def load_cfpb(cfpb_dir: Path = CFPB) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def load_banking77_train(path: Path = BANKING77, split: Path = SPLIT) -> tuple[list[str], list[str]]:
+    """(training-split utterances, dev-split utterances) of BANKING77, by the classifier's split."""
+    dev = set(json.loads(split.read_text(encoding="utf-8"))["dev_indices"])
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = [r["text"].strip() for r in csv.DictReader(fh)]
+    return [t for i, t in enumerate(rows) if i not in dev and t], [t for i, t in enumerate(rows) if i in dev and t]
+
+
 _FEATURES: dict[str, list[str]] = {}
 
 
@@ -77,13 +102,20 @@ def cached_features(text: str) -> list[str]:
 class Fitted:
     """Vectoriser + the binary scope head + the product-naming heads (one-vs-rest)."""
 
-    def __init__(self, texts: list[str], labels: list[str], heads: bool = True):
+    def __init__(self, texts: list[str], labels: list[str], heads: bool = True, aux: list[str] | None = None):
+        aux = list(aux if aux is not None else AUX)
         self.vec = TfidfVectorizer(analyzer=cached_features, min_df=MIN_DF, sublinear_tf=True,
                                    max_features=MAX_FEATURES,
                                    dtype=np.float64)
-        x = self.vec.fit_transform(texts)
+        x_all = self.vec.fit_transform(list(texts) + aux)
         y = np.array([lab == IN_SCOPE for lab in labels])
-        self.scope = LogisticRegression(C=C, class_weight="balanced", solver="liblinear").fit(x, y)
+        n, n_pos = len(y), max(1, int(y.sum()))
+        # "balanced" class weights over the letters, plus the short in-scope texts (see AUX_WEIGHT)
+        weights = np.concatenate([np.where(y, n / (2 * n_pos), n / (2 * max(1, n - n_pos))),
+                                  np.full(len(aux), AUX_WEIGHT * (n / 2) / max(1, len(aux)))])
+        self.scope = LogisticRegression(C=C, solver="liblinear").fit(
+            x_all, np.concatenate([y, np.ones(len(aux), dtype=bool)]), sample_weight=weights)
+        x = x_all[:n]
         oos = np.flatnonzero(~y)
         self.products = sorted({labels[i] for i in oos}) if heads else []
         self.heads = [LogisticRegression(C=C, class_weight="balanced", solver="liblinear").fit(
@@ -93,25 +125,45 @@ class Fitted:
         return self.scope.predict_proba(self.vec.transform(texts))[:, 1]
 
 
+AUX, AUX_DEV = load_banking77_train()  # training only: read once per run
+
+
 def _fit(texts: list[str], labels: list[str], heads: bool = False) -> Fitted:
     """A model for measuring (scope head only) or, with ``heads``, for serving."""
     return Fitted(texts, labels, heads)
 
 
-def prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+def prf(y: np.ndarray, pred: np.ndarray, share: float | None = None) -> dict[str, float]:
+    """Precision, recall, F1 of ``pred``; with ``share``, the negatives are re-weighted so that the
+    positives are that share of the letters (recall does not change; precision is what it would be
+    in an inbox with that mix). Counts are the unweighted ones."""
     tp = int((y & pred).sum())
     fp = int((~y & pred).sum())
     fn = int((y & ~pred).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    w = 1.0 if share is None or not n_neg else (n_pos * (1 - share) / share) / n_neg
+    p = tp / (tp + w * fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """Threshold on P(in_scope) maximising F1 (ties: the one nearest 0.5)."""
+def rules_of(texts: list[str]) -> np.ndarray:
+    """Per letter: (not a complaint, explicit dispute phrases, other-product words), as served."""
+    return np.array([(nc is not None, nd, no) for nc, nd, no in map(rule_counts, texts)], dtype=np.int64).reshape(-1, 3)
+
+
+def verdict(p: np.ndarray, rules: np.ndarray, t: float) -> np.ndarray:
+    """The served scope verdict ("ours") of each letter: ``nlp.longtext``'s non-complaint gate and
+    ``is_ours`` at threshold ``t``."""
+    return np.array([not nc and is_ours(float(pi), int(nd), int(no), t) for pi, (nc, nd, no) in zip(p, rules)],
+                    dtype=bool)
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, rules: np.ndarray, share: float = INBOX_SHARE) -> float:
+    """Threshold maximising the served verdict's F1 at the inbox ``share`` (ties: nearest 0.5)."""
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
-    scores = [(prf(y, p >= t)["f1"], -abs(t - 0.5), float(t)) for t in grid]
+    scores = [(prf(y, verdict(p, rules, t), share)["f1"], -abs(t - 0.5), float(t)) for t in grid]
     return max(scores)[2]
 
 
@@ -123,27 +175,32 @@ def oof_proba(texts: list[str], labels: list[str], folds: int, seed: int) -> np.
     return out
 
 
-def cross_validate(texts: list[str], labels: list[str], folds: int = 5, seed: int = SEED) -> dict:
-    """Out-of-fold P/R/F1 at the threshold chosen on these out-of-fold scores (optimistic by the
-    choice of one number) and at 0.5; ``nested_cv`` is the honest figure."""
+def scores_at(y: np.ndarray, pred: np.ndarray) -> dict:
+    """P/R/F1 at this split's own mix, then at the inbox share and at an even mix."""
+    return {**prf(y, pred), f"at_{INBOX_SHARE:g}_in_scope": prf(y, pred, INBOX_SHARE), "at_0.5_in_scope": prf(y, pred, 0.5)}
+
+
+def cross_validate(texts: list[str], labels: list[str], rules: np.ndarray, folds: int = 5, seed: int = SEED) -> dict:
+    """Out-of-fold scores at the threshold chosen on these same scores (optimistic by the choice of
+    one number: this is the served threshold); ``nested_cv`` is the honest figure."""
     y = np.array([lab == IN_SCOPE for lab in labels])
     p = oof_proba(texts, labels, folds, seed)
-    t = best_threshold(y, p)
-    return {"folds": folds, "threshold": t, **prf(y, p >= t), "at_0.5": prf(y, p >= 0.5)}
+    t = best_threshold(y, p, rules)
+    return {"folds": folds, "threshold": t, **scores_at(y, verdict(p, rules, t)), "model_only": prf(y, p >= t)}
 
 
-def nested_cv(texts: list[str], labels: list[str], folds: int = 5, seed: int = SEED) -> dict:
-    """Pooled P/R/F1 over the outer test folds, each at a threshold chosen by an inner CV on its
-    own training part."""
+def nested_cv(texts: list[str], labels: list[str], rules: np.ndarray, folds: int = 5, seed: int = SEED) -> dict:
+    """The served verdict's P/R/F1 pooled over the outer test folds, each at a threshold chosen by an
+    inner CV on its own training part (at the inbox share)."""
     y = np.array([lab == IN_SCOPE for lab in labels])
     pred = np.zeros(len(texts), dtype=bool)
     thresholds = []
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
         tr_t, tr_l = [texts[i] for i in tr], [labels[i] for i in tr]
-        t = best_threshold(y[tr], oof_proba(tr_t, tr_l, folds, seed + 1))
+        t = best_threshold(y[tr], oof_proba(tr_t, tr_l, folds, seed + 1), rules[tr])
         thresholds.append(t)
-        pred[te] = _fit(tr_t, tr_l).p_in([texts[i] for i in te]) >= t
-    return {"folds": folds, "inner_folds": folds, "thresholds": thresholds, **prf(y, pred)}
+        pred[te] = verdict(_fit(tr_t, tr_l).p_in([texts[i] for i in te]), rules[te], t)
+    return {"folds": folds, "inner_folds": folds, "thresholds": thresholds, **scores_at(y, pred)}
 
 
 def write_artifact(vocab: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> str:
@@ -178,23 +235,32 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-write", action="store_true", help="measure only; keep the committed artifact")
     args = ap.parse_args(argv)
     texts, labels = load_cfpb()
+    rules = rules_of(texts)
     counts = {lab: labels.count(lab) for lab in sorted(set(labels))}
     dev_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=SEED, stratify=labels)
     dev_t, dev_l = [texts[i] for i in dev_idx], [labels[i] for i in dev_idx]
-    cv = cross_validate(dev_t, dev_l)
-    nested = nested_cv(dev_t, dev_l)
+    cv = cross_validate(dev_t, dev_l, rules[dev_idx])
+    nested = nested_cv(dev_t, dev_l, rules[dev_idx])
     fit = _fit(dev_t, dev_l)
     test_y = np.array([labels[i] == IN_SCOPE for i in test_idx])
-    holdout = prf(test_y, fit.p_in([texts[i] for i in test_idx]) >= cv["threshold"])
+    holdout = scores_at(test_y, verdict(fit.p_in([texts[i] for i in test_idx]), rules[test_idx], cv["threshold"]))
+    short = float(np.mean(fit.p_in(AUX_DEV) >= cv["threshold"]))
     report = {"n": len(texts), "classes": counts, "split": {"seed": SEED, "dev": len(dev_idx), "holdout": len(test_idx)},
-              "cv_nested": nested, "cv_on_dev": cv, "holdout": {"threshold": cv["threshold"], **holdout}}
+              "aux": {"banking77_train": len(AUX), "weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)},
+              "inbox_share": INBOX_SHARE, "cv_nested": nested, "cv_on_dev": cv,
+              "holdout": {"threshold": cv["threshold"], **holdout}}
     if not args.no_write:
         fit = _fit(texts, labels, heads=True)
+        inbox = f"at_{INBOX_SHARE:g}_in_scope"
         served = export(fit, cv["threshold"], {
             "cv_f1": nested["f1"], "cv_precision": nested["precision"], "cv_recall": nested["recall"],
-            "cv_protocol": "nested: 5 outer stratified folds of the seeded 80% split, threshold by inner 5-fold CV",
-            "cv_oof_best_threshold_f1": cv["f1"], "holdout_f1": holdout["f1"],
-            "holdout_precision": holdout["precision"], "holdout_recall": holdout["recall"], "n": len(texts)})
+            "cv_f1_inbox": nested[inbox]["f1"], "cv_precision_inbox": nested[inbox]["precision"],
+            "cv_f1_even": nested["at_0.5_in_scope"]["f1"], "inbox_share": INBOX_SHARE,
+            "cv_protocol": "served verdict; nested: 5 outer stratified folds of the seeded 80% split, threshold by "
+                           f"inner 5-fold CV maximising F1 at a {INBOX_SHARE:g} in-scope inbox",
+            "cv_oof_best_threshold_f1": cv["f1"], "holdout_f1": holdout["f1"], "holdout_f1_inbox": holdout[inbox]["f1"],
+            "holdout_precision": holdout["precision"], "holdout_recall": holdout["recall"], "n": len(texts),
+            "aux_banking77": len(AUX), "aux_weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)})
         gap = float(np.abs(served.p_in_scope(texts) - fit.p_in(texts)).max())
         if gap > 1e-3:
             raise SystemExit(f"served scope model differs from scikit-learn by {gap:.2e}")

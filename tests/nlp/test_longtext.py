@@ -196,3 +196,31 @@ def test_handwritten_stripper_on_reply_fixtures():
     for must in ("gmail_en", "outlook_en", "apple_mail", "iphone_sig", "fr_header", "es_header", "gmail_forward"):
         assert must in ok
     assert len(ok) / len(cases) >= 0.75
+
+
+@pytest.mark.parametrize("subject, body", [
+    ("Charged twice at Best Buy", "Hello,\n\nI was charged twice for the same order at Best Buy on November 3rd, $249.99 "
+     "each time. The store says they only took one payment. Please find attached my statement showing both "
+     "charges.\n\nThanks,\nMaria"),
+    ("Card not working", "My debit card stopped working yesterday. Every payment at the supermarket is declined "
+     "and I have money in my account. Can you tell me what is wrong with it?"),
+])
+def test_short_card_complaint_email_is_ours(subject, body):
+    """Given a short, plain email about a card payment (one with "please find attached my statement")
+    When it is triaged
+    Then it is ours: not "another product" (the scope model now knows short card questions) and not
+    "not a complaint" (an attachment note under the author's own complaint is not a marker)."""
+    r = triage_email(_mail(subject, body))
+    assert r.scope == "ours", (r.scope, r.scope_reason)
+
+
+def test_impersonal_credit_report_letter_is_another_product_not_a_non_complaint():
+    """Given a real-style letter about a credit report that never says "my card" or "my account"
+    When it is triaged
+    Then it is a complaint about another product, named, not "not a complaint" (the other-product
+    words show what it is about, and such letters used to be called stories)."""
+    body = ("Identity theft. A police report was made and given to the bureau, showing the address on the "
+            "application was never lived at. The accounts are still reported and violate the FCRA, "
+            "15 USC 1681e(b). Unwarranted inquiries listed on the credit report by Experian.")
+    r = triage_email(_mail("Inaccurate items", body))
+    assert r.scope == "other_product" and "credit report" in r.scope_reason

@@ -54,3 +54,30 @@ def test_word_cache_is_bounded(monkeypatch):
     small = ScopeModel.load()
     assert float(small.p_in_scope([LETTERS[1]])[0]) == pytest.approx(before, abs=1e-12)
     assert len(small._cache) <= 2
+
+
+def test_short_card_questions_are_in_scope():
+    """Given the committed scope model and BANKING77 utterances it never trained on (the intent
+    classifier's own dev split: short, real card and account questions)
+    When each is scored against the served threshold
+    Then at least nine in ten are in scope: a short email about a card is not "another product"
+    (a model that had seen only long letters put three in four of them elsewhere)."""
+    from training.scope import load_banking77_train
+    model = get_scope_model()
+    _, dev = load_banking77_train()
+    share = float(np.mean(model.p_in_scope(dev) >= model.threshold))
+    assert len(dev) > 900 and share >= 0.9, share
+
+
+def test_inbox_share_reweights_precision_only():
+    """Given 10 letters ours and 90 not, a verdict finding 8 of ours and 9 of the others
+    When scored at the split's own mix, then as if 30% of letters were ours
+    Then recall is 0.8 both times, precision rises from 8/17 to 8/(8 + 9·(10·0.7/0.3)/90)."""
+    from training.scope import prf
+    y = np.array([True] * 10 + [False] * 90)
+    pred = np.array([True] * 8 + [False] * 2 + [True] * 9 + [False] * 81)
+    raw, inbox = prf(y, pred), prf(y, pred, 0.3)
+    assert raw["recall"] == inbox["recall"] == 0.8
+    assert raw["precision"] == pytest.approx(8 / 17, abs=1e-4)
+    assert inbox["precision"] == pytest.approx(8 / (8 + 9 * (10 * 0.7 / 0.3) / 90), abs=1e-4)
+    assert (inbox["tp"], inbox["fp"], inbox["fn"]) == (8, 9, 2)

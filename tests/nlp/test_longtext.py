@@ -224,3 +224,29 @@ def test_impersonal_credit_report_letter_is_another_product_not_a_non_complaint(
             "15 USC 1681e(b). Unwarranted inquiries listed on the credit report by Experian.")
     r = triage_email(_mail("Inaccurate items", body))
     assert r.scope == "other_product" and "credit report" in r.scope_reason
+
+
+@pytest.mark.parametrize("body", [
+    ("I paid $899.00 with my credit card to an online furniture shop in October and the table never came. "
+     "Their phone is disconnected. Please dispute the $899.00 charge.\n\nI am refinancing my mortgage next month, "
+     "so I am worried: will this show on my Experian or TransUnion credit report while you investigate?"),
+    ("The concert was cancelled and the promoter refuses a refund. Now they say they will hand me to a "
+     "collection agency and tell the credit bureaus if I complain. I would like to dispute this transaction "
+     "on my Visa, $310.00 on 2 November."),
+])
+def test_request_to_dispute_a_card_charge_is_ours_despite_other_products(body):
+    """Given a card dispute that also mentions a mortgage, credit bureaus or a collection agency
+    When it is triaged
+    Then it is ours: the customer asks us to dispute a charge, which only the card issuer can do."""
+    r = triage_email(_mail("Dispute", body))
+    assert r.scope == "ours", (r.scope, r.scope_reason)
+
+
+def test_credit_report_dispute_of_a_late_payment_stays_another_product():
+    """Given a letter asking to reverse late payments and dispute a charge-off on a credit report
+    When it is triaged
+    Then it is about another product (credit report): "dispute" alone does not make a letter ours."""
+    body = ("Please reverse the late payments reported by the lender. I disputed the charge off with Equifax and "
+            "Experian twice and the credit bureaus still report it. Under the FCRA my credit report must be accurate.")
+    r = triage_email(_mail("Credit report", body))
+    assert r.scope == "other_product" and "credit report" in r.scope_reason

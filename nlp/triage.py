@@ -16,6 +16,10 @@ about another product (mortgage, credit report, student loan, debt collection â€
 ``out_of_scope``. When the classifier artifacts are missing the pipeline still answers: intent
 ``unsure``, category from the rules or ``out_of_scope`` with confidence 0.
 
+Long text (emails, chat of ``LONG_TEXT_CHARS`` or more) takes the document path of
+``nlp.longtext`` instead: scope, category and urgency from the whole letter, and the intent from the
+sentence that decided the category (``document_intent``), never from the letter's opening.
+
 The classifier is English-only: text confidently detected as another language gets intent
 ``unsure`` (the decision policy escalates unsupported languages) while the rest of the result
 (entities, urgency, Comprehend sentiment) is still produced.
@@ -35,7 +39,7 @@ from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
 from nlp.entities import Entities, extract_entities
 from nlp.category_rules import rule_category
-from nlp.longtext import LONG_TEXT_CHARS, triage_document
+from nlp.longtext import LONG_TEXT_CHARS, SCOPE_OURS, DocumentTriage, SentenceAnswer, triage_document
 from nlp.redact import redact, redact_mapping
 from nlp.triage_result import EmailTriageResult, TriageResult, triage_key
 
@@ -43,7 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from nlp.comprehend import ComprehendTier
 
 __all__ = ["TriageResult", "EmailTriageResult", "triage_text", "triage_email", "email_text",
-           "triage_text_tiered", "triage_email_tiered", "rule_category", "MAX_TRIAGE_CHARS", "RULE_CONFIDENCE"]
+           "triage_text_tiered", "triage_email_tiered", "rule_category", "document_intent", "MAX_TRIAGE_CHARS",
+           "RULE_CONFIDENCE"]
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +167,9 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
 
 
 def _sentence_classifier(clf: _Classifier) -> Any:
-    """texts -> [(category, its probability mass)] for the long-text triage (one batch call)."""
-    def classify(texts: list[str]) -> list[tuple[str, float]]:
+    """texts -> [SentenceAnswer] for the long-text triage: the category (``out_of_scope`` when the
+    classifier abstains) with its probability mass, and the top label with the top 3."""
+    def classify(texts: list[str]) -> list[SentenceAnswer]:
         import numpy as np
 
         from nlp.classifier import softmax
@@ -172,55 +178,59 @@ def _sentence_classifier(clf: _Classifier) -> Any:
         if not texts:
             return []
         probs = softmax(np.asarray(clf.logits(texts)), clf.temperature)
+        categories = [label_to_category(lab) for lab in clf.labels]
         out = []
         for row in probs:
             mass: dict[str, float] = {}
-            for lab, p in zip(clf.labels, row):
-                mass[label_to_category(lab)] = mass.get(label_to_category(lab), 0.0) + float(p)
-            top = clf.labels[int(row.argmax())]
-            unsure = float(row.max()) < clf.threshold
-            cat = "out_of_scope" if unsure else label_to_category(top)
-            out.append((cat, mass.get(cat, 0.0)))
+            for cat, p in zip(categories, row):
+                mass[cat] = mass.get(cat, 0.0) + float(p)
+            order = np.argsort(-row, kind="stable")
+            top = int(order[0])
+            unsure = float(row[top]) < clf.threshold
+            cat = "out_of_scope" if unsure else categories[top]
+            top3 = tuple((clf.labels[int(i)], round(float(row[int(i)]), 6)) for i in order[:3])
+            out.append(SentenceAnswer(cat, mass.get(cat, 0.0), clf.labels[top], float(row[top]), top3))
         return out
     return classify
+
+
+def document_intent(doc: DocumentTriage, foreign: bool) -> tuple[str, float, list[tuple[str, float]], str | None]:
+    """(intent, confidence, top 3, Lex intent) of a long text, from its document-level decision.
+
+    A letter's opening 64 tokens say little (the classifier was confident on 6 of 106 in-scope
+    CFPB letters, at ~9 ms a call), so a long text is not classified as a whole: its intent is the
+    classifier's label of the sentence that decided its category. Not ours, a category decided by
+    a rule (the rules name categories, not BANKING77 labels), no confident sentence, or a
+    non-English text: ``unsure`` (the email consumer then escalates, as before)."""
+    from nlp.taxonomy import label_to_lex_intent
+
+    answer = doc.category_answer
+    if doc.scope != SCOPE_OURS or answer is None or answer.label is None:
+        return "unsure", 0.0, [], None
+    top3 = [(lab, p) for lab, p in answer.top3]
+    if foreign:
+        return "unsure", answer.label_confidence, top3, None
+    return answer.label, answer.label_confidence, top3, label_to_lex_intent(answer.label)
 
 
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
                 classifier: _Classifier | None = None, long_text: bool | None = None) -> TriageResult:
     """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
-    ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) adds the
-    document-level triage of ``nlp.longtext``, whose scope, category and urgency then stand."""
+    ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) takes the
+    document-level triage of ``nlp.longtext``: its scope, category and urgency stand, and the
+    intent is read from the sentence that decided the category (``document_intent``)."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
     red = redact(text)
     redacted = red.text
 
     lang = _language.detect_language(redacted)
     ents = extract_entities(redacted, today)
+    foreign = lang.language not in ("en", "und") and lang.confidence >= FOREIGN_LANGUAGE_CONFIDENCE
 
     clf = classifier if classifier is not None else _get_classifier()
     intent, intent_conf, top3, lex_intent = "unsure", 0.0, [], None
     category, category_conf, category_source = "out_of_scope", 0.0, "none"
-    mass: dict[str, float] = {}
-    if clf is not None and redacted.strip():
-        from nlp.taxonomy import label_to_category, label_to_lex_intent
-
-        label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
-        foreign = lang.language not in ("en", "und") and lang.confidence >= FOREIGN_LANGUAGE_CONFIDENCE
-        if not unsure and not foreign:
-            intent, lex_intent = label, label_to_lex_intent(label)
-        category = label_to_category(label)
-        category_conf, category_source = mass.get(category, 0.0), "classifier"
-    rule = rule_category(redacted)
-    if rule is not None and rule[0] != category:
-        category, category_source = rule[0], f"rule:{rule[1]}"
-        category_conf = max(mass.get(category, 0.0), RULE_CONFIDENCE)
-    elif rule is not None:
-        category_conf = max(category_conf, RULE_CONFIDENCE)
-
-    senti = _sentiment.analyse_sentiment(redacted)
-    urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
-    urgency, urgency_reasons = urg.score, list(urg.reasons)
     doc = None
     if long_text is None:
         long_text = channel == "email" or len(text) >= LONG_TEXT_CHARS
@@ -228,11 +238,31 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
         doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
                               classify=_sentence_classifier(clf) if clf is not None else None)
         category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
-        if not urg.self_harm:  # self-harm language is never ignored, complaint or not
-            urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
-        if doc.scope != "ours":
-            intent, lex_intent = "unsure", None
+        intent, intent_conf, top3, lex_intent = document_intent(doc, foreign)
+        urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
+        if _urgency.mentions_self_harm(redacted):  # never ignored, complaint or not: the whole text's score
+            urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+            urgency, urgency_reasons = urg.score, list(urg.reasons)
+    else:
+        mass: dict[str, float] = {}
+        if clf is not None and redacted.strip():
+            from nlp.taxonomy import label_to_category, label_to_lex_intent
 
+            label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
+            if not unsure and not foreign:
+                intent, lex_intent = label, label_to_lex_intent(label)
+            category = label_to_category(label)
+            category_conf, category_source = mass.get(category, 0.0), "classifier"
+        rule = rule_category(redacted)
+        if rule is not None and rule[0] != category:
+            category, category_source = rule[0], f"rule:{rule[1]}"
+            category_conf = max(mass.get(category, 0.0), RULE_CONFIDENCE)
+        elif rule is not None:
+            category_conf = max(category_conf, RULE_CONFIDENCE)
+        urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+        urgency, urgency_reasons = urg.score, list(urg.reasons)
+
+    senti = _sentiment.analyse_sentiment(redacted)
     sentiment, sentiment_scores = senti.label, dict(senti.scores)
     language, language_conf = lang.language, lang.confidence
     tier, cost, escalate = TIER_DISABLED, 0.0, []

@@ -146,15 +146,20 @@ def test_evidence_sentences_are_redacted():
 
 
 def test_red_team_fixture_full_recall_and_must_keep():
-    """Given the 560-case red-team fixture (CVV/SSN described in words, with amounts, dates, ids)
+    """Given the 840-case red-team fixture (CVV/SSN described in words, cards next to their codes,
+    hyphenated names, with amounts, dates, ids)
     When each case is redacted
-    Then every CVV and SSN is gone and at least 99% of the must-keep facts are kept verbatim."""
+    Then every CVV and SSN is gone, every card keeps its own last four beside a [CVV] of its own,
+    every hyphenated name goes whole, redacting again changes nothing, and at least 99% of the
+    must-keep facts are kept verbatim."""
     from training.pii_eval import evaluate
 
     res = evaluate(FIXTURES / "redteam_pii.json")
-    assert res["cases"] >= 500
+    assert res["cases"] >= 800 and res["card_cvv_cases"] >= 150 and res["name_cases"] >= 100
     assert res["cvv_recall"] == 1.0, res["misses"]
     assert res["ssn_recall"] == 1.0, res["misses"]
+    assert res["card_cvv_recall"] == 1.0 and res["hyphen_name_recall"] == 1.0, res["misses"]
+    assert res["idempotent_pct"] == 100.0, res["not_idempotent"]
     assert res["must_keep_pct"] >= 99.0, res["dropped"]
 
 

@@ -58,6 +58,7 @@ FOREIGN_LANGUAGE_CONFIDENCE = 0.5  # above this, a non-English guess makes the E
 TIER_DISABLED = "local:comprehend_disabled"
 
 _NLP_DIR = Path(__file__).resolve().parent
+_REDACTION_FILES = ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py", "tokenizer_rules.json")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -106,7 +107,9 @@ _versions_cache: dict[str, str] = {}
 def _model_versions(clf: _Classifier | None) -> dict[str, str]:
     if not _versions_cache:
         _versions_cache.update({
-            "redaction": "rules-" + _file_digest(_NLP_DIR / "pipeline.cfg", _NLP_DIR / "patterns.py"),
+            # every file whose rules decide what is redacted (the card finder and guard included)
+            "redaction": "rules-" + _file_digest(*(_NLP_DIR / f for f in _REDACTION_FILES),
+                                                 _NLP_DIR.parent / "chalicelib" / "core" / "pci.py"),
             "taxonomy": "table-" + _file_digest(_NLP_DIR / "taxonomy.py"),
             "language": _language.VERSION,
             "sentiment": _sentiment.VERSION,

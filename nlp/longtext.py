@@ -33,7 +33,7 @@ from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, ot
                              split_sentences)
 from nlp.scope import PRODUCT_NAMES, get_scope_model
 
-__all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "SentenceAnswer",
+__all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "SentenceAnswer", "ClassifyFn",
            "triage_document", "LONG_TEXT_CHARS", "VERSION"]
 
 VERSION = "longtext-1"

@@ -16,9 +16,10 @@ about another product (mortgage, credit report, student loan, debt collection â€
 ``out_of_scope``. When the classifier artifacts are missing the pipeline still answers: intent
 ``unsure``, category from the rules or ``out_of_scope`` with confidence 0.
 
-Long text (emails, chat of ``LONG_TEXT_CHARS`` or more) takes the document path of
-``nlp.longtext`` instead: scope, category and urgency from the whole letter, and the intent from the
-sentence that decided the category (``document_intent``), never from the letter's opening.
+Emails and chat of ``LONG_TEXT_CHARS`` or more take the document path of ``nlp.longtext``
+instead: scope, category and urgency from the whole letter. The intent of text of
+``LONG_TEXT_CHARS`` or more comes from the sentence that decided the category
+(``nlp.letter_intent``), never from the letter's opening; a shorter email is classified whole.
 
 The classifier is English-only: text confidently detected as another language gets intent
 ``unsure`` (the decision policy escalates unsupported languages) while the rest of the result
@@ -39,16 +40,16 @@ from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
 from nlp.entities import Entities, extract_entities
 from nlp.category_rules import rule_category
-from nlp.longtext import LONG_TEXT_CHARS, SCOPE_OURS, DocumentTriage, SentenceAnswer, triage_document
-from nlp.redact import redact, redact_mapping
+from nlp.letter_intent import document_intent, sentence_classifier
+from nlp.longtext import LONG_TEXT_CHARS, SCOPE_OURS, triage_document
+from nlp.redact import Redaction, redact, redact_mapping, redacted_prefix
 from nlp.triage_result import EmailTriageResult, TriageResult, triage_key
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from nlp.comprehend import ComprehendTier
 
 __all__ = ["TriageResult", "EmailTriageResult", "triage_text", "triage_email", "email_text",
-           "triage_text_tiered", "triage_email_tiered", "rule_category", "document_intent", "MAX_TRIAGE_CHARS",
-           "RULE_CONFIDENCE"]
+           "triage_text_tiered", "triage_email_tiered", "rule_category", "MAX_TRIAGE_CHARS", "RULE_CONFIDENCE"]
 
 log = logging.getLogger(__name__)
 
@@ -169,62 +170,18 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
     }
 
 
-def _sentence_classifier(clf: _Classifier) -> Any:
-    """texts -> [SentenceAnswer] for the long-text triage: the category (``out_of_scope`` when the
-    classifier abstains) with its probability mass, and the top label with the top 3."""
-    def classify(texts: list[str]) -> list[SentenceAnswer]:
-        import numpy as np
-
-        from nlp.classifier import softmax
-        from nlp.taxonomy import label_to_category
-
-        if not texts:
-            return []
-        probs = softmax(np.asarray(clf.logits(texts)), clf.temperature)
-        categories = [label_to_category(lab) for lab in clf.labels]
-        out = []
-        for row in probs:
-            mass: dict[str, float] = {}
-            for cat, p in zip(categories, row):
-                mass[cat] = mass.get(cat, 0.0) + float(p)
-            order = np.argsort(-row, kind="stable")
-            top = int(order[0])
-            unsure = float(row[top]) < clf.threshold
-            cat = "out_of_scope" if unsure else categories[top]
-            top3 = tuple((clf.labels[int(i)], round(float(row[int(i)]), 6)) for i in order[:3])
-            out.append(SentenceAnswer(cat, mass.get(cat, 0.0), clf.labels[top], float(row[top]), top3))
-        return out
-    return classify
-
-
-def document_intent(doc: DocumentTriage, foreign: bool) -> tuple[str, float, list[tuple[str, float]], str | None]:
-    """(intent, confidence, top 3, Lex intent) of a long text, from its document-level decision.
-
-    A letter's opening 64 tokens say little (the classifier was confident on 6 of 106 in-scope
-    CFPB letters, at ~9 ms a call), so a long text is not classified as a whole: its intent is the
-    classifier's label of the sentence that decided its category. Not ours, a category decided by
-    a rule (the rules name categories, not BANKING77 labels), no confident sentence, or a
-    non-English text: ``unsure`` (the email consumer then escalates, as before)."""
-    from nlp.taxonomy import label_to_lex_intent
-
-    answer = doc.category_answer
-    if doc.scope != SCOPE_OURS or answer is None or answer.label is None:
-        return "unsure", 0.0, [], None
-    top3 = [(lab, p) for lab, p in answer.top3]
-    if foreign:
-        return "unsure", answer.label_confidence, top3, None
-    return answer.label, answer.label_confidence, top3, label_to_lex_intent(answer.label)
-
-
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
-                classifier: _Classifier | None = None, long_text: bool | None = None) -> TriageResult:
+                classifier: _Classifier | None = None, long_text: bool | None = None,
+                redaction: Redaction | None = None) -> TriageResult:
     """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
     ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) takes the
     document-level triage of ``nlp.longtext``: its scope, category and urgency stand, and the
-    intent is read from the sentence that decided the category (``document_intent``)."""
+    intent is read from the sentence that decided the category (``document_intent``). ``redaction``
+    is ``redact(text)`` when the caller already has it (``triage_email``: the subject's redaction
+    comes from the same pass), for text of at most ``MAX_TRIAGE_CHARS``."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
-    red = redact(text)
+    red = redaction if redaction is not None else redact(text)
     redacted = red.text
 
     lang = _language.detect_language(redacted)
@@ -237,25 +194,32 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
     doc = None
     if long_text is None:
         long_text = channel == "email" or len(text) >= LONG_TEXT_CHARS
-    if long_text and redacted.strip():
+    long_text = long_text and bool(redacted.strip())
+    # A long text's opening 64 tokens say little: its intent comes from its document decision. A short
+    # email is classified whole, as a chat message is (its 64 tokens are most of it).
+    whole = not (long_text and len(text) >= LONG_TEXT_CHARS)
+    mass: dict[str, float] = {}
+    if clf is not None and redacted.strip() and whole:
+        from nlp.taxonomy import label_to_category, label_to_lex_intent
+
+        label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
+        if not unsure and not foreign:
+            intent, lex_intent = label, label_to_lex_intent(label)
+        category = label_to_category(label)
+        category_conf, category_source = mass.get(category, 0.0), "classifier"
+    if long_text:
         doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
-                              classify=_sentence_classifier(clf) if clf is not None else None)
+                              classify=sentence_classifier(clf) if clf is not None else None)
         category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
-        intent, intent_conf, top3, lex_intent = document_intent(doc, foreign)
+        if not whole:
+            intent, intent_conf, top3, lex_intent = document_intent(doc, foreign)
+        elif doc.scope != SCOPE_OURS:
+            intent, lex_intent = "unsure", None
         urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
         if _urgency.mentions_self_harm(redacted):  # never ignored, complaint or not: the whole text's score
             urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
             urgency, urgency_reasons = urg.score, list(urg.reasons)
     else:
-        mass: dict[str, float] = {}
-        if clf is not None and redacted.strip():
-            from nlp.taxonomy import label_to_category, label_to_lex_intent
-
-            label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
-            if not unsure and not foreign:
-                intent, lex_intent = label, label_to_lex_intent(label)
-            category = label_to_category(label)
-            category_conf, category_source = mass.get(category, 0.0), "classifier"
         rule = rule_category(redacted)
         if rule is not None and rule[0] != category:
             category, category_source = rule[0], f"rule:{rule[1]}"
@@ -323,6 +287,20 @@ def email_text(parsed: Any) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _redacted_subject(subject: str, text: str, red: Redaction) -> str:
+    """The subject as the triage text has it redacted (it is that text's start), reply/forward prefix
+    kept: a name the body gives away goes from the subject too. Redacted on its own when it is not
+    the text's start (no subject, or cut) or the redaction cannot be split at its end."""
+    prefix = _SUBJECT_PREFIX_RE.match(subject)
+    head = subject[prefix.end() if prefix else 0:]
+    stripped = head.strip()
+    if stripped and text.startswith(stripped):
+        part = redacted_prefix(red, text, len(stripped))
+        if part is not None:
+            return subject[:len(subject) - len(head)] + head[:len(head) - len(head.lstrip())] + part
+    return redact(subject).text if subject else ""
+
+
 def _address(a: Any) -> str | None:
     return a.address if a is not None and getattr(a, "address", "") else None
 
@@ -336,9 +314,11 @@ def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None
     parsed = parse_email(raw)
     if today is None and parsed.date is not None:
         today = parsed.date.date()  # "yesterday" in an email means the day before it was sent
-    base = triage_text(email_text(parsed), id=id or parsed.message_id, channel="email", today=today,
-                       comprehend=comprehend, repeat_contact=repeat_contact, classifier=classifier)
-    subject = redact(parsed.subject).text if parsed.subject else ""
+    text = email_text(parsed)[:MAX_TRIAGE_CHARS]
+    red = redact(text)
+    base = triage_text(text, id=id or parsed.message_id, channel="email", today=today, comprehend=comprehend,
+                       repeat_contact=repeat_contact, classifier=classifier, redaction=red)
+    subject = _redacted_subject(parsed.subject or "", text, red)
     meta = {
         "from": _address(parsed.from_),
         "original_from": _address(parsed.original_from),

@@ -8,7 +8,8 @@ otherwise it is ``unsure`` and the email consumer escalates as it did.
 from __future__ import annotations
 
 from nlp.longtext import SCOPE_OURS, DocumentTriage, SentenceAnswer
-from nlp.triage import document_intent, triage_text
+from nlp.letter_intent import document_intent
+from nlp.triage import triage_text
 from tests.support.classifier import FakeClassifier
 
 # No rule names a category here ("charged twice", "never arrived" ... are absent): the classifier decides.
@@ -55,7 +56,9 @@ def test_long_letter_about_another_product_is_unsure_whatever_the_classifier_say
     Then it is not ours, and its intent is unsure with no Lex intent (the classifier is not asked)."""
     letter = ("I have disputed the same inaccurate late payment with Equifax, Experian and TransUnion three times. "
               "The credit bureaus keep reporting a collection account that I paid off in 2023, and my credit score "
-              "dropped by 80 points. Under the FCRA they must investigate and correct my credit report.")
+              "dropped by 80 points. Under the FCRA they must investigate and correct my credit report. "
+              "I have sent the bureaus copies of my letters twice, and nothing has changed on my credit file. "
+              "This tradeline is costing me a mortgage approval.")
     clf = FakeClassifier("card_payment_not_recognised", 0.95)
     r = triage_text(letter, channel="email", classifier=clf)
     assert r.scope == "other_product"
@@ -75,6 +78,19 @@ def test_non_english_long_text_keeps_its_category_but_not_the_intent():
     assert document_intent(doc, foreign=False)[::3] == ("card_payment_not_recognised", "FileDispute")
     intent, conf, top3, lex = document_intent(doc, foreign=True)
     assert (intent, lex) == ("unsure", None) and top3[0] == ("card_payment_not_recognised", 0.9)
+
+
+def test_short_email_is_still_classified_whole():
+    """Given an email shorter than a letter (under LONG_TEXT_CHARS) that a rule and the classifier agree on
+    When it is triaged
+    Then the classifier reads the whole text as before, its confident label is the intent (the email
+    consumer may file the dispute under policy), and the document decision still gives the scope."""
+    clf = FakeClassifier("transaction_charged_twice", 0.9)
+    text = "Charge problem\n\nI was charged twice by Costco Wholesale, $177.90, for one trip. Please refund it."
+    r = triage_text(text, channel="email", classifier=clf)
+    assert clf.seen[0] == r.redacted_text
+    assert r.scope == SCOPE_OURS and r.category == "duplicate_charge"
+    assert r.intent == "transaction_charged_twice" and r.lex_intent == "FileDispute"
 
 
 def test_short_chat_message_is_still_classified_whole():

@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from nlp import urgency as urgency_rules
 from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, other_product_hits, personal_hits,
                              split_sentences)
 from nlp.scope import PRODUCT_NAMES, get_scope_model
 
-__all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "triage_document",
-           "LONG_TEXT_CHARS", "VERSION", "is_ours", "rule_counts"]
+__all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "SentenceAnswer", "ClassifyFn",
+           "triage_document", "LONG_TEXT_CHARS", "VERSION", "is_ours", "rule_counts"]
 
 VERSION = "longtext-1"
 SCOPE_OURS = "ours"
@@ -48,8 +48,23 @@ CONFIDENT_CATEGORY = 0.6  # a sentence's category this sure ends the classifier 
 
 # (category, rule) from the short-text rules, passed in by nlp.triage to keep one definition.
 RuleFn = Callable[[str], "tuple[str, str] | None"]
-# texts -> [(category, confidence)] from the intent classifier (None: not available).
-ClassifyFn = Callable[[list[str]], "list[tuple[str, float]]"]
+
+
+class SentenceAnswer(NamedTuple):
+    """The intent classifier on one sentence: its category (``out_of_scope`` when it abstains) and
+    that category's probability mass, and, when the caller has them, the top label, its probability
+    and the top 3 (what ``nlp.triage`` reports as the letter's intent)."""
+
+    category: str
+    confidence: float
+    label: str | None = None
+    label_confidence: float = 0.0
+    top3: tuple[tuple[str, float], ...] = ()
+
+
+# texts -> one answer per text ((category, confidence) pairs or SentenceAnswer) from the intent
+# classifier (None: not available).
+ClassifyFn = Callable[[list[str]], "list[tuple[str, float]] | list[SentenceAnswer]"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,9 @@ class DocumentTriage:
     evidence: list[Evidence] = field(default_factory=list)
     sentences: int = 0
     model_version: str = "unavailable"
+    # The classifier's answer on the sentence that decided the category (None: a rule decided it,
+    # or nothing did); ``nlp.triage`` reads the letter's intent from it.
+    category_answer: SentenceAnswer | None = None
 
     def evidence_dicts(self) -> list[dict[str, object]]:
         return [{"decision": e.decision, "sentence": e.sentence, "index": e.index, "signal": e.signal}
@@ -188,16 +206,16 @@ def _candidates(ranked: list[int], sig: _Signals) -> list[int]:
 
 
 def _classify_lazily(classify: ClassifyFn, sentences: list[str],
-                     ranked: list[int]) -> tuple[list[int], list[tuple[str, float]]]:
+                     ranked: list[int]) -> tuple[list[int], list[SentenceAnswer]]:
     """Classify the ranked sentences one at a time, most in-scope first, and stop at the first
     confident in-scope answer: each sentence costs one transformer call (unbatched, see
     ``nlp.classifier``), the dominant cost of a long letter, and the later sentences can only
     replace a confident answer by a slightly more confident one."""
     picks: list[int] = []
-    answers: list[tuple[str, float]] = []
+    answers: list[SentenceAnswer] = []
     for i in ranked:
         picks.append(i)
-        answers.extend(classify([sentences[i]]))
+        answers.extend(SentenceAnswer(*a) for a in classify([sentences[i]]))
         if answers[-1][0] != "out_of_scope" and answers[-1][1] >= CONFIDENT_CATEGORY:
             break
     return picks, answers
@@ -297,6 +315,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
     for i in ranked[:MAX_EVIDENCE]:
         ev.append(Evidence("scope", _clip(sentences[i]), i, ", ".join(sig.disputes[i][:2]) or "card-payment wording"))
     category, cat_conf, source = "out_of_scope", 0.0, "longtext:none"
+    answer: SentenceAnswer | None = None
     if rule is not None:
         for i in [i for i, _ in disputes] + [i for i in range(len(sentences)) if i not in dict(disputes)]:
             r = rule(sentences[i])
@@ -310,7 +329,8 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
         best = max(range(len(picks)), key=lambda k: (answers[k][0] != "out_of_scope", answers[k][1]), default=None)
         if best is not None and answers[best][0] != "out_of_scope":
             category, cat_conf, source = answers[best][0], answers[best][1], "longtext:classifier"
+            answer = answers[best]
             ev.append(Evidence("category", _clip(sentences[picks[best]]), picks[best], "intent classifier"))
     score, reasons, urg_ev = _urgency(sentences, amounts, repeat_contact, sig)
     return DocumentTriage(SCOPE_OURS, "card payment or account complaint", round(p_in, 4), None, category,
-                          round(cat_conf, 4), source, score, reasons, ev + urg_ev, len(sentences), version)
+                          round(cat_conf, 4), source, score, reasons, ev + urg_ev, len(sentences), version, answer)

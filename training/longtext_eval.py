@@ -98,7 +98,8 @@ def evaluate(train_scope: bool = True) -> dict:
                     "scope_banking77_dev_in_scope": meta.get("banking77_dev_in_scope")})
     out.update(noncomplaint_routing())
     pii = pii_eval.evaluate()
-    out.update({k: pii[k] for k in ("cvv_recall", "ssn_recall", "must_keep_pct")})
+    out.update({k: pii[k] for k in ("cvv_recall", "ssn_recall", "card_cvv_recall", "hyphen_name_recall", "idempotent_pct",
+                                    "must_keep_pct")})
     strip = strip_compare.compare()
     out.update({k: v for k, v in strip.items() if not k.startswith("strip_failed")})
     out.update(sample_emails())

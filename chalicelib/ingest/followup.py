@@ -29,8 +29,8 @@ from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.models import DisputeReason, Handoff, TriageRecord, TriageStatus
 from chalicelib.core.pci import scrub_pans
-from chalicelib.ingest.routing import KNOWN_CUSTOMER, NOT_A_COMPLAINT, OTHER_PRODUCT, SCOPE_OURS
-from chalicelib.ingest.unmatched import (parse_headers, product_words, redirect_notice, reply_refusal,
+from chalicelib.ingest.routing import NOT_A_COMPLAINT, OTHER_PRODUCT, SCOPE_OURS
+from chalicelib.ingest.unmatched import (AUTO_REPLY_HEADERS, parse_headers, product_words, redirect_notice, reply_refusal,
                                          sender_address, unmatched_notice)
 from chalicelib.outbox import Notice
 
@@ -162,10 +162,8 @@ class EmailFollowUp:
             detail = why
         if OTHER_PRODUCT in reasons and self.metrics is not None:
             self.metrics.put("EmailRedirected", 1, Product=str(rec.triage.get("product") or "unknown")[:40])
-        if rec.automated or KNOWN_CUSTOMER in reasons:
-            # Machine mail, or a customer's mail that reads as no complaint (an out-of-office reply
-            # without its header, a thank-you): a person reads it; an automatic answer could loop.
-            ack, skipped = None, rec.automated or NOT_A_COMPLAINT
+        if rec.automated:  # machine mail that reaches a person (a protected signal): never answered
+            ack, skipped = None, rec.automated
         elif customer is not None:
             ack, skipped = self._acknowledge(rec, customer, txn, case, ticket), None
         else:
@@ -279,6 +277,9 @@ class EmailFollowUp:
             subject=f"We have received your message ({ref})",
             text=env.get_template("acknowledgment.txt.j2").render(**values),
             html=env.get_template("acknowledgment.html.j2").render(**values),
+            # An automatic answer says so (RFC 3834): a customer's out-of-office responder that honours
+            # it does not answer back, so a header-less auto-reply of theirs cannot start a loop.
+            headers=AUTO_REPLY_HEADERS,
         )
         self.notifier.send(notice)
         return notice.message_id

@@ -94,17 +94,20 @@ def test_a_customers_auto_reply_is_skipped_and_not_answered(counted):
     assert list(counted.outbox.glob("*.eml")) == []
 
 
-def test_a_known_customers_mail_that_reads_as_no_complaint_reaches_a_person_unanswered(counted):
-    """Given Alice, a customer, writes a short thank-you that triage reads as no complaint
+def test_a_known_customers_mail_that_reads_as_no_complaint_reaches_a_person(counted):
+    """Given Alice, a customer, writes a short note that triage reads as no complaint
     When it is ingested / Then a person gets a general ticket (the verdict is least sure where a miss
-    costs most), and no automatic answer goes out (an auto-responder without its header could loop)."""
+    costs most), and Alice's acknowledgement with the reference is marked auto-replied, so an
+    out-of-office responder of hers that honours RFC 3834 does not answer it back."""
     out = ingest(counted, THANKS, sender="alice@example.com", subject="Thanks")
 
     rec = counted.store.triage.get(out.record_id)
     assert rec.triage["scope"] == "not_a_complaint" and rec.reasons == ["not_a_complaint", "known_customer"]
     ticket = counted.tickets.get(out.ticket_id)
     assert (ticket.queue.value, ticket.reason, rec.queue) == ("general", "email_general", "general_support")
-    assert list(counted.outbox.glob("*.eml")) == []
+    [ack] = emails(counted.outbox)
+    assert ack["To"] == "a***@example.com" and ack["Auto-Submitted"] == "auto-replied"
+    assert ticket.ticket_id in ack.get_body(("plain",)).get_content()
 
 
 def test_mail_about_another_product_is_redirected_and_the_stranger_told_where_it_went(counted):

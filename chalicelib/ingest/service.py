@@ -252,8 +252,8 @@ class EmailIngestService:
         # The author is the customer when we know them (a customer forwarding a merchant's mail, or
         # replying with our own mail quoted); else the original sender of a colleague's forward.
         customer = match_customer(self.store, sender) or match_customer(self.store, original)
-        txn_id, case_id = (match_payment(self.store, customer, result.get("entities") or {}, self.clock(), self.payment_search)
-                           if customer else (None, None))
+        txn_id, case_id = (match_payment(self.store, customer, result.get("entities") or {}, self.clock(), self.payment_search,
+                                         str(result.get("category") or "")) if customer else (None, None))
         draft = TriageRecord(
             **base,
             sender=mask_address(sender),

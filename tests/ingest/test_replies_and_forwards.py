@@ -123,3 +123,43 @@ def test_the_header_block_says_whether_a_robot_or_a_list_sent_the_mail(headers, 
 def test_daemon_and_no_reply_senders_are_automated(sender, code):
     """Given a sender address / When the headers are read / Then mail systems and no-reply senders are robots."""
     assert automated_sender(parse_headers(f"From: {sender}\n".encode())) == code
+
+
+def test_bobs_outlook_reply_about_a_double_charge_disputes_the_second_charge(mailroom):  # noqa: F811
+    """Given Bob replies (RE:) to a Blue Bottle receipt, quoted below "-----Original Message-----",
+    saying the coffee was charged twice (two identical $6.75 payments on his card)
+    When it is ingested / Then Bob is matched, and the duplicate-charge complaint links the later of
+    the two identical charges (the duplicate) instead of linking nothing, and a case is opened on it."""
+    raw = outlook("Okafor, Bob <bob@example.com>", "RE: Blue Bottle receipt", "Blue Bottle <receipts@bluebottle.example>",
+                  mid="<bob-dup@mail.example>").replace(
+        COMPLAINT.encode(), b"Blue Bottle Coffee charged my card twice for the same coffee - two charges of $6.75. "
+                            b"Please refund the duplicate charge.")
+    out = ingest(mailroom, raw, "inbound/bob-dup")
+
+    rec = mailroom.store.triage.get(out.record_id)
+    assert (rec.matched_customer_id, rec.matched_txn_id) == ("demo-bob", "txn-bob-dup-2")
+    assert mailroom.store.cases.get("demo-bob", out.case_id).txn_id == "txn-bob-dup-2"
+
+
+def test_only_identical_charges_make_a_duplicate_claim_link_one_of_them():
+    """Given two identical charges and, separately, two different charges that both fit a mention
+    When a duplicate-charge complaint's mentions are searched / Then the identical pair links the
+    later charge; the different pair links nothing (a wrong link is worse than none)."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from chalicelib.core.models import Transaction, TxnStatus
+    from chalicelib.payments.search import SearchConfig, find_payment_for_mentions
+
+    at = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+
+    def txn(tid: str, minutes: int, descriptor: str = "SQ *BLUE BOTTLE COFFEE") -> Transaction:
+        return Transaction(txn_id=tid, customer_id="c", card_id="card-1", card_last4="5454", descriptor=descriptor,
+                           merchant_name="Blue Bottle Coffee", mcc="5814", amount_minor=675, status=TxnStatus.posted,
+                           occurred_at=at + timedelta(minutes=minutes))
+
+    day = [(date(2026, 11, 1), date(2026, 11, 1))]
+    same = [txn("t-2", 1), txn("t-1", 0)]
+    other = [txn("t-1", 0), txn("t-3", 5, "SQ *BLUE BOTTLE KIOSK")]
+    assert find_payment_for_mentions(same, [(675, "USD")], [], day, SearchConfig(), duplicate_claim=True).txn_id == "t-2"
+    assert find_payment_for_mentions(same, [(675, "USD")], [], day, SearchConfig()) is None
+    assert find_payment_for_mentions(other, [(675, "USD")], [], day, SearchConfig(), duplicate_claim=True) is None

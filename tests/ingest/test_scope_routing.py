@@ -181,3 +181,16 @@ def test_the_skipped_listing_command_prints_one_line_per_skipped_mail(counted, c
     row = json.loads(line)
     assert (row["skip_code"], row["automated"], row["sender"]) == ("automated_mail", "mailing_list", "e***@payments-news.example")
     assert "chargebacks" not in line
+
+
+def test_robot_mail_is_stored_skipped_and_listed_on_both_backends(world):
+    """Given an out-of-office reply marked Auto-Submitted / When the consumer ingests it on SQLite and
+    on DynamoDB / Then the record is kept, skipped with the code automated_mail and the header code,
+    its decision is logged, and the skipped listing finds it on either backend."""
+    out = ingest(world, OUT_OF_OFFICE, subject="Automatic reply", headers="Auto-Submitted: auto-replied\r\n")
+
+    rec = world.store.triage.get(out.record_id)
+    assert (rec.status, rec.reasons, rec.automated, out.queue) == (TriageStatus.skipped, ["automated_mail"],
+                                                                   "auto_submitted", "not_a_complaint")
+    assert decision_of(world, out).reasons == ["automated_mail"]
+    assert [r.record_id for r in world.store.triage.list_skipped("automated_mail")] == [out.record_id]

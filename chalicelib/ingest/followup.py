@@ -213,7 +213,7 @@ class EmailFollowUp:
         # subject can carry digits the outbound guard refuses; the redacted mail is in the bundle.
         category = str(rec.triage.get("category") or "unknown")[:64].replace("_", " ")
         if OTHER_PRODUCT in reasons:  # the redirecting team needs the product more than our category
-            category = f"about {product_words(rec.triage.get('product'))}, not a card dispute"
+            category = f"about {product_words(rec.triage.get('product')) or 'another product'}, not a card dispute"
         summary = f"Email ({category}): " + ", ".join(r.replace("_", " ") for r in reasons[:5])
         handoff = Handoff(handoff_id=handoff_id_for(rec.record_id), customer_id=customer.customer_id if customer else None,
                           session_id=rec.record_id, reason=ticket_reason(rec, reasons), summary=summary,

@@ -93,9 +93,9 @@ _PRODUCT_RX = re.compile(r"^[a-z][a-z_]{0,39}$")
 
 def product_words(product: str | None) -> str:
     """The other product as words ("credit_reporting" → "credit reporting"): the triage's label,
-    never the sender's text; anything that is not a plain label becomes "another product"."""
+    never the sender's text; anything that is not a plain label becomes "" (no product named)."""
     value = str(product or "")
-    return value.replace("_", " ") if _PRODUCT_RX.match(value) else "another product"
+    return value.replace("_", " ") if _PRODUCT_RX.match(value) else ""
 
 
 def redirect_notice(record_id: str, to: str, *, product: str | None, team: str, customer_id: str = "",

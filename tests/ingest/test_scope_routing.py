@@ -126,7 +126,7 @@ def test_mail_about_another_product_is_redirected_and_the_stranger_told_where_it
     text, html = ack.get_body(("plain",)).get_content(), ack.get_body(("html",)).get_content()
     assert ack["To"] == "s***@fastmail.example" and ack["Auto-Submitted"] == "auto-replied"
     for part in (text, html):
-        assert "about mortgage" in part and "customer service team" in part
+        assert "another product (mortgage)" in part and "customer service team" in part
         for quoted in ("312", "escrow", "Escrow", "servicer", ticket.ticket_id):
             assert quoted not in part, quoted
     assert [m["Product"] for m in metric(counted.metric_lines, "EmailRedirected")] == ["mortgage"]
@@ -141,7 +141,7 @@ def test_a_customers_letter_about_another_product_reaches_a_person_and_names_the
     assert ticket.reason == "other_product" and counted.store.triage.get(out.record_id).matched_customer_id == "demo-alice"
     [ack] = emails(counted.outbox)
     text = ack.get_body(("plain",)).get_content()
-    assert ack["To"] == "a***@example.com" and ticket.ticket_id in text and "about mortgage" in text
+    assert ack["To"] == "a***@example.com" and ticket.ticket_id in text and "another product (mortgage)" in text
 
 
 def test_a_clear_dispute_from_an_unknown_sender_reaches_the_disputes_desk(counted):
@@ -194,3 +194,17 @@ def test_robot_mail_is_stored_skipped_and_listed_on_both_backends(world):
                                                                    "auto_submitted", "not_a_complaint")
     assert decision_of(world, out).reasons == ["automated_mail"]
     assert [r.record_id for r in world.store.triage.list_skipped("automated_mail")] == [out.record_id]
+
+
+@pytest.mark.parametrize("product, words", [("credit_reporting", "credit reporting"), ("mortgage", "mortgage"),
+                                            ("Mortgage <b>now</b>", ""), (None, ""), ("x" * 80, "")])
+def test_a_redirect_names_only_a_plain_product_label(product, words):
+    """Given the triage's product label (or something that is not one) / When a redirect names it
+    Then a plain label reads as words and anything else names no product at all, so no text of the
+    sender's can reach the acknowledgement through it."""
+    from chalicelib.ingest.unmatched import product_words, redirect_notice
+
+    assert product_words(product) == words
+    text = redirect_notice("r-1", "x@y.example", product=product, team="customer service").text
+    assert ("another product (" + words + ")" in text) if words else "another product, which" in text
+    assert "<b>" not in text

@@ -149,8 +149,8 @@ def _clauses(t: str) -> list[list[str]]:
 def _canonical(tok: str) -> str:
     if tok in YES_WORDS or tok in NO_WORDS or tok.startswith("_"):
         return tok
-    squashed = re.sub(r"(.)\1+", r"\1", tok)  # "yess", "noo", "okk", "nahh"
-    return squashed if squashed in YES_WORDS | NO_WORDS else tok
+    squashed = re.sub(r"(.)\1+", r"\1", tok)  # "yess", "noo", "okk", "nahh", "mee"
+    return squashed if squashed in YES_WORDS | NO_WORDS | _ME | _MINE else tok
 
 
 class _Reading:

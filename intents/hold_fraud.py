@@ -37,11 +37,12 @@ def _context(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> dict:
             "card_last4": txn.card_last4, "hold_released": fd.released, "customer_said": _said(turn), **more}
 
 
-def report_not_me(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
-    """Hand the disowned payment to the fraud queue now, then offer the card block in the same chat."""
+def report_not_me(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> Decision:
+    """Hand the disowned payment to the fraud queue now, then offer the card block in the same chat.
+    ``more``: what else the fraud team should know (who used the card, without permission)."""
     handed = escalate(turn, REASON_NOT_ME,
                       render("hold_not_me", amount=money(txn.amount_minor, txn.currency), merchant=txn.merchant_name),
-                      _context(turn, txn, fd, card_block_requested=False))
+                      _context(turn, txn, fd, card_block_requested=False, **more))
     slots = {**turn.slots, "ReleaseHold": None, "BlockCard": None}
     return Decision(action="ElicitSlot", slot_to_elicit="BlockCard", slots=slots, session=handed.session,
                     messages=handed.messages + [render("hold_offer_block", last4=txn.card_last4)], card=BLOCK_CARD_CARD,
@@ -73,6 +74,6 @@ def block_card_answer(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decisi
                     messages=[render("clarify_block", last4=txn.card_last4)])
 
 
-def unclear_twice(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
+def unclear_twice(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> Decision:
     """Two unclear answers about a held payment: a person asks, rather than the bot guessing or looping."""
-    return escalate(turn, REASON_UNCLEAR, render("unclear_handoff"), _context(turn, txn, fd, question="was_it_you"))
+    return escalate(turn, REASON_UNCLEAR, render("unclear_handoff"), _context(turn, txn, fd, **{"question": "was_it_you", **more}))

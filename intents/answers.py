@@ -282,6 +282,14 @@ def read_answer(text: str | None, kind: str = CONFIRM_ACTION) -> Answer:
     return votes.pop()
 
 
+def claims_own(text: str | None) -> bool:
+    """The words say the customer made the payment ("it was me after all"), and nothing disowns it."""
+    r = _Reading()
+    for clause in _clauses(_normalise(text or "")):
+        _read_clause(clause, r, WAS_IT_YOU)
+    return any(c > 0 for c in r.claims) and not any(c < 0 for c in r.claims) and not r.hedge
+
+
 def _was_it_you(r: _Reading) -> Answer:
     mine, not_mine = any(c > 0 for c in r.claims), any(c < 0 for c in r.claims) or r.hedge
     if not_mine and not mine:

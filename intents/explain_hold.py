@@ -14,7 +14,7 @@ from intents.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, se
 from intents.replies import money, render, render_hold
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
 from intents import fraud_incidents, hold_fraud, hold_questions
-from intents.answers import Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
+from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
 from intents.family_use import family_member, permission_in, read_permission
 from intents.hold_questions import HOLD_SLOTS
 from intents.dialog import now_of
@@ -170,14 +170,16 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     ctx = {"amount": money(txn.amount_minor, txn.currency), "merchant": txn.merchant_name, "releasable": releasable}
     explanation = [render_hold(code, **ctx) for code in (fd.reason_codes or ["_generic"])]
 
-    if fd.released:
-        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
-                        messages=[render("hold_already_released", merchant=txn.merchant_name)])
-
     if turn.slot_to_elicit in HOLD_SLOTS and hold_questions.aside_kind(turn.transcript):
         return hold_questions.aside(turn, txn, turn.slot_to_elicit, hold_questions.aside_kind(turn.transcript))
     if turn.slot_to_elicit == "BlockCard" or turn.slot("BlockCard"):
-        return hold_fraud.block_card_answer(turn, txn, fd)
+        return hold_fraud.block_card_answer(turn, txn, fd)  # released or not: the card block was offered
+    if fd.released:
+        if hold_questions.changed_mind(turn) and read_answer(answer_text(turn, "ReleaseHold"), WAS_IT_YOU) is Answer.NOT_ME:
+            fraud_incidents.confirmed(turn, txn, fd)  # "wait, that wasn't me" just after the release
+            return hold_fraud.report_not_me(turn.with_(session=hold_questions.asked_offer(turn.session)), txn, fd)
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("hold_already_released", merchant=txn.merchant_name)])
     answered = _answer(turn, txn, fd, ctx, explanation)
     if isinstance(answered, Decision):
         return answered

@@ -18,10 +18,12 @@ from __future__ import annotations
 import re
 
 from chalicelib.core.models import Transaction
+from chalicelib.payments.merchants import find_merchant
 from intents.answers import WAS_IT_YOU, WAS_IT_YOURS, Answer, read_answer
-from intents.dialog import ATTR_ASKED, ATTR_PENDING_INTENT, Button, Card, Decision, Turn, json_attr
+from intents.dialog import ATTR_ASKED, ATTR_HISTORY, ATTR_LAST_TXN, ATTR_PENDING_INTENT, Button, Card, Decision, Turn, json_attr
 from intents.family_use import WHO
 from intents.hold_fraud import BLOCK_CARD_CARD
+from intents.multi_request_payments import payment_mentions
 from intents.replies import money, render
 from intents.small_talk import classify
 from intents.verify_identity import ATTR_UNUSABLE
@@ -38,6 +40,7 @@ _STOP_RELEASE = re.compile(
     r"\b(?:don'?t|do not|dont|no need to|please don'?t) (?:release|unblock|let it (?:go )?through|put it through)|"
     r"\bleave it(?: on hold| held| blocked| as it is)?\s*[.!]*$|\bkeep it (?:on hold|held|blocked)\b|\bforget it\b|"
     r"\bnever ?mind\b|\bcancel (?:that|it|the release)\b|\bi(?:'ve| have) changed my mind\b(?!.*\bme\b)", re.I)
+MAX_TAKE_BACK_WORDS = 12  # "wait, that wasn't me" right after a release; a longer message is a new request
 _FAMILY_WORD = re.compile(rf"^(?:{WHO})$")
 
 REASK_CARD = Card(title="Was this payment yours?", buttons=(Button("Yes, it was me", "yes, it was me"),
@@ -138,7 +141,25 @@ def back_to_hold_question(turn: Turn) -> Turn:
                           confirmation_state="None")
     if intent == "VerifyIdentity" and slot in STEP_UP_SLOTS and _releasing(turn):
         return _change_of_mind(turn, text)
+    if not intent and _just_released(turn) and not re.search(r"\d", text) and read_answer(text, WAS_IT_YOU) is Answer.NOT_ME:
+        return turn.with_(intent_name="ExplainHold", slots={"ReleaseHold": text}, original_slots={}, slot_to_elicit="ReleaseHold",
+                          confirmation_state="None", session={**turn.session, ATTR_HOLD_QUESTION: "changed_mind"})
     return turn
+
+
+def _just_released(turn: Turn) -> bool:
+    """The last thing this chat did was release the payment it remembers ("wait, that wasn't me")."""
+    history = json_attr(turn.session, ATTR_HISTORY, [])
+    last = turn.session.get(ATTR_LAST_TXN)
+    if not last or not isinstance(history, list) or not history or history[-1] not in ("ExplainHold", "VerifyIdentity"):
+        return False
+    fd = turn.services.store.fraud.get_for_transaction(turn.identity.customer_id, last[:64])
+    if fd is None or not fd.released or len(re.findall(r"[\w']+", turn.transcript or "")) > MAX_TAKE_BACK_WORDS:
+        return False
+    # "that paypal charge wasn't me either" is about another payment: only the released one, or none, may be named
+    txn = turn.services.store.transactions.get(turn.identity.customer_id, last[:64])
+    merchant = find_merchant(txn.descriptor) if txn is not None else None
+    return all(merchant is not None and m.key == merchant.key for m in payment_mentions(turn.transcript))
 
 
 def _releasing(turn: Turn) -> bool:

@@ -181,3 +181,20 @@ def test_small_talk_at_was_it_you_is_answered_and_the_question_kept(world, words
     result = chat.send(words)
     assert (result.intent, result.slot_to_elicit) == ("ExplainHold", "ReleaseHold"), result.as_json()
     assert reply in " ".join(result.bot) and "was it you?" in " ".join(result.bot)
+
+
+@pytest.mark.parametrize("words", ["actually it was me", "oh wait, that was me after all", "sorry it was me"])
+def test_a_fraud_report_taken_back_at_the_block_question_blocks_and_releases_nothing(world, words):
+    """Given Alice disowned the held payment and was offered a card block, When she says it was her
+    after all, Then her card is not blocked and the payment stays held for the fraud team to check
+    with her (a report taken back in chat is never a release: it is what a fraudster holding the
+    phone would say), and she is told so with her reference."""
+    chat = world.emulator("demo-alice")
+    chat.send("hi")
+    chat.send("no it wasn't me")
+    result = chat.send(words)
+    said = " ".join(result.bot)
+    assert (result.intent, result.dialog_action) == ("ExplainHold", "Close"), result.as_json()
+    assert "won't block your card" in said and "stays on hold" in said and "HND-" in said
+    assert {c.status.value for c in world.store.cards.list_for_customer("demo-alice")} == {"active"}
+    assert not _held(world).released

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from hypothesis import given, strategies as st
 
-from chalicelib.governance.decision_log import DuplicateDecisionId, PiiRejected, SqliteDecisionStore
+from chalicelib.core.pci import find_sensitive
+from chalicelib.governance.decision_log import (DuplicateDecisionId, PiiRejected, SqliteDecisionStore,
+                                                contains_pan)
 from tests.support.races import race
 
 
@@ -141,3 +144,23 @@ def test_the_sqlite_store_keeps_one_connection_per_thread_in_wal_with_full_sync(
     assert other[0][0] is not mine
     assert settings(mine) == other[0][1] == ("wal", 2)
     store.close()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127, blacklist_characters="0123456789"), max_size=80))
+def test_ascii_without_a_digit_holds_nothing_the_finder_would_refuse(text):
+    """Given any ASCII text without a digit (the guard's shortcut) / When the finder searches it anyway /
+    Then it finds nothing: the shortcut refuses exactly what the full search refuses."""
+    assert not find_sensitive(text) and not contains_pan(text)
+
+
+@pytest.mark.parametrize("text", [
+    "⑱⑳⑩⑯⑳⑲⑮⑳",  # circled numbers: no character is a digit, NFKC reads 1820101620191520 (Luhn-valid)
+    "４１１１ １１１１ １１１１ １１１１",  # full-width digits
+    "card 4111\u200b1111 1111 1111",  # a zero-width space inside
+])
+def test_non_ascii_text_is_always_searched(text, decision_log):
+    """Given a card number written without one ASCII digit, or hidden by an invisible character / When it
+    is in a decision / Then the guard refuses it like the finder does."""
+    assert contains_pan(text) and find_sensitive(text)
+    with pytest.raises(PiiRejected):
+        decision_log.record(action="fraud_action", outcome="hold", explanation=text)

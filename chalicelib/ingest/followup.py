@@ -104,6 +104,8 @@ class EmailFollowUp:
     controls: Any = None
     window_days: int = 120
     own_addresses: frozenset[str] = frozenset()  # never acknowledged (loop prevention)
+    # The container's RolloutGate: a dispute of a released hold feeds auto_release_hold, as in chat.
+    rollout: Any = None
 
     def run(self, rec: TriageRecord, outcome: str, reasons: list[str],
             raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
@@ -162,6 +164,8 @@ class EmailFollowUp:
             policy=policy, subject={"txn_id": txn.txn_id, "triage_record_id": rec.record_id},
             decision_id=derive_decision_id("file_dispute", "email", rec.record_id), tier="rules",
         )
+        if self.rollout is not None:  # no case on this payment yet (else the email joined it): not disputed before
+            self.rollout.released_hold_disputed(self.store, txn, reason, already_disputed=False)
         if result.outcome != "allow" or not result.acted:
             return None, False, list(result.decision.reasons) or ["policy_file_dispute"], "escalated_by_policy"
         text = str(rec.triage.get("redacted_text") or "")[:500]
@@ -240,11 +244,11 @@ def email_notifier(settings: Any) -> Any:
 
 
 def build_email_followup(settings: Any, *, store: Any, decision_log: Any, desk: Any, idempotency: Any,
-                         policy_store: Any, controls: Any = None, notifier: Any = None,
+                         policy_store: Any, controls: Any = None, notifier: Any = None, rollout: Any = None,
                          clock: Callable[[], datetime]) -> EmailFollowUp:
     """The follow-up of the container's email service; ``desk`` comes from the composition root."""
     if desk is None or not callable(getattr(desk, "escalate", None)):
         raise TypeError("build_email_followup needs the ticket desk (an object with escalate(handoff, ...))")
     return EmailFollowUp(store, decision_log, desk, notifier if notifier is not None else email_notifier(settings),
                          idempotency, clock, policy_store.current, controls, settings.dispute_window_days,
-                         frozenset({settings.email_sender}))
+                         frozenset({settings.email_sender}), rollout)

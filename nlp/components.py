@@ -14,6 +14,7 @@ import re
 from typing import Callable, NamedTuple
 
 from nlp import patterns as P
+from nlp.card_words import detect_card_words
 from nlp.tokenizer import Token, Tokenizer
 
 __all__ = ["Doc", "Ent", "DETECTORS", "PiiPatterns", "NameMatcher", "MerchantRuler", "PiiResolver", "FACTORIES",
@@ -44,6 +45,7 @@ class Doc:
 # expiry detectors look next to them.
 DETECTORS: dict[str, Callable[[str, list[P.Span], int], list[P.Span]]] = {
     "pan": lambda text, cards, w: cards,
+    "pan_words": lambda text, cards, w: detect_card_words(text),
     "iban": lambda text, cards, w: P.detect_iban(text),
     "cvv": lambda text, cards, w: P.detect_cvv(text, cards),
     "expiry": P.detect_expiry,

@@ -1,0 +1,112 @@
+"""Card numbers spelled out in words ("four five three two, zero one five one, ...").
+
+Why a detector of its own: the card-number finder (``chalicelib.core.pci``) reads digits. A
+customer who reads the card out to a dictation app, or was told "don't type the number", writes
+"the card number is four five three two, zero one five one, one two eight three, zero three six
+six", "cuatro cinco tres dos ...", "quatre cinq trois deux ...", or mixes words and digit groups
+("2223 zero zero three one ..."). PCI DSS 3.4 does not care how a PAN was written.
+
+How: every digit word (English, Spanish, French, German, Italian, Portuguese; "oh" for zero;
+"double five" / "triple zero") and every digit group is a token; tokens separated only by
+spaces, commas, dots, dashes or single line breaks form a run. A run that spells out at least one
+digit and holds 13-19 digits in a Luhn-valid token-aligned window is a card (the whole run goes, so a CVV read out
+after it goes too); a run of 13-19
+digits next to a card word ("card", "Visa", "tarjeta", "carte", ...) is one even when a digit was
+misheard (a mistyped card number is still a card number). Ordinary prose never strings 13 digit
+words together ("one or two things", "I called three times", "two hundred dollars", "the twenty
+second" are not runs), so it is never touched.
+"""
+from __future__ import annotations
+
+import re
+
+from chalicelib.core.pci import Span, luhn_valid
+
+__all__ = ["DIGIT_WORDS", "detect_card_words", "spelled_runs"]
+
+# Digit words by language. Where a word means different digits in two languages none does here.
+DIGIT_WORDS: dict[str, int] = {}
+for _lang_words in (
+    "zero one two three four five six seven eight nine",  # en
+    "cero uno dos tres cuatro cinco seis siete ocho nueve",  # es
+    "zéro un deux trois quatre cinq six sept huit neuf",  # fr
+    "null eins zwei drei vier fünf sechs sieben acht neun",  # de
+    "zero uno due tre quattro cinque sei sette otto nove",  # it
+    "zero um dois três quatro cinco seis sete oito nove",  # pt
+):
+    for _digit, _word in enumerate(_lang_words.split()):
+        DIGIT_WORDS.setdefault(_word, _digit)
+DIGIT_WORDS.update({"oh": 0, "una": 1, "une": 1, "uma": 1, "ein": 1, "zwo": 2, "duas": 2, "tres": 3, "fuenf": 5})
+
+_WORD_ALT = "|".join(sorted(map(re.escape, DIGIT_WORDS), key=len, reverse=True))
+_REPEAT = {"double": 2, "triple": 3}
+TOKEN_RE = re.compile(rf"(?i)\b(?:(?P<rep>double|triple)\s+)?(?P<word>{_WORD_ALT})\b|(?<![\w.,])(?P<num>\d+)(?![\w])")
+# Between two tokens of one run: spaces, commas, dots, dashes, slashes, at most one line break.
+_GAP_RE = re.compile(r"[ \t\u00a0,.;:\-\u2013\u2014/]*\n?[ \t\u00a0,.;:\-\u2013\u2014/]*")
+CARD_WORD_RE = re.compile(
+    r"(?i)\b(?:card|cards|visa|master\s?card|amex|american\s+express|discover|debit|credit|pan|long\s+number"
+    r"|tarjeta|n[úu]mero|carte|num[ée]ro|cb|karte|kartennummer|carta|cart[ãa]o)\b")
+CONTEXT_CHARS = 60
+
+
+def spelled_runs(text: str) -> list[tuple[list[tuple[int, int, str]], bool]]:
+    """Runs of digit tokens as ([(start, end, digits)], spells_a_word)."""
+    runs: list[tuple[list[tuple[int, int, str]], bool]] = []
+    current: list[tuple[int, int, str]] = []
+    spelled = False
+    for m in TOKEN_RE.finditer(text):
+        if m.group("num"):
+            digits, is_word = m.group("num"), False
+        else:
+            digits = str(DIGIT_WORDS[m.group("word").lower()]) * _REPEAT.get((m.group("rep") or "").lower(), 1)
+            is_word = True
+        if current and not _GAP_RE.fullmatch(text, current[-1][1], m.start()):
+            runs.append((current, spelled))
+            current, spelled = [], False
+        current.append((m.start(), m.end(), digits))
+        spelled = spelled or is_word
+    if current:
+        runs.append((current, spelled))
+    return runs
+
+
+def _best_window(tokens: list[tuple[int, int, str]], min_len: int = 13) -> tuple[int, int, str] | None:
+    """The longest token-aligned Luhn-valid window of ``min_len``-19 digits, as (first, last, digits)
+    (the pci finder's rule: the last 4 shown are the valid number's)."""
+    best: tuple[int, int, str] | None = None
+    for i in range(len(tokens)):
+        digits = ""
+        for j in range(i, len(tokens)):
+            digits += tokens[j][2]
+            if len(digits) > 19:
+                break
+            if len(digits) >= min_len and digits[0] != "0" and luhn_valid(digits) and (best is None or len(digits) > len(best[2])):
+                best = (i, j, digits)
+    return best
+
+
+def detect_card_words(text: str) -> list[Span]:
+    """CARD spans (with the last 4) for card numbers written partly or wholly in words."""
+    out: list[Span] = []
+    for tokens, spelled in spelled_runs(text):
+        total = "".join(t[2] for t in tokens)
+        if not spelled or len(total) < 13:
+            continue
+        # The whole run goes: digits read out around a card number are its CVV or expiry, or a
+        # misheard digit; a fragment left beside the token would be part of the number. The last 4
+        # shown are those of a valid 15-19 digit number in the run, else (next to a card word) the
+        # run's own, else those of a shorter valid window; 13 spelled digits by chance pass Luhn
+        # one time in ten, so a short window never decides alone which digits are shown.
+        near_card = bool(CARD_WORD_RE.search(text, max(0, tokens[0][0] - CONTEXT_CHARS), tokens[0][0]))
+        best = _best_window(tokens, 15)
+        if best is not None:
+            last4 = best[2][-4:]
+        elif near_card and len(total) <= 19:
+            last4 = total[-4:]
+        else:
+            short = _best_window(tokens)
+            if short is None:
+                continue
+            last4 = short[2][-4:]
+        out.append(Span(tokens[0][0], tokens[-1][1], "CARD", last4))
+    return out

@@ -1,0 +1,118 @@
+"""Card numbers read out in words, SSNs introduced as "social security number", national phone
+formats: PII that a bank's customers really write and the digit detectors did not see (issue 11)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nlp.card_words import detect_card_words
+from nlp.redact import redact
+
+EN = "four five three two, zero one five one, one two eight three, zero three six six"  # 4532 0151 1283 0366
+ES = "cuatro cinco tres dos cero uno cinco uno uno dos ocho tres cero tres seis seis"
+FR = "quatre cinq trois deux zéro un cinq un un deux huit trois zéro trois six six"
+DE = "vier fünf drei zwei null eins fünf eins eins zwei acht drei null drei sechs sechs"
+MIXED = "4532 zero one five one 1283 0366"
+LINE_BROKEN = "two two two\nthree, zero zero three one, two two zero zero, three two two two"  # 2223 0031 2200 3222
+
+
+def _leaked_digit_runs(text: str, min_len: int = 4) -> list[str]:
+    return [run for run in re.findall(r"\d+", text.replace("****", " ")) if len(run) >= min_len]
+
+
+@pytest.mark.parametrize("spelled,last4", [(EN, "0366"), (ES, "0366"), (FR, "0366"), (DE, "0366"),
+                                           (MIXED, "0366"), (LINE_BROKEN, "3222")])
+def test_a_card_number_in_words_becomes_a_card_token(spelled, last4):
+    """Given a card number read out in English, Spanish, French, German, mixed with digit groups or
+    wrapped over a line
+    When the message is redacted
+    Then the number becomes one card token with its last 4, and no digit word of it is left."""
+    out = redact(f"Hi, the card number is {spelled}. Please block it.").text
+    assert out == f"Hi, the card number is [CARD ****{last4}]. Please block it."
+
+
+def test_a_cvv_read_out_after_the_card_goes_with_it():
+    """Given a spelled card number followed by its security code, all in words
+    When it is redacted
+    Then no digit word survives: the code goes with the number (the card's last 4 are shown)."""
+    out = redact(f"It's the Visa {EN}, four one seven.").text
+    assert out == "It's the Visa [CARD ****0366]."
+
+
+def test_a_misheard_card_number_next_to_the_word_card_is_still_redacted():
+    """Given 16 spelled digits that fail the Luhn check (one digit misheard) right after "card"
+    When it is redacted
+    Then the whole run is a card token: a mistyped card number is still a card number."""
+    wrong = EN[:-3] + "seven"  # "... zero three six seven"
+    out = redact(f"my card is {wrong} thanks").text
+    assert out == "my card is [CARD ****0367] thanks"
+
+
+def test_sixteen_spelled_digits_without_a_card_word_or_a_checksum_are_not_a_card():
+    """Given a long spelled run that passes no Luhn window and has no card word near it
+    When the detector looks at it
+    Then it takes nothing (a raffle ticket read out is not a card); after "card" it does."""
+    ticket = "nine seven four six one five three six nine two four five five two two eight"  # no Luhn window
+    assert detect_card_words(f"my raffle ticket is {ticket}") == []
+    assert detect_card_words(f"my card is {ticket}")[0].last4 == "5228"
+
+
+@pytest.mark.parametrize("prose", [
+    "There are one or two things I want to say, and I called three times already.",
+    "They charged me two hundred dollars on the twenty second of November.",
+    "I have four kids, two dogs, one cat and zero patience left after 5 calls.",
+    "Order one, two, three and four arrived; five and six did not.",
+    "Le vendeur m'a dit deux ou trois fois que le colis arriverait, mais rien.",
+    "Me cobraron dos veces, una el lunes y otra el martes.",
+])
+def test_ordinary_prose_with_number_words_is_left_alone(prose):
+    """Given prose with number words (counts, amounts, dates, lists)
+    When it is redacted
+    Then it is unchanged."""
+    assert redact(prose).text == prose
+
+
+def test_an_ssn_after_social_security_number_is_an_ssn_not_a_cvv():
+    """Given "my social security number ... my social is 078 05 1120"
+    When it is redacted
+    Then the nine digits are one SSN token: "security number" inside "social security number"
+    does not make the first three a card security code and leave six digits behind."""
+    text = ("The man on the phone last time asked for my social security number to verify me so "
+            "here it is: my social is 078 05 1120.")
+    out = redact(text).text
+    assert out.endswith("my social is [SSN].")
+    assert "[CVV]" not in out and _leaked_digit_runs(out, 2) == []
+
+
+def test_a_security_number_that_is_not_social_is_still_a_cvv():
+    """Given a card "security number" in the same message as a social security number
+    When it is redacted
+    Then both are caught, each as its own type."""
+    out = redact("Social security number 078-05-1120; the card's security number is 417.").text
+    assert out == "Social security number [SSN]; the card's security number is [CVV]."
+
+
+def test_soc_security_abbreviation_is_an_ssn_trigger():
+    """Given "soc. security no." before nine undashed digits
+    When it is redacted
+    Then the digits are an SSN."""
+    assert redact("soc. security no. 078051120").text == "soc. security no. [SSN]"
+
+
+@pytest.mark.parametrize("phone", ["06 12 34 56 78", "06.12.34.56.78", "01-45-67-89-10", "138-0013-8000",
+                                   "139 1234 5678"])
+def test_national_phone_formats_without_a_phone_word_are_redacted(phone):
+    """Given a French (0X XX XX XX XX) or Chinese mobile (13X-XXXX-XXXX) number with no "phone" word
+    When it is redacted
+    Then the whole number is a phone token (not "138-[PHONE]")."""
+    assert redact(f"Françoise Martin\n{phone}\n").text.endswith("\n[PHONE]\n")
+
+
+@pytest.mark.parametrize("kept", ["on 12.03.2026 at 14.30", "EUR 1.234,56 and 06/12/2026", "order 138-0013-8000-77",
+                                  "version 1.12.34.56.78.9", "ratio 06 12 34 56"])
+def test_dates_amounts_and_longer_ids_are_not_phones(kept):
+    """Given dates, amounts and ids that share digits with the phone shapes
+    When they are redacted
+    Then they are kept as written."""
+    assert "[PHONE]" not in redact(kept).text

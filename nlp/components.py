@@ -11,10 +11,12 @@ reference the parity test compares against.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Callable, NamedTuple
 
 from nlp import patterns as P
 from nlp.card_words import detect_card_words
+from nlp.signature_names import ExtraNames
 from nlp.tokenizer import Token, Tokenizer
 
 __all__ = ["Doc", "Ent", "DETECTORS", "PiiPatterns", "NameMatcher", "MerchantRuler", "PiiResolver", "FACTORIES",
@@ -301,6 +303,7 @@ class PiiResolver:
 FACTORIES: dict[str, Callable[..., Callable[[Doc], Doc]]] = {
     "da_pii_patterns": PiiPatterns,
     "da_pii_names": NameMatcher,
+    "da_pii_names_extra": partial(ExtraNames, not_names=NOT_NAMES),
     "da_merchant_ruler": MerchantRuler,
     "da_pii_resolver": PiiResolver,
 }

@@ -187,12 +187,14 @@ def _sentence_classifier(clf: _Classifier) -> Any:
 
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
-                classifier: _Classifier | None = None, long_text: bool | None = None) -> TriageResult:
+                classifier: _Classifier | None = None, long_text: bool | None = None,
+                known_names: tuple[str, ...] = ()) -> TriageResult:
     """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
     ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) adds the
-    document-level triage of ``nlp.longtext``, whose scope, category and urgency then stand."""
+    document-level triage of ``nlp.longtext``, whose scope, category and urgency then stand.
+    ``known_names`` (an email's sender names) are redacted wherever they appear."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
-    red = redact(text)
+    red = redact(text, known_names)
     redacted = red.text
 
     lang = _language.detect_language(redacted)
@@ -294,6 +296,12 @@ def _address(a: Any) -> str | None:
     return a.address if a is not None and getattr(a, "address", "") else None
 
 
+def sender_names(parsed: Any) -> tuple[str, ...]:
+    """Display names of the sender and of a forwarded mail's original sender: the body names them
+    too ("Hi Linh," / "Mark, there's a charge"), and those mentions are redacted with the rest."""
+    return tuple(a.name for a in (parsed.from_, parsed.original_from) if a is not None and getattr(a, "name", ""))
+
+
 def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None,
                  comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
                  classifier: _Classifier | None = None) -> EmailTriageResult:
@@ -303,9 +311,11 @@ def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None
     parsed = parse_email(raw)
     if today is None and parsed.date is not None:
         today = parsed.date.date()  # "yesterday" in an email means the day before it was sent
+    names = sender_names(parsed)
     base = triage_text(email_text(parsed), id=id or parsed.message_id, channel="email", today=today,
-                       comprehend=comprehend, repeat_contact=repeat_contact, classifier=classifier)
-    subject = redact(parsed.subject).text if parsed.subject else ""
+                       comprehend=comprehend, repeat_contact=repeat_contact, classifier=classifier,
+                       known_names=names)
+    subject = redact(parsed.subject, names).text if parsed.subject else ""
     meta = {
         "from": _address(parsed.from_),
         "original_from": _address(parsed.original_from),

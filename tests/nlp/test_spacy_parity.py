@@ -70,3 +70,15 @@ def test_same_tokens_as_spacy():
     diffs = [ident for ident, text in texts
              if [(t.text, t.start) for t in ours(text)] != [(t.text, t.idx) for t in theirs.make_doc(text)]]
     assert diffs == []
+
+
+def test_deliberate_additions_are_reported_apart_from_parity(parity):
+    """Given the components pipeline.cfg marks as beyond the spaCy reference (signature and
+    other-language name rules)
+    When parity is checked
+    Then the comparison leaves them out (parity above stays exact) and what they change is listed
+    apart: only names and the phones of signature blocks, never a card, CVV or SSN span."""
+    assert parity.beyond_reference == ["da_pii_names_extra"]
+    changed = [span for d in parity.additions for span in d["added"] + d["removed"]]
+    assert changed, "the sample emails end with signatures: the additions should show"
+    assert {kind for _, _, kind in changed} <= {"NAME", "PHONE"}

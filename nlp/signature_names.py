@@ -78,7 +78,7 @@ zero one two three four five six seven eight nine ten eleven twelve twenty thirt
 thousand first second third fourth fifth last next new
 """.split())
 PARTICLES = frozenset({"de", "da", "del", "della", "di", "van", "von", "der", "den", "du", "la", "le", "dos",
-                       "das", "y", "bin", "ibn", "al", "ter", "ten", "st.", "e"})
+                       "das", "y", "bin", "ibn", "al", "ter", "ten", "st.", "e", "Ó", "Ní", "Uí", "Mac", "Nic"})
 _HONORIFIC_RE = re.compile(r"(?i)^(?:mr|mrs|ms|miss|mx|dr|prof|sir|herr|frau|sr|sra|srta|señor|señora|don|doña|"
                            r"m|mme|mlle|madame|monsieur|sig|sig\.ra|signor|signora)\.?\s+")
 _CREDENTIALS_RE = re.compile(r"(?:,\s*(?:[A-Z]{2,5}|Jr\.?|Sr\.?|Ph\.?D\.?|Esq\.?|M\.?D\.?|I{2,3}|IV))+\s*$")

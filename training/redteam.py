@@ -5,7 +5,9 @@ Each case is a complaint sentence with one secret (a card security code or an SS
 one of many ways, before or after the number, English or Spanish, digits grouped any way or
 spelled out) and must-keep facts around it (an amount, a date, an order reference, a case id
 DSP-XXXXXX, a transaction id, a phone-like order number) that redaction must leave exactly as
-written. Written from imagination, not from the existing tests.
+written. Written from imagination, not from the existing tests. After those, the spoken / signed /
+named classes of ``training.redteam_spoken`` (card numbers in words, SSNs after "social security
+number", national phones, names; and "KEEP" cases with no secret) from their own seed.
 """
 from __future__ import annotations
 
@@ -13,11 +15,16 @@ import json
 import random
 from pathlib import Path
 
+from training.redteam_spoken import spoken_case
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "redteam_pii.json"
 SEED = 11
 N_CVV = 300
 N_SSN = 260
+# Card numbers read out in words, SSNs after "social security number", national phone formats,
+# names in signatures / after relatives / on the card, and prose that must stay untouched.
+SPOKEN = {"CARD_WORDS": 60, "SSN": 30, "PHONE": 30, "NAME": 80, "KEEP": 40}
 
 _SPELL_EN = "zero one two three four five six seven eight nine".split()
 _SPELL_ES = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
@@ -121,9 +128,21 @@ def _case(rng: random.Random, kind: str) -> dict:
     return {"kind": kind, "text": text, "secret": written, "secret_digits": digits, "must_keep": used}
 
 
+def _spoken(rng: random.Random) -> list[dict]:
+    """The spoken / signed / named classes (``training.redteam_spoken``), from their own seeded
+    generator so the described-CVV/SSN cases above stay exactly as they were."""
+    out = []
+    for kind, n in SPOKEN.items():
+        for _ in range(n):
+            facts = _facts(rng)
+            out.append(spoken_case(rng, kind, facts, rng.choice(OPENERS).format(**facts)))
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict]:
     rng = random.Random(seed)
     cases = [_case(rng, "CVV") for _ in range(N_CVV)] + [_case(rng, "SSN") for _ in range(N_SSN)]
+    cases += _spoken(random.Random(seed + 1))
     for i, c in enumerate(cases):
         c["id"] = f"rt-{i:04d}"
     return cases

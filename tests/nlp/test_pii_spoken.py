@@ -116,3 +116,52 @@ def test_dates_amounts_and_longer_ids_are_not_phones(kept):
     When they are redacted
     Then they are kept as written."""
     assert "[PHONE]" not in redact(kept).text
+
+
+@pytest.mark.parametrize("text,number", [
+    ("My loan number is 7730018842 and the payment was taken twice.", "7730018842"),
+    ("Re: mortgage escrow and payment increase - loan 0049-221-7786", "0049-221-7786"),
+    ("policy no. 555-201-7788 was cancelled", "555-201-7788"),
+])
+def test_a_loan_or_policy_number_is_not_a_phone(text, number):
+    """Given a loan or policy number that has the shape of a phone number
+    When it is redacted
+    Then it is kept as written (it is the key an agent needs, not a way to call the customer)."""
+    assert number in redact(text).text
+
+
+def test_a_phone_number_after_a_phone_word_is_still_a_phone():
+    """Given "my number is" before a bare 10-digit number (no id label)
+    When it is redacted
+    Then it is a phone token."""
+    assert redact("you can call me, my number is 7730018842").text == "you can call me, my number is [PHONE]"
+
+
+def test_red_team_spoken_classes_full_recall_and_must_keep():
+    """Given the red-team fixture's spoken / signed / named classes (>= 200 generated cases: card
+    numbers in words, SSNs after "social security number", national phones, names) and its KEEP
+    cases (prose with number words, departments, regulators)
+    When every case is redacted
+    Then each class is caught every time, CVV/SSN recall stays 100%, and >= 99% of must-keep facts stay."""
+    from pathlib import Path
+
+    from training.pii_eval import evaluate
+
+    res = evaluate(Path(__file__).resolve().parents[1] / "fixtures" / "redteam_pii.json")
+    by_kind = res["cases_by_kind"]
+    assert by_kind["CARD_WORDS"] + by_kind["PHONE"] + by_kind["NAME"] + by_kind["KEEP"] >= 200
+    assert res["recall"] == {"CVV": 1.0, "SSN": 1.0, "CARD_WORDS": 1.0, "PHONE": 1.0, "NAME": 1.0}, res["misses"]
+    assert res["must_keep_pct"] >= 99.0, res["dropped"]
+
+
+def test_the_red_team_fixture_is_what_the_generator_writes():
+    """Given the seeded generator
+    When it runs again
+    Then it produces the committed fixture case for case (nobody edits the fixture by hand)."""
+    import json
+    from pathlib import Path
+
+    from training.redteam import generate
+
+    committed = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "redteam_pii.json").read_text("utf-8"))
+    assert committed["cases"] == generate()

@@ -321,11 +321,24 @@ class ExtraNames:
         self.max_name = int(max_name_tokens)
         self.stop = stop_words(not_names)
 
+        self._merchants: frozenset[str] | None = None
+
+    @property
+    def merchants(self) -> frozenset[str]:
+        """Merchant names and aliases of the directory, lower-cased: "Blue Apron" alone on the last
+        line of a chat message is the merchant, not a signature. Read on first use."""
+        if self._merchants is None:
+            from chalicelib.payments.merchants import MERCHANTS
+
+            self._merchants = _MERCHANTS | frozenset(p.lower() for m in MERCHANTS for p in (m.name, *m.aliases))
+        return self._merchants
+
     def __call__(self, doc):
         text = doc.text
         spans = [s for s in doc.pii_spans if s.type != "NAME" or not _org_name(text, s, self.stop)]
         found = signature_spans(text, self.stop, self.max_name) + phrase_spans(text, self.stop)
-        found = [s for s in found if s.type != "NAME" or not _org_name(text, s, self.stop)]
+        found = [s for s in found if s.type != "NAME" or not (_org_name(text, s, self.stop)
+                                                               or text[s.start:s.end].lower() in self.merchants)]
         names = {text[s.start:s.end] for s in spans + found if s.type == "NAME"}
         doc.pii_spans = spans + found + _mentions(text, names, self.stop)
         return doc

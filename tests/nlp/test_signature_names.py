@@ -99,6 +99,15 @@ def test_departments_headings_and_plain_words_are_not_names(text):
     assert "[NAME]" not in redact(text).text
 
 
+@pytest.mark.parametrize("merchant", ["Whole Foods", "Prime Video", "Trader Joe's"])
+def test_a_merchant_alone_on_the_last_line_is_not_a_signature(merchant):
+    """Given a short message whose last line is a merchant of the directory or the built-in list
+    When it is redacted
+    Then the merchant stays (the dispute needs it)."""
+    text = f"I was charged twice yesterday.\n\n{merchant}"
+    assert redact(text).text == text
+
+
 def test_every_other_mention_of_a_found_name_goes_too():
     """Given a signature "Linh Nguyen" and, later in the quoted mail, "Hi Linh," and "Ms Nguyen"
     When it is redacted

@@ -101,7 +101,9 @@ _versions_cache: dict[str, str] = {}
 def _model_versions(clf: _Classifier | None) -> dict[str, str]:
     if not _versions_cache:
         _versions_cache.update({
-            "redaction": "rules-" + _file_digest(_NLP_DIR / "pipeline.cfg", _NLP_DIR / "patterns.py"),
+            # Every file whose rules decide what is redacted: a changed rule is a new version.
+            "redaction": "rules-" + _file_digest(*(_NLP_DIR / f for f in (
+                "pipeline.cfg", "patterns.py", "pii_words.py", "card_words.py", "signature_names.py"))),
             "taxonomy": "table-" + _file_digest(_NLP_DIR / "taxonomy.py"),
             "language": _language.VERSION,
             "sentiment": _sentiment.VERSION,

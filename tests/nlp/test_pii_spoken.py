@@ -3,6 +3,7 @@ formats: PII that a bank's customers really write and the digit detectors did no
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -143,8 +144,6 @@ def test_red_team_spoken_classes_full_recall_and_must_keep():
     cases (prose with number words, departments, regulators)
     When every case is redacted
     Then each class is caught every time, CVV/SSN recall stays 100%, and >= 99% of must-keep facts stay."""
-    from pathlib import Path
-
     from training.pii_eval import evaluate
 
     res = evaluate(Path(__file__).resolve().parents[1] / "fixtures" / "redteam_pii.json")
@@ -159,9 +158,30 @@ def test_the_red_team_fixture_is_what_the_generator_writes():
     When it runs again
     Then it produces the committed fixture case for case (nobody edits the fixture by hand)."""
     import json
-    from pathlib import Path
 
     from training.redteam import generate
 
     committed = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "redteam_pii.json").read_text("utf-8"))
     assert committed["cases"] == generate()
+
+
+@pytest.mark.parametrize("rule_file", ["pipeline.cfg", "patterns.py", "pii_words.py", "card_words.py",
+                                       "signature_names.py"])
+def test_the_redaction_version_changes_with_any_rule_file(tmp_path, monkeypatch, rule_file):
+    """Given a copy of the redaction rule files
+    When one of them changes (a new sign-off, a new digit word)
+    Then the redaction version recorded with every decision changes too (a replay can tell)."""
+    import shutil
+
+    from nlp import triage
+
+    src = Path(triage.__file__).parent
+    for name in ("pipeline.cfg", "patterns.py", "pii_words.py", "card_words.py", "signature_names.py", "taxonomy.py"):
+        shutil.copy(src / name, tmp_path / name)
+    monkeypatch.setattr(triage, "_NLP_DIR", tmp_path)
+    monkeypatch.setattr(triage, "_versions_cache", {})
+    before = triage._model_versions(None)["redaction"]
+    with (tmp_path / rule_file).open("a", encoding="utf-8") as f:
+        f.write("\n# one more rule\n")
+    monkeypatch.setattr(triage, "_versions_cache", {})
+    assert triage._model_versions(None)["redaction"] != before

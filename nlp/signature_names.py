@@ -50,7 +50,11 @@ _SIGN_OFFS = (
     # nl
     r"|met\s+vriendelijke\s+groet(?:en)?|groet(?:en|jes)?")
 SIGN_OFF_RE = re.compile(rf"(?i)^\s*(?:{_SIGN_OFFS})\s*[,.!:;\-–—]*\s*$")
-_SIGN_OFF_THEN_NAME_RE = re.compile(rf"(?i:^\s*(?:{_SIGN_OFFS})\s*[,!\-–—]+\s*)(?P<name>.+?)\s*$")
+# "Thanks, Bob" / "Saludos - Marta"; without punctuation only after an unambiguous sign-off
+# ("Thanks Bob", "Kind regards Jane Doe"), never after "Best" ("Best Buy").
+_SIGN_OFF_THEN_NAME_RE = re.compile(
+    rf"(?i:^\s*(?:(?:{_SIGN_OFFS})\s*[,!\-–—]+|(?:thanks|thank\s+you|cheers|(?:kind|best|warm)\s+regards|regards|many\s+thanks"
+    rf"|cordialement|saludos|grazie|danke|merci|gracias))\s*)(?P<name>.+?)\s*$")
 
 # Words of a department, a team or a company: a "name" followed by or holding one is not a person
 # ("Dear Mortgage Servicing Department", "Consumer Financial Protection Bureau").

@@ -18,6 +18,8 @@ BODY = "I want the late fee removed and a written answer within ten days. I will
     "\n\nKind regards,\nMargaret Oyelaran-Fitz",
     "\n\nBest,\n\nMargaret Oyelaran-Fitz",
     "\n\nThanks, Margaret Oyelaran-Fitz",
+    "\n\nThanks Margaret",
+    "\n\nKind regards Margaret Oyelaran-Fitz",
 ])
 def test_a_name_that_ends_the_letter_is_redacted(ending):
     """Given a letter that ends with the author's name alone, under a sign-off, with a credential or
@@ -90,6 +92,8 @@ def test_a_person_named_by_relation_card_or_greeting_is_redacted(phrase, name):
     "The amount was wrong.\n\nChapter Three",
     "Re: order\n\nOrder Summary\n\nTotal $12.00",
     "I called three times.\n\nPlease Help",
+    "I shopped there twice.\n\nBest Buy",
+    "Please fix it.\n\nThanks for everything",
 ])
 def test_departments_headings_and_plain_words_are_not_names(text):
     """Given departments after "Dear", a regulator, relatives without a name, headings and a

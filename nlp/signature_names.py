@@ -150,7 +150,7 @@ def _tail_ok(line: str) -> bool:
 def signature_spans(text: str, stop: frozenset[str], max_tokens: int = 4) -> list[P.Span]:
     """Names (and phones under them) in sign-off blocks: after a sign-off line in any language, on
     the sign-off line itself ("Thanks, Bob"), or alone at the head of a paragraph of signature
-    lines that ends the letter or is followed by the quoted mail."""
+    lines (see ``_ends_letter``); never on the text's first line (an e-mail's subject)."""
     lines = _lines(text)
     out: list[P.Span] = []
     blank = [not line.strip() for _, line in lines]
@@ -187,7 +187,8 @@ def signature_spans(text: str, stop: frozenset[str], max_tokens: int = 4) -> lis
 
 def _ends_letter(lines: list[tuple[int, str]], blank: list[bool], i: int) -> bool:
     """The paragraph from line ``i`` is a signature (the name, then only phone / mail / title lines)
-    and it ends the text or is followed by the quoted mail or another block that is not prose."""
+    and it ends the text, or it names first and last name (whatever follows: the quoted mail, a
+    disclaimer, a forwarded receipt)."""
     j = i + 1
     while j < len(lines) and not blank[j]:
         if not _tail_ok(lines[j][1]):
@@ -243,14 +244,12 @@ def phrase_spans(text: str, stop: frozenset[str]) -> list[P.Span]:
         while keep and keep[-1] in PARTICLES:
             keep.pop()
         if keep:
-            end = m.start("name") + len(" ".join(keep))
-            # Keep exact offsets: the words were separated by spaces or tabs in the text.
-            end = m.start("name") + _span_len(m.group("name"), len(keep))
-            out.append(P.Span(m.start("name"), end, "NAME"))
+            out.append(P.Span(m.start("name"), m.start("name") + _span_len(m.group("name"), len(keep)), "NAME"))
     return out
 
 
 def _span_len(s: str, n_words: int) -> int:
+    """Characters of ``s`` up to the end of its ``n_words``-th word (words may be tab-separated)."""
     it = list(re.finditer(r"\S+", s))[:n_words]
     return it[-1].end() if it else 0
 

@@ -73,7 +73,11 @@ original message forwarded analyst senior director associate manager officer ass
 chief lead specialist representative consultant engineer finance legal coffee shop store restaurant hotel
 airlines market pharmacy online travel tours insurance atención atencion cliente clientes equipo sav dear
 hello hi thanks thank regards best kind warm yours sincerely cheers please note important urgent re fw
-fwd from to cc bcc tel phone mobile email e-mail fax web www
+fwd from to cc bcc tel phone mobile email e-mail fax web www transaction transactions pending refund
+refunds charge charges charged declined transfer transfers balance statement deposit withdrawal atm cash fee
+fees interest overdraft request issue problem question complaint status update reference number amount
+time money purchase purchases subscription cancel cancelled canceled cancellation missing wrong double
+duplicate unauthorized unauthorised stolen lost blocked frozen held hold
 """.split())
 # Heading words: never a line of a signature name ("Chapter Three"), though a person may be "Megan One".
 HEADING_WORDS = frozenset("""
@@ -238,13 +242,17 @@ def phrase_spans(text: str, stop: frozenset[str]) -> list[P.Span]:
             if bare in PARTICLES and keep:
                 keep.append(w)
                 continue
-            if not _namey(bare, stop) or len(bare) < 2:
+            initial = len(bare) == 1 and bare.isupper() and w.endswith(".") and bool(keep)
+            if not _namey(bare, stop) or (len(bare) < 2 and not initial):
                 break
             keep.append(w)
         while keep and keep[-1] in PARTICLES:
             keep.pop()
         if keep:
-            out.append(P.Span(m.start("name"), m.start("name") + _span_len(m.group("name"), len(keep)), "NAME"))
+            end = m.start("name") + _span_len(m.group("name"), len(keep))
+            if text[end - 1] in ".," and len(keep[-1].rstrip(".,")) > 1:
+                end -= 1  # the sentence's full stop, not an initial's ("J.")
+            out.append(P.Span(m.start("name"), end, "NAME"))
     return out
 
 

@@ -83,6 +83,14 @@ def test_a_person_named_by_relation_card_or_greeting_is_redacted(phrase, name):
     assert out == f"{phrase} [NAME] about the charge."
 
 
+def test_the_full_stop_after_a_name_stays_and_an_initial_goes_with_the_name():
+    """Given a name read off the card at the end of a sentence, and one with a middle initial
+    When it is redacted
+    Then the sentence keeps its full stop, and the initial is part of the name token."""
+    assert redact("The card is in the name of Goran Fairweather.").text == "The card is in the name of [NAME]."
+    assert redact("my wife Ana J. Costa called").text == "my wife [NAME] called"
+
+
 @pytest.mark.parametrize("text", [
     "Dear Mortgage Servicing Department,\nplease fix my escrow.",
     "Hello Card Services Team, my card was declined.",
@@ -94,6 +102,8 @@ def test_a_person_named_by_relation_card_or_greeting_is_redacted(phrase, name):
     "I called three times.\n\nPlease Help",
     "I shopped there twice.\n\nBest Buy",
     "Please fix it.\n\nThanks for everything",
+    "Still nothing.\n\nPending Transaction",
+    "see below\n\nDuplicate Charge Refund Request",
 ])
 def test_departments_headings_and_plain_words_are_not_names(text):
     """Given departments after "Dear", a regulator, relatives without a name, headings and a

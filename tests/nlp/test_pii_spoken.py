@@ -33,6 +33,16 @@ def test_a_card_number_in_words_becomes_a_card_token(spelled, last4):
     assert out == f"Hi, the card number is [CARD ****{last4}]. Please block it."
 
 
+def test_double_and_triple_and_oh_are_read_as_digits():
+    """Given a card number read the British way ("double five", "triple oh", "oh" for zero)
+    When it is redacted
+    Then it is one card token with the right last 4."""
+    spoken = "five double five five, triple five five, five five five five, double four four four"  # 5555 5555 5555 4444
+    assert redact(f"card {spoken} ok").text == "card [CARD ****4444] ok"
+    assert detect_card_words("four one one one, one one one one, one one one one, one one one one")[0].last4 == "1111"
+    assert detect_card_words("six oh one one, triple oh oh, oh oh oh oh, oh oh oh four")[0].last4 == "0004"
+
+
 def test_a_cvv_read_out_after_the_card_goes_with_it():
     """Given a spelled card number followed by its security code, all in words
     When it is redacted

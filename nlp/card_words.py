@@ -38,6 +38,12 @@ for _lang_words in (
         DIGIT_WORDS.setdefault(_word, _digit)
 DIGIT_WORDS.update({"oh": 0, "una": 1, "une": 1, "uma": 1, "ein": 1, "zwo": 2, "duas": 2, "tres": 3, "fuenf": 5})
 
+# Read in pairs ("forty-five thirty-two" for 4532, "oh five" for 05), English: a tens word takes a
+# unit word after it ("forty five", "forty-five"); a teen is two digits on its own.
+TEENS = {w: str(10 + i) for i, w in enumerate(
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+TENS = {w: str(20 + 10 * i)[0] for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_UNITS_EN = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split()) if i}
 _REPEAT = {"double": 2, "triple": 3}
 # Words are scanned once and looked up (a 60-word alternation regex costs four times as much).
 _WORD_RE = re.compile(r"\w+")
@@ -50,24 +56,40 @@ CONTEXT_CHARS = 60
 
 
 def _tokens(text: str):
-    """(start, end, digits, is_word) for each digit word ("double five" -> "55") and each standalone
-    digit group (not the decimals or thousands of an amount: "1,234.56" gives none)."""
-    pending: tuple[int, int] | None = None  # a "double"/"triple" waiting for its digit word
+    """(start, end, digits, is_word) for each digit word ("double five" -> "55", "forty-five" -> "45",
+    "twelve" -> "12") and each standalone digit group (not the decimals or thousands of an amount:
+    "1,234.56" gives none)."""
+    pending: tuple[int, int, str] | None = None  # "double"/"triple" or a tens word, waiting for a unit
     for m in _WORD_RE.finditer(text):
         word = m.group()
         low = word.lower()
+        joined = pending is not None and text[pending[1]:m.start()] in (" ", "-")
+        if joined and pending[2] == "tens" and low in _UNITS_EN:
+            yield pending[0], m.end(), TENS[text[pending[0]:pending[1]].lower()] + _UNITS_EN[low], True
+            pending = None
+            continue
+        if pending is not None and pending[2] == "tens":
+            yield pending[0], pending[1], TENS[text[pending[0]:pending[1]].lower()] + "0", True
+            pending = None
         if low in DIGIT_WORDS:
-            if pending is not None and not text[pending[1]:m.start()].strip():
+            if joined and pending is not None:
                 yield pending[0], m.end(), str(DIGIT_WORDS[low]) * _REPEAT[text[pending[0]:pending[1]].lower()], True
             else:
                 yield m.start(), m.end(), str(DIGIT_WORDS[low]), True
             pending = None
         elif low in _REPEAT:
-            pending = m.span()
+            pending = (m.start(), m.end(), "repeat")
+        elif low in TENS:
+            pending = (m.start(), m.end(), "tens")
+        elif low in TEENS:
+            pending = None
+            yield m.start(), m.end(), TEENS[low], True
         else:
             pending = None
             if word.isdigit() and word.isascii() and not (m.start() and text[m.start() - 1] in ".,"):
                 yield m.start(), m.end(), word, False
+    if pending is not None and pending[2] == "tens":
+        yield pending[0], pending[1], TENS[text[pending[0]:pending[1]].lower()] + "0", True
 
 
 def spelled_runs(text: str) -> list[tuple[list[tuple[int, int, str]], bool]]:

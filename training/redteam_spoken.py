@@ -1,7 +1,8 @@
 """Red-team classes for PII that is spoken, signed or named rather than labelled (issue 11).
 
 Written from the leak classes, not from any test mail: card numbers read out in words (English,
-Spanish, French, German; digit-and-word mixes; wrapped over a line; followed by the code), SSNs
+Spanish, French, German; digit-and-word mixes; English in pairs; wrapped over a line; followed by
+the code), SSNs
 introduced as "social security number" then "my social is 078 05 1120", national phone formats
 (French pairs, Chinese mobiles), and names (alone at the end of the letter, under sign-offs in six
 languages, after a relative or a role, read off the card). Each case carries must-keep facts; the
@@ -71,6 +72,9 @@ def _spell(rng: random.Random, digits: str, lang: str) -> tuple[str, list[str]]:
     """(as written, the groups as written): words, sometimes a digit group, sometimes a line break."""
     groups = [digits[i:i + 4] for i in range(0, 16, 4)]
     written: list[str] = []
+    if lang == "en" and rng.random() < 0.25:  # read two by two: "forty-five thirty-two, oh one ..."
+        written = [" ".join(_pair(g[k:k + 2]) for k in (0, 2)) for g in groups]
+        return ", ".join(written), written
     mixed = rng.random() < 0.25
     for k, g in enumerate(groups):
         if mixed and k in (0, 2):
@@ -79,6 +83,20 @@ def _spell(rng: random.Random, digits: str, lang: str) -> tuple[str, list[str]]:
             written.append(" ".join(WORDS[lang][int(c)] for c in g))
     sep = rng.choice([", ", " ", " - ", ",\n"])
     return sep.join(written), written
+
+
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+
+
+def _pair(two: str) -> str:
+    """Two digits as said in pairs: "45" forty-five, "05" oh five, "12" twelve, "40" forty."""
+    tens, unit = int(two[0]), int(two[1])
+    if tens == 0:
+        return f"oh {WORDS['en'][unit]}"
+    if tens == 1:
+        return _TEENS[unit]
+    return _TENS[tens - 2] + (f"-{WORDS['en'][unit]}" if unit else "")
 
 
 def _name(rng: random.Random) -> str:

@@ -16,6 +16,7 @@ FR = "quatre cinq trois deux zéro un cinq un un deux huit trois zéro trois six
 DE = "vier fünf drei zwei null eins fünf eins eins zwei acht drei null drei sechs sechs"
 MIXED = "4532 zero one five one 1283 0366"
 LINE_BROKEN = "two two two\nthree, zero zero three one, two two zero zero, three two two two"  # 2223 0031 2200 3222
+PAIRS = "forty-five thirty-two, oh one fifty-one, twelve eighty-three, oh three sixty-six"  # read two by two
 
 
 def _leaked_digit_runs(text: str, min_len: int = 4) -> list[str]:
@@ -23,10 +24,10 @@ def _leaked_digit_runs(text: str, min_len: int = 4) -> list[str]:
 
 
 @pytest.mark.parametrize("spelled,last4", [(EN, "0366"), (ES, "0366"), (FR, "0366"), (DE, "0366"),
-                                           (MIXED, "0366"), (LINE_BROKEN, "3222")])
+                                           (MIXED, "0366"), (LINE_BROKEN, "3222"), (PAIRS, "0366")])
 def test_a_card_number_in_words_becomes_a_card_token(spelled, last4):
-    """Given a card number read out in English, Spanish, French, German, mixed with digit groups or
-    wrapped over a line
+    """Given a card number read out in English, Spanish, French, German, mixed with digit groups,
+    wrapped over a line, or read two digits at a time
     When the message is redacted
     Then the number becomes one card token with its last 4, and no digit word of it is left."""
     out = redact(f"Hi, the card number is {spelled}. Please block it.").text
@@ -76,6 +77,7 @@ def test_sixteen_spelled_digits_without_a_card_word_or_a_checksum_are_not_a_card
     "Order one, two, three and four arrived; five and six did not.",
     "Le vendeur m'a dit deux ou trois fois que le colis arriverait, mais rien.",
     "Me cobraron dos veces, una el lunes y otra el martes.",
+    "I paid twenty-two dollars and ninety-nine cents on the twenty second, after fifteen calls in thirty days.",
 ])
 def test_ordinary_prose_with_number_words_is_left_alone(prose):
     """Given prose with number words (counts, amounts, dates, lists)

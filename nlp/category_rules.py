@@ -72,6 +72,8 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         r"|\bnicht\s+(?:autorisiert|genehmigt|von\s+mir)\b|\berkenne\s+(?:\w+\s+){0,3}nicht\b")),
     # A payment the bank declined or held: the customer wants it released, not disputed ("it was me").
     ("declined_or_held", "declined_or_held", _rx(
+        # "none of the payments were declined" is the opposite (an overdraft-fee letter)
+        r"(?<!none\sof\sthe\s)(?<!none\sof\smy\s)(?<!none\sof\sour\s)"
         r"\b(?:card|payment|purchase|transaction)s?\s+(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+|got\s+|is\s+|are\s+"
         r"|keeps?\s+(?:getting\s+|being\s+)|(?:is\s+)?still\s+)?(?:declined|refused|rejected|blocked|frozen|stuck"
         r"|on\s+hold)\b"

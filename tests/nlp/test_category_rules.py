@@ -92,6 +92,7 @@ NEAR_MISSES = [
     ("I blocked the card in the app myself.", "declined_or_held"),
     ("My transfer was declined by the other bank.", "declined_or_held"),
     ("It is the joint card held by my wife.", "declined_or_held"),
+    ("None of the payments were declined, yet I was charged an overdraft fee.", "declined_or_held"),
     # an ATM that paid out the wrong amount of cash is an ATM problem (the classifier's family)
     ("The ATM gave me the wrong amount of cash.", "incorrect_amount"),
 ]

@@ -35,6 +35,7 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         r"[^.!?\n]{0,80}\b(?:still|again|charg|bill|debit|taking|took|renew)"
         r"|\b(?:still|keeps?|continue[sd]?\s+to)\s+(?:being\s+)?(?:charg|bill|debit|tak)\w*[^.!?\n]{0,60}\b(?:after|since|even\s+though|although|despite)\b[^.!?\n]{0,20}\bcancel"
         r"|\bfree\s+trial\b[^.!?\n]{0,60}\b(?:charged|billed|debited)\b"
+        r"|\b(?:charged|billed)\s+(?:me\s+|us\s+)?for\s+(?:a\s+|the\s+|my\s+|our\s+)?cancel(?:l)?ed\b"
         r"|\brecurring\s+(?:charge|payment|debit)s?\b[^.!?\n]{0,60}\b(?:after|despite|even\s+though)\b[^.!?\n]{0,20}\bcancel")),
     ("not_as_described", "not_as_described", _rx(
         r"\bnot\s+as\s+(?:described|advertised|pictured)\b"

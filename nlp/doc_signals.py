@@ -102,7 +102,12 @@ PAYMENT_PROBLEM_RX = _rx(
     r"|\b(?:I|we)\s+(?:have\s+)?(?:never|did\s*n[o'’]?t|didn['’]?t)\s+(?:authori[sz]ed|made|approved)\s+(?:\w+\s+){0,3}" + _TXN +
     r"|\b(?:payment|purchase|transaction)s?\s+(?:is\s+|was\s+|has\s+been\s+|got\s+)?(?:stuck|held|on\s+hold|blocked)\b"
     r"|\bheld\s+for\s+(?:your\s+)?(?:protection|security)\b|\b(?:release|remove|lift)\s+(?:the\s+|this\s+|my\s+)?hold\b"
-    r"|\bcharged\s+(?:my|our)\s+(?:\w+\s+)?(?:card|account)\s+(?:twice|double|two\s+times)\b")
+    r"|\bcharged\s+(?:my|our)\s+(?:\w+\s+)?(?:card|account)\s+(?:twice|double|two\s+times)\b"
+    # "dispute the $4,800.00 charge" (an amount is no \w+ word), "keeps charging me after I cancelled",
+    # "charged for a cancelled booking"
+    r"|\bdisput\w*\s+(?:the\s+|this\s+|that\s+|these\s+)?[$€£]?\d[\d.,]*\s+(?:\w+\s+)?" + _TXN +
+    r"|\b(?:keeps?|kept|still|continu\w+\s+to)\s+(?:charging|billing|debiting|taking)\b(?:[^.!?\n]|\.\d){0,40}\bcancel"
+    r"|\bcharged\s+(?:me\s+|us\s+)?for\s+(?:a\s+|the\s+|my\s+|our\s+)?cancel(?:l)?ed\b")
 # Bulk-mail footers NONCOMPLAINT_RX does not name: "You are receiving this because you subscribed",
 # "This is an advertisement", a prescreened credit offer. No customer writes these about themselves.
 BULK_MAIL_RX = _rx(
@@ -129,7 +134,7 @@ def _count(rx: re.Pattern[str], text: str) -> int:
 # A word each of PAYMENT_PROBLEM_RX's / BULK_MAIL_RX's phrases contains: most sentences have none, and
 # a substring test is far cheaper than running the pattern (the long-text path reads every sentence).
 _PAYMENT_PROBLEM_WORDS = ("recogni", "authori", "made", "approved", "stuck", "held", "hold", "blocked", "twice",
-                          "double", "two times")
+                          "double", "two times", "disput", "cancel")
 _BULK_MAIL_WORDS = ("receiving this", "getting this", "advertisement", "screened")
 
 

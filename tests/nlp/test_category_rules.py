@@ -42,6 +42,7 @@ EXPLICIT = [
     ("The television arrived with a cracked screen, it arrived cracked.", NOT_AS_DESCRIBED),
     ("The parcel was damaged and the vase inside was smashed.", NOT_AS_DESCRIBED),
     ("I paid for a takeaway order that never came.", ("not_received", "not_received")),
+    ("The venue charged us for a cancelled booking.", ("cancelled_recurring", "charged_after_cancelling")),
     # a card or payment the bank declined, blocked or held: the holds queue, not a dispute
     ("My card was declined at the supermarket even though I have money.", HELD),
     ("The card keeps getting declined online.", HELD),

@@ -158,3 +158,19 @@ def test_a_legal_disclaimer_adds_no_urgency():
     r = triage_text(DISCLAIMER, channel="email")
     assert r.category == "incorrect_amount"
     assert "time_pressure" not in r.urgency_reasons and "legal_threat" not in r.urgency_reasons
+
+
+def test_explicit_dispute_phrases_with_amounts_and_cancellations_are_dispute_language():
+    """Given dispute phrases DISPUTE_RX misses (an amount between "dispute" and "charge", charging
+    after a cancellation, a charge for something cancelled, a held payment, an unrecognised charge)
+    When the sentence signals are read
+    Then each is explicit dispute language, which the scope verdict weighs against other-product words."""
+    from nlp.doc_signals import dispute_hits
+
+    for text in ["Please dispute the $1,150.00 charge from the caterer.",
+                 "The club keeps charging me after I cancelled in June.",
+                 "We were charged for a cancelled flight.",
+                 "My payment is on hold and the seller will not wait.",
+                 "There are two charges on my statement I don't recognise."]:
+        assert dispute_hits(text), text
+    assert dispute_hits("We had a lovely holiday and the weather was fine.") == []

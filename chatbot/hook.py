@@ -36,6 +36,7 @@ MAX_TRANSCRIPT_CHARS = 2000
 KNOWN_SESSION_KEYS = {
     "pendingIntent", "lastTxnId", "candidates", "otherTxnIds", "fallbackCount", "noMatchCount", "intentHistory",
     "handoffRef", "identityToken", "stepUpProof", "asked", "startedAt", "unclearAnswer", "fraudAnswerTimed", "verifyUnusable",
+    "holdQuestion",  # which hold question is open: "was it you?" reads a bare "no" as "not me" (intents/hold_questions.py)
     "ticketRef", "ticketQueue", "ticketPriority", "ticketSummary",  # Amazon Connect routes on these
     ATTR_PENDING_REQUESTS,  # later requests of a message that held several (intents/multi_request.py)
 }
@@ -169,12 +170,13 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
 
     from intents.answers import reclaim_answer
     from intents.corrections import correct_payment
+    from intents.hold_questions import back_to_hold_question, step_up_aside
     from intents.prompt_answers import keep_or_switch
     from intents.vulnerability import early_person
 
     note, late_session = open_turn(getattr(services, "late_outcomes", None), session_key(event.session_id))
     session = {**session, **_clean_session(late_session)}  # continue from where the late turn left off
-    turn = keep_or_switch(reclaim_answer(build_turn(event, session, services, resolver)))
+    turn = keep_or_switch(reclaim_answer(back_to_hold_question(build_turn(event, session, services, resolver))))
     history = json_attr(session, ATTR_HISTORY, [])
     if not isinstance(history, list):
         history = []
@@ -185,7 +187,7 @@ def _run_turn(event: LexEvent, session: dict[str, str], services, resolver) -> d
     turn.session.setdefault("startedAt", outbound_time(turn.now) or "")  # a session attribute: outbound
     # A vulnerable customer is offered a person first; an opening turn starts with a payment we
     # stopped (issue 12); otherwise the hook routes the turn to its intent.
-    decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None)
+    decision = early_person(turn) or (tell_first(turn) if is_opening(turn, first_turn) else None) or step_up_aside(turn)
     answered = turn
     if decision is None:
         correction = correct_payment(turn)  # "no, the shell one": back to the intent that proposed the payment

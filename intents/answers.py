@@ -28,11 +28,12 @@ class Answer(str, Enum):
     UNCLEAR = "unclear"
 
 
-WAS_IT_YOU = "was_it_you"  # "Was it you / can it go through?" (hold release)
+WAS_IT_YOU = "was_it_you"  # "Would you like to confirm it's you so it can go through?" (hold release offer)
+WAS_IT_YOURS = "was_it_yours"  # "We held a payment at Best Buy. Was it you?": a bare "no" disowns it
 CONFIRM_ACTION = "confirm_action"  # "Shall I file this dispute?"
 MERCHANT_CONTACTED = "merchant_contacted"  # "Have you contacted the merchant?"
 BLOCK_CARD = "block_card"  # "Shall I ask for your card to be blocked?"
-KINDS = (WAS_IT_YOU, CONFIRM_ACTION, MERCHANT_CONTACTED, BLOCK_CARD)
+KINDS = (WAS_IT_YOU, WAS_IT_YOURS, CONFIRM_ACTION, MERCHANT_CONTACTED, BLOCK_CARD)
 
 _EMOJI = {"👍": " yes ", "👌": " ok ", "✅": " yes ", "✔": " yes ", "👎": " no ", "❌": " no ", "✖": " no ",
           "🚫": " no ", "🤷": " maybe ", "🤔": " hmm "}
@@ -69,6 +70,7 @@ NO_WORDS = {"no", "nope", "nop", "nah", "naw", "na", "nay", "negative", "nein", 
 _SHORT_ONLY = {"y": "yes", "k": "ok", "n": "no"}  # single letters count only as the whole reply
 _UNSURE_WORDS = {"maybe", "perhaps", "possibly", "unsure", "idk", "dunno", "hmm", "hm", "umm", "um", "uh", "huh",
                  "_unsure_"}
+_THINK = re.compile(r"\b(?:think|believe|probably|prob|reckon|suppose|presume|assume|guess)\b")
 _QUESTION_WORDS = {"what", "which", "who", "why", "how", "where", "when"}
 NEGATORS = {"not", "never", "no", "nothing", "none", "neither", "nor"}
 _CLAUSE_WORDS = {"but", "however", "though", "although", "and", "because", "cause", "cos", "coz", "plus", "except"}
@@ -82,6 +84,9 @@ _NOBODY = {"nobody"}
 _COPULA = {"was", "is", "were", "be", "am", "are", "been", "twas"}
 _SOFT = {"really", "actually", "definitely", "just", "totally", "absolutely", "certainly", "def", "even", "ever",
          "only", "also", "personally", "already", "deffo", "100", "honestly", "literally"}
+# Words a reply may open with before its "no" ("wait, no, it wasn't me"): they negate nothing.
+_LEAD_FILLER = {"actually", "wait", "oh", "well", "honestly", "sorry", "so", "erm", "er", "err", "ah", "um", "uh", "hey",
+                "look", "listen", "hang", "on", "omg", "god", "gosh", "hmm", "hm", "oops", "ugh", "seriously"}
 _FIRST = {"i", "we"}
 _THIRD = {"someone", "somebody", "they", "he", "she", "husband", "wife", "son", "daughter", "partner", "kid", "kids",
           "friend", "brother", "sister", "mum", "mom", "dad"}
@@ -144,8 +149,8 @@ def _clauses(t: str) -> list[list[str]]:
 def _canonical(tok: str) -> str:
     if tok in YES_WORDS or tok in NO_WORDS or tok.startswith("_"):
         return tok
-    squashed = re.sub(r"(.)\1+", r"\1", tok)  # "yess", "noo", "okk", "nahh"
-    return squashed if squashed in YES_WORDS | NO_WORDS else tok
+    squashed = re.sub(r"(.)\1+", r"\1", tok)  # "yess", "noo", "okk", "nahh", "mee"
+    return squashed if squashed in YES_WORDS | NO_WORDS | _ME | _MINE else tok
 
 
 class _Reading:
@@ -155,6 +160,8 @@ class _Reading:
         self.contact: list[int] = []  # +1 "I called them", -1 "I haven't"
         self.unsure = False
         self.hedge = False
+        self.bare_no = False  # a plain "no", "nope", "no way": nothing said about leaving or keeping it
+        self.other_no = False  # "not now", "leave it", "keep it held": a no to the action, not to the deed
 
 
 def _negations(clause: list[str], upto: int) -> int:
@@ -163,7 +170,8 @@ def _negations(clause: list[str], upto: int) -> int:
     Leading interjections ("no, no, it was me", "yes that's not mine") answer the question and
     negate nothing; a "no" or "no way" further in does ("there's no way I bought that")."""
     start = 0
-    while start < len(clause) and (clause[start] in YES_WORDS or clause[start] in NO_WORDS) and clause[start] != "_noway_":
+    while start < len(clause) and (clause[start] in YES_WORDS or clause[start] in NO_WORDS or clause[start] in _LEAD_FILLER) \
+            and clause[start] != "_noway_":
         start += 1
     return sum(1 for w in clause[start:upto] if w in NEGATORS or w in ("_no_", "_noway_"))
 
@@ -211,6 +219,10 @@ def _read_clause(clause: list[str], r: _Reading, kind: str) -> None:
             r.polarity.add(Answer.YES if _negations(clause, i) % 2 == 0 else Answer.NO)
         elif w in NO_WORDS:
             r.polarity.add(Answer.NO)
+            if w == "_no_":
+                r.other_no = True
+            else:
+                r.bare_no = True
         elif w in _MINE or (w in _ME and (_before(clause, i) in _COPULA or _before(clause, i) in YES_WORDS | NO_WORDS
                                           or _before(clause, i) is None)):
             r.claims.append(_sign(clause, i))
@@ -221,6 +233,7 @@ def _read_clause(clause: list[str], r: _Reading, kind: str) -> None:
         elif w in yes_verbs or w in no_verbs:
             vote = _sign(clause, i) * (1 if w in yes_verbs else -1)
             r.polarity.add(Answer.YES if vote > 0 else Answer.NO)
+            r.other_no = r.other_no or vote < 0
         elif w in PURCHASE_VERBS and kind == WAS_IT_YOU:
             who = _verb_subject(clause, i)
             if who == "first":
@@ -249,9 +262,14 @@ def read_answer(text: str | None, kind: str = CONFIRM_ACTION) -> Answer:
         raise ValueError(f"unknown question kind {kind!r}")
     r = _Reading()
     for clause in _clauses(_normalise(text or "")):
-        _read_clause(clause, r, kind)
-    if kind == WAS_IT_YOU:
-        return _was_it_you(r)
+        _read_clause(clause, r, WAS_IT_YOU if kind == WAS_IT_YOURS else kind)
+    if kind in (WAS_IT_YOU, WAS_IT_YOURS):
+        answer = _was_it_you(r)
+        if answer is Answer.YES and _THINK.search((text or "").lower()):
+            return Answer.UNCLEAR  # "I think so", "probably me": a release needs the customer to be sure
+        if kind == WAS_IT_YOURS and answer is Answer.NO and r.bare_no and not r.other_no:
+            return Answer.NOT_ME  # "Was it you?" - "nope". "Not now" or "leave it" only puts the question off
+        return answer
     votes = set(r.polarity)
     if kind == MERCHANT_CONTACTED:
         votes |= {Answer.YES if c > 0 else Answer.NO for c in r.contact}
@@ -262,6 +280,14 @@ def read_answer(text: str | None, kind: str = CONFIRM_ACTION) -> Answer:
     if r.unsure or len(votes) != 1:
         return Answer.UNCLEAR
     return votes.pop()
+
+
+def claims_own(text: str | None) -> bool:
+    """The words say the customer made the payment ("it was me after all"), and nothing disowns it."""
+    r = _Reading()
+    for clause in _clauses(_normalise(text or "")):
+        _read_clause(clause, r, WAS_IT_YOU)
+    return any(c > 0 for c in r.claims) and not any(c < 0 for c in r.claims) and not r.hedge
 
 
 def _was_it_you(r: _Reading) -> Answer:

@@ -13,8 +13,10 @@ from chalicelib.core.models import FraudAction, FraudDecision, Transaction, TxnS
 from intents.dialog import ATTR_PENDING_INTENT, Button, Card, Decision, Turn, set_json_attr
 from intents.replies import money, render, render_hold
 from intents.spec import IntentSpec, SlotSpec, SlotTypeSpec, SlotTypeValue
-from intents import fraud_incidents, hold_fraud
+from intents import fraud_incidents, hold_fraud, hold_questions
 from intents.answers import WAS_IT_YOU, Answer, answer_text, clarified_before, forget_clarified, mark_clarified, read_answer
+from intents.family_use import family_member, permission_in, read_permission
+from intents.hold_questions import HOLD_SLOTS
 from intents.dialog import now_of
 from intents.handoff import escalate
 from intents.identity_gate import require_identity
@@ -85,6 +87,8 @@ SPEC = IntentSpec(
         SlotSpec(name="HoldChoice", slot_type="AMAZON.AlphaNumeric", prompt="Which one is it? Say its number.", required=False),
         SlotSpec(name="ReleaseHold", slot_type="YesNo", prompt="Would you like to confirm it's you so the payment can go through?", required=False),
         SlotSpec(name="BlockCard", slot_type="YesNo", prompt="Would you also like your card blocked?", required=False),
+        SlotSpec(name="FamilyPermission", slot_type="YesNo", prompt="Did they have your permission to use your card?",
+                 required=False),
     ],
 )
 
@@ -166,27 +170,27 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     ctx = {"amount": money(txn.amount_minor, txn.currency), "merchant": txn.merchant_name, "releasable": releasable}
     explanation = [render_hold(code, **ctx) for code in (fd.reason_codes or ["_generic"])]
 
+    if turn.slot_to_elicit in HOLD_SLOTS and hold_questions.aside_kind(turn.transcript):
+        return hold_questions.aside(turn, txn, turn.slot_to_elicit, hold_questions.aside_kind(turn.transcript))
+    if turn.slot_to_elicit == "BlockCard" or turn.slot("BlockCard"):
+        return hold_fraud.block_card_answer(turn, txn, fd)  # released or not: the card block was offered
     if fd.released:
+        if hold_questions.changed_mind(turn) and read_answer(answer_text(turn, "ReleaseHold"), WAS_IT_YOU) is Answer.NOT_ME:
+            fraud_incidents.confirmed(turn, txn, fd)  # "wait, that wasn't me" just after the release
+            return hold_fraud.report_not_me(turn.with_(session=hold_questions.asked_offer(turn.session)), txn, fd)
         return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
                         messages=[render("hold_already_released", merchant=txn.merchant_name)])
-
-    if turn.slot_to_elicit == "BlockCard" or turn.slot("BlockCard"):
-        return hold_fraud.block_card_answer(turn, txn, fd)
-    text = answer_text(turn, "ReleaseHold")
-    if text and small_talk_kind(text) == "goodbye":  # "ok thanks, that's all" closes; it never releases
-        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
-                        messages=[render("hold_kept"), small_talk_reply(turn, "goodbye").messages[-1]])
-    answer = read_answer(text, WAS_IT_YOU) if text else None
+    answered = _answer(turn, txn, fd, ctx, explanation)
+    if isinstance(answered, Decision):
+        return answered
+    turn, answer, more = answered
+    changed_mind = hold_questions.changed_mind(turn)
+    turn = turn.with_(session=hold_questions.asked_offer(turn.session))  # the question is answered
     if answer is Answer.NOT_ME:
         turn, first = fraud_incidents.customer_answered(turn, txn, fd, "not_me")
-        if first:
+        if first or changed_mind:  # a "yes" taken back was timed, but no fraud was counted for it
             fraud_incidents.confirmed(turn, txn, fd)
-        return hold_fraud.report_not_me(turn, txn, fd)  # never a release, whatever else was said
-    if answer is Answer.UNCLEAR:
-        if clarified_before(turn, "ReleaseHold"):
-            return hold_fraud.unclear_twice(turn, txn, fd)
-        session = mark_clarified(turn.session, turn, "ReleaseHold")
-        return _ask_release(turn.with_(session=session), [render("clarify_was_it_you", amount=ctx["amount"], merchant=txn.merchant_name)])
+        return hold_fraud.report_not_me(turn, txn, fd, **more)  # never a release, whatever else was said
     if answer is not None:
         turn = turn.with_(session=forget_clarified(turn.session))
     if answer is Answer.NO:
@@ -204,11 +208,53 @@ def _explain_or_release(turn: Turn, txn: Transaction, fd: FraudDecision) -> Deci
     return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session), messages=explanation + [render("anything_else")])
 
 
-def _ask_release(turn: Turn, messages: list[str]) -> Decision:
+def _answer(turn: Turn, txn: Transaction, fd: FraudDecision, ctx: dict,
+            explanation: list[str]) -> Decision | tuple[Turn, Answer | None, dict]:
+    """What the customer's words say at the hold's yes/no questions: (turn, answer, fraud-team
+    context) or the step that asks again, closes, or hands over."""
+    who = hold_questions.family_asked(turn)
+    if turn.slot_to_elicit == "FamilyPermission" and who:
+        permission = read_permission(answer_text(turn, "FamilyPermission"))
+        if permission is Answer.UNCLEAR:
+            if clarified_before(turn, "FamilyPermission"):
+                return hold_fraud.unclear_twice(turn, txn, fd, question="family_permission", used_by=who)
+            return hold_questions.ask_permission(turn.with_(session=mark_clarified(turn.session, turn, "FamilyPermission")),
+                                                 txn, who, [render("clarify_family_permission")])
+        turn = turn.with_(session=hold_questions.asked_offer(turn.session))
+        if permission is Answer.YES:
+            return turn, Answer.YES, {}
+        return turn, Answer.NOT_ME, {"used_by": who, "permission": False}
+    text = answer_text(turn, "ReleaseHold")
+    if text and small_talk_kind(text) == "goodbye":  # "ok thanks, that's all" closes; it never releases
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        messages=[render("hold_kept"), small_talk_reply(turn, "goodbye").messages[-1]])
+    who = family_member(text) if text else None
+    if who:
+        permission = permission_in(text)
+        if permission is None:
+            return hold_questions.ask_permission(turn, txn, who)
+        if permission is Answer.NO:
+            return turn, Answer.NOT_ME, {"used_by": who, "permission": False}
+        return turn, Answer.YES, {}
+    if hold_questions.asks_why(text):  # the reason, in customer-safe words, then the same question
+        return _ask_release(turn.with_(session=hold_questions.asked_was_it_you(turn.session)),
+                            explanation + [render("hold_reask", amount=ctx["amount"], merchant=txn.merchant_name)], offer=False)
+    answer = read_answer(text, hold_questions.question_kind(turn)) if text else None
+    if answer is Answer.UNCLEAR:
+        if clarified_before(turn, "ReleaseHold"):
+            return hold_fraud.unclear_twice(turn, txn, fd)
+        session = hold_questions.asked_was_it_you(mark_clarified(turn.session, turn, "ReleaseHold"))
+        return _ask_release(turn.with_(session=session), [render("clarify_was_it_you", amount=ctx["amount"], merchant=txn.merchant_name)],
+                            offer=False)
+    return turn, answer, {}
+
+
+def _ask_release(turn: Turn, messages: list[str], offer: bool = True) -> Decision:
     slots = dict(turn.slots)
     slots["ReleaseHold"] = None
+    session = hold_questions.asked_offer(turn.session) if offer else dict(turn.session)
     return Decision(action="ElicitSlot", slot_to_elicit="ReleaseHold", slots=slots, messages=messages,
-                    session=dict(turn.session), card=YES_NO_CARD)
+                    session=session, card=YES_NO_CARD)
 
 
 def _stepped_up(turn: Turn) -> bool:

@@ -184,13 +184,14 @@ def _resolve_txn(turn: Turn) -> tuple[Transaction | None, Decision | None]:
         d = _ask(turn, "TransactionRef", [render("lookup_none", criteria=f"matching “{guard_text(ref)[:60]}”")], turn.slots)
         d.session[ATTR_NO_MATCH] = str(misses)
         return None, d
-    remembered = last_txn(turn)
+    named = find_transactions_in_text(turn, turn.transcript, named_only=True) if turn.slot_to_elicit is None else []
+    remembered = None if named else last_txn(turn)  # "the paypal charge wasn't me" wins over the payment just discussed
     if remembered:
         return remembered, None
     if turn.slot_to_elicit is None:
         # First turn: the opening sentence may already name the payment in words Lex did not
         # map to the slot ("charged twice at blue bottle"). Use it only if it finds payments.
-        txns = find_transactions_in_text(turn, turn.transcript)
+        txns = named or find_transactions_in_text(turn, turn.transcript)
         if len(txns) == 1:
             return txns[0], None
         if len(txns) > 1:

@@ -10,12 +10,14 @@ as its own handoff and the reply says so rather than claiming it is done.
 """
 from __future__ import annotations
 
+import re
+
 from chalicelib.core.models import FraudDecision, Transaction
 from intents.dialog import ATTR_HANDOFF, Button, Card, Decision, Turn
 from intents.replies import money, render
 from intents.card_block import block_card, dispute_offer
 from intents.handoff import escalate
-from intents.answers import BLOCK_CARD, Answer, answer_text, clarified_before, mark_clarified, read_answer
+from intents.answers import BLOCK_CARD, Answer, answer_text, claims_own, clarified_before, mark_clarified, read_answer
 
 REASON_NOT_ME = "fraud_reported_by_customer"
 REASON_BLOCK = "card_block_requested"
@@ -37,11 +39,13 @@ def _context(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> dict:
             "card_last4": txn.card_last4, "hold_released": fd.released, "customer_said": _said(turn), **more}
 
 
-def report_not_me(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
-    """Hand the disowned payment to the fraud queue now, then offer the card block in the same chat."""
+def report_not_me(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> Decision:
+    """Hand the disowned payment to the fraud queue now, then offer the card block in the same chat.
+    ``more``: what else the fraud team should know (who used the card, without permission)."""
+    key = "hold_not_me_released" if fd.released else "hold_not_me"  # released a moment ago: it may still be stopped
     handed = escalate(turn, REASON_NOT_ME,
-                      render("hold_not_me", amount=money(txn.amount_minor, txn.currency), merchant=txn.merchant_name),
-                      _context(turn, txn, fd, card_block_requested=False))
+                      render(key, amount=money(txn.amount_minor, txn.currency), merchant=txn.merchant_name),
+                      _context(turn, txn, fd, card_block_requested=False, **more))
     slots = {**turn.slots, "ReleaseHold": None, "BlockCard": None}
     return Decision(action="ElicitSlot", slot_to_elicit="BlockCard", slots=slots, session=handed.session,
                     messages=handed.messages + [render("hold_offer_block", last4=txn.card_last4)], card=BLOCK_CARD_CARD,
@@ -53,6 +57,13 @@ def block_card_answer(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decisi
     text = answer_text(turn, "BlockCard")
     answer = read_answer(text, BLOCK_CARD) if text else Answer.UNCLEAR
     fraud_ref = turn.session.get(ATTR_HANDOFF)
+    if text and claims_own(text) and not re.search(r"\b(?:block|freeze|lock|cancel|stop)", text, re.I):
+        # "Actually it was me" after a fraud report: nothing is blocked, and nothing is released in
+        # chat either (a report taken back is for the fraud team to check with the customer).
+        return Decision(action="Close", intent_state="Fulfilled", session=dict(turn.session),
+                        slots={**turn.slots, "BlockCard": None}, facts={"hold_kept": True, "report_taken_back": True},
+                        messages=[render("hold_report_taken_back", amount=money(txn.amount_minor, txn.currency),
+                                         merchant=txn.merchant_name, last4=txn.card_last4, ref=fraud_ref or "")])
     if answer is Answer.YES:
         if block_card(turn, txn, fraud_ref):  # done now through the card-management adapter, and said so
             messages = [render("card_blocked", last4=txn.card_last4)] + dispute_offer(turn, txn)
@@ -73,6 +84,6 @@ def block_card_answer(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decisi
                     messages=[render("clarify_block", last4=txn.card_last4)])
 
 
-def unclear_twice(turn: Turn, txn: Transaction, fd: FraudDecision) -> Decision:
+def unclear_twice(turn: Turn, txn: Transaction, fd: FraudDecision, **more) -> Decision:
     """Two unclear answers about a held payment: a person asks, rather than the bot guessing or looping."""
-    return escalate(turn, REASON_UNCLEAR, render("unclear_handoff"), _context(turn, txn, fd, question="was_it_you"))
+    return escalate(turn, REASON_UNCLEAR, render("unclear_handoff"), _context(turn, txn, fd, **{"question": "was_it_you", **more}))

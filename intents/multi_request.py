@@ -22,6 +22,7 @@ from intents.dialog import ATTR_CANDIDATES, ATTR_LAST_TXN, ATTR_NO_MATCH, Decisi
 from intents.dispute_reasons import infer_reason
 from intents.handoff import redacted
 from intents.lost_card import reads_as_lost
+from intents.multi_request_payments import PAYMENT_INTENTS, payment_key, payment_mentions, split_by_payment
 from intents.small_talk import classify
 from intents.talk_text import say
 from intents.word_rules import intent_from_words, reads_as_withdrawal
@@ -92,19 +93,27 @@ def _merchant(text: str) -> str | None:
 
 def names_a_payment(text: str) -> bool:
     """The clause points at a payment of its own (a merchant, an amount), not at "it"."""
-    return _merchant(text) is not None or bool(re.search(r"\d", text))
+    return _merchant(text) is not None or payment_key(text) is not None or bool(re.search(r"\d", text))
 
 
 def label_for(intent: str, text: str) -> str:
     """How the request is named back to the customer ("the PayPal charge")."""
-    return say(f"multi_label_{intent}", merchant=_merchant(text) or "")
+    named = payment_mentions(text)
+    return say(f"multi_label_{intent}", merchant=_merchant(text) or (named[0].label if named else ""))
 
 
-def _intent_of(clause: str, matcher) -> str | None:
+def _intent_of(clause: str, matcher, whole: bool = True) -> str | None:
     named = intent_from_words(clause)
     if named in REQUESTS:
         return named
-    if len(re.findall(r"[\w']+", clause)) < MIN_CLAUSE_WORDS or matcher is None:
+    if matcher is None:
+        return None
+    if whole and len(payment_mentions(clause)) > 1:
+        # "dispute Netflix and also Amazon" reads weakly as a whole; each payment's part reads clearly
+        parts = {_intent_of(part, matcher, whole=False) for part in split_by_payment(PAYMENT_INTENTS[0], clause)}
+        if len(parts) == 1 and parts <= set(PAYMENT_INTENTS):
+            return parts.pop()
+    if len(re.findall(r"[\w']+", clause)) < (MIN_CLAUSE_WORDS if whole else 2):
         return None
     guess = matcher(clause)
     if guess and guess.confident and guess.score >= MIN_CLAUSE_SCORE and guess.intent in REQUESTS:
@@ -118,17 +127,30 @@ def split_requests(text: str, matcher) -> list[Request]:
     found: list[tuple[str | None, str]] = []
     for piece in clauses(text):
         intent = _intent_of(piece, matcher)
-        if found and (intent is None or intent == found[-1][0]):
+        if found and (intent is None or intent == found[-1][0]) and not _another_payment(found[-1], piece):
             found[-1] = (found[-1][0], f"{found[-1][1]}, {piece}")
         elif found and found[-1][0] is None:
             found[-1] = (intent, f"{found[-1][1]}, {piece}")
         else:
-            found.append((intent, piece))
+            found.append((intent or found[-1][0] if found else intent, piece))
     out: list[Request] = []
+    seen: set[tuple[str, str | None]] = set()
     for intent, piece in found:
-        if intent is not None and all(r.intent != intent for r in out):
-            out.append(Request(intent, piece[:MAX_CLAUSE_CHARS], label_for(intent, piece)))
+        for part in split_by_payment(intent, piece):
+            key = (intent, payment_key(part))  # one request per intent and payment named
+            if intent is not None and key not in seen:
+                seen.add(key)
+                out.append(Request(intent, part[:MAX_CLAUSE_CHARS], label_for(intent, part)))
     return out
+
+
+def _another_payment(previous: tuple[str | None, str], piece: str) -> bool:
+    """ "The amazon charge, and the paypal one": a second payment for the same request intent."""
+    intent, text = previous
+    if intent not in PAYMENT_INTENTS:
+        return False
+    before, now = payment_key(text), payment_key(piece)
+    return before is not None and now is not None and now != before
 
 
 def is_fresh_request(turn: Turn) -> bool:
@@ -144,23 +166,35 @@ def plan(turn: Turn) -> tuple[Turn, str] | None:
         return None
     text = turn.transcript or ""
     long_enough = len(text.split()) >= 2 * MIN_CLAUSE_WORDS and len(clauses(text)) > 1
-    requests = split_requests(text, turn.match_utterances) if long_enough else []
+    several_payments = len(payment_mentions(text)) > 1  # "dispute Netflix and also Amazon"
+    requests = split_requests(text, turn.match_utterances) if long_enough or several_payments else []
     if len(requests) < 2:
         named = words_overrule(turn)
         return (named, "") if named is not None else None
     requests.sort(key=lambda r: r.intent not in URGENT_FIRST)  # stable: otherwise the order written
-    first, rest = requests[0], [r for r in requests[1:] if r.intent in QUEUEABLE][:MAX_PENDING]
+    first, waiting = requests[0], [r for r in requests[1:] if r.intent in QUEUEABLE]
+    rest, left = waiting[:MAX_PENDING], waiting[MAX_PENDING:]
     if not rest:
         return None
     session = dict(turn.session)
     queue = [{"intent": r.intent, "text": redacted(r.text), "label": r.label} for r in rest] + pending(turn.session)
     set_json_attr(session, ATTR_PENDING_REQUESTS, queue[:MAX_PENDING])
     if first.intent == turn.intent_name:
-        first_turn = turn.with_(transcript=first.text, session=session)
+        # Lex filled the slots from the whole message: keep those the first request's own words hold
+        kept = {k: v for k, v in turn.slots.items() if v is None or _said_in(turn.original_slots.get(k) or v, first.text)}
+        first_turn = turn.with_(transcript=first.text, session=session, slots=kept,
+                                original_slots={k: v for k, v in turn.original_slots.items() if k in kept})
     else:
         first_turn = turn.with_(intent_name=first.intent, transcript=first.text, slots={}, original_slots={},
                                 session=session)
-    return first_turn, say("multi_ack", first=first.label, rest=[r.label for r in rest])
+    ack = say("multi_ack", first=first.label, rest=[r.label for r in rest], total=1 + len(waiting))
+    if left:  # never dropped without a word: the customer hears which to ask about again
+        ack += " " + say("multi_too_many", labels=[r.label for r in left])
+    return first_turn, ack
+
+
+def _said_in(value: str, text: str) -> bool:
+    return " ".join(str(value).lower().split()) in " ".join(text.lower().split())
 
 
 def words_overrule(turn: Turn) -> Turn | None:

@@ -49,15 +49,16 @@ def find_transactions_in_text(turn: Turn, text: str, *, named_only: bool = False
 
         words = crit.merchant.split()
         best = None
+        scored = []  # the best-matching window wins, not the first: "i didnt buy from amazon" is Amazon, not Best Buy
         for n in range(min(3, len(words)), 0, -1):  # the merchant is usually 1-3 words of the rest
             for i in range(len(words) - n + 1):
                 cand = " ".join(words[i:i + n])
                 txns = find_transactions(turn, crit.but(merchant=cand))
-                if txns and max(merchant_match_score(cand, t.descriptor, t.merchant_name) for t in txns) >= _MIN_OPENING_MATCH:
-                    best = txns
-                    break
-            if best:
-                break
+                score = max((merchant_match_score(cand, t.descriptor, t.merchant_name) for t in txns), default=0.0)
+                if score >= _MIN_OPENING_MATCH:
+                    scored.append((score, n, -i, txns))
+        if scored:
+            best = max(scored, key=lambda s: s[:3])[3]
         if best is None and (crit.category or (not named_only and (crit.amount_minor or crit.on))):
             best = find_transactions(turn, crit.but(merchant=None))
         txns = best or []

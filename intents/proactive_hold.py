@@ -60,6 +60,7 @@ def tell_first(turn: Turn) -> Decision | None:
     """ExplainHold's "was it you?" about the untold payment, or None when there is nothing to tell."""
     from intents.payment_picker import remember_txn
     from intents.explain_hold import YES_NO_CARD
+    from intents.hold_questions import asked_was_it_you
 
     found = untold(turn)
     if found is None:
@@ -72,5 +73,5 @@ def tell_first(turn: Turn) -> Decision | None:
     text = render("proactive_hold", amount=money(txn.amount_minor, txn.currency), merchant=txn.merchant_name,
                   last4=txn.card_last4, declined=fd.action is FraudAction.decline)
     return Decision(action="ElicitSlot", intent_name="ExplainHold", slot_to_elicit="ReleaseHold",
-                    slots={"ReleaseHold": None}, session=remember_txn(turn.session, txn), messages=[text],
+                    slots={"ReleaseHold": None}, session=asked_was_it_you(remember_txn(turn.session, txn)), messages=[text],
                     card=YES_NO_CARD, facts={"told_first": fd.decision_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from intents.dialog import ATTR_HANDOFF, Decision, Turn
+from intents.dialog import ATTR_HANDOFF, Decision, Redirect, Turn
 from intents.options import OPTIONS
 from intents.spec import IntentSpec
 from intents.talk_text import load_catalogue, say
@@ -91,8 +91,17 @@ def reply(turn: Turn, kind: str) -> Decision:
     return Decision(action="ElicitIntent", messages=[say(kind)], session=session, card=card, facts=facts)
 
 
+# "can I talk to a real person please" sits close to the sample "am I talking to a real person":
+# words that ask for a person are a request for one, never small talk.
+_WANTS_PERSON = re.compile(r"\b(?:talk|speak|chat|connect|transfer|put me through|pass me)\b.{0,30}\b(?:person|human|agent|someone|"
+                           r"somebody|representative|advisor|adviser|people)\b|\b(?:want|need|get me|give me)\b.{0,15}"
+                           r"\b(?:person|human|agent|representative)\b", re.I)
+
+
 def handle(turn: Turn) -> Decision:
     kind = classify(turn.transcript)
+    if kind is None and _WANTS_PERSON.search(turn.transcript or ""):
+        return Decision.redirect_to(Redirect(intent="TalkToAgent", session=dict(turn.session)))
     # Lex picked SmallTalk for words beyond small talk ("hi there, um"): greet and show the menu,
     # never "didn't understand" (a request beside a greeting goes to its own intent first).
     return reply(turn, kind or "greeting")

@@ -78,20 +78,25 @@ PERSONAL_RX = _rx(
     r"|credit|debt|balance|statement|funds|deposit\w*|withdraw\w*|transactions?|billed|fees?|disput\w*|complain\w*)\b"
     r"|\b(?:mi|mis|nuestra|mon|ma|mes|notre|mein|meine|meu|minha|il\s+mio|la\s+mia)\s+(?:\w+\s+)?(?:tarjeta|cuenta|carte|compte"
     r"|Karte|Konto|cart[ãa]o|conta|carta|conto)\b|我的(?:信用卡|银行卡|账户)")
+# Non-complaint markers. Every English/Latin marker starts at a word boundary with an ASCII letter or a
+# digit, so the boundary and that first character are tested once per position before the ~60
+# alternatives (the unfactored pattern tried each alternative at every character: 2.0 -> 0.3 ms per
+# letter, same matches on the CFPB files, the sample emails and our fixtures).
 NONCOMPLAINT_RX = _rx(
-    r"\bunsubscribe\b|\bnewsletter\b|\bview\s+(?:this\s+(?:email|message)\s+)?in\s+(?:your|a)\s+browser\b|\bmanage\s+(?:your\s+)?preferences\b"
-    r"|\byou\s+(?:are\s+)?receiv\w+\s+this\s+(?:email|message)\s+because\b|\bopt[-\s]out\b|\bout\s+of\s+(?:the\s+)?office\b"
-    r"|\bautomatic\s+reply\b|\bauto[-\s]?reply\b|\bautoreply\b|\bI\s+am\s+(?:currently\s+)?away\b|\bon\s+(?:annual\s+)?leave\s+until\b"
-    r"|\bdelivery\s+(?:status\s+notification|has\s+failed|to\s+the\s+following\s+recipients?\s+failed)|\bundeliverable\b"
-    r"|\bmail\s+delivery\s+(?:failed|subsystem)|\bmailer-daemon\b|\breturned\s+mail\b"
-    r"|\b(?:please\s+)?(?:find|see)\s+(?:the\s+)?attached\b|\bfile\s+attached\b|\battached\s+(?:is|are|please\s+find)\b"
-    r"|\bpi[èe]ce\s+jointe\b|\bci-joint\w*|\bfichier\s+(?:attach|joint)\w*|\badjunto\b|\barchivo\s+adjunto\b|\bim\s+Anhang\b|\banbei\b"
-    r"|\ben\s+anexo\b|\bin\s+allegato\b|\bcongratulations?\b|\byou\s+(?:have\s+)?won\b|\blottery\b|\bprize\b|\bclick\s+(?:here|below)\b"
-    r"|\blimited\s+time\s+offer\b|\b\d{1,2}\s?%\s+off\b|\bfree\s+shipping\b|\bspecial\s+offer\b|\bexclusive\s+(?:deal|offer)\b"
-    r"|\bviagra\b|\bcasino\b|\bbuy\s+now\b|\bshop\s+now\b|\bwebinar\b|\bpress\s+release\b|\bthis\s+is\s+a\s+test\b|\btest\s+message\b"
-    r"|\bno[-\s]?reply\b|\bdo\s+not\s+reply\s+to\s+this\b|\bread\s+receipt\b|\bcalendar\s+invitation\b"
-    r"|\bmessage\s+d['’]absence\b|\babwesenheitsnotiz\b|\bfuera\s+de\s+la\s+oficina\b|\brespuesta\s+autom[áa]tica\b"
-    r"|优惠|促销|免费|点击|中奖|http://\S+\.cn\b|退订|代开发票|发票")
+    r"\b(?=[a-z\d])(?:unsubscribe\b|newsletter\b|view\s+(?:this\s+(?:email|message)\s+)?in\s+(?:your|a)\s+browser\b"
+    r"|manage\s+(?:your\s+)?preferences\b|you\s+(?:are\s+)?receiv\w+\s+this\s+(?:email|message)\s+because\b"
+    r"|opt[-\s]out\b|out\s+of\s+(?:the\s+)?office\b|automatic\s+reply\b|auto[-\s]?reply\b|autoreply\b"
+    r"|I\s+am\s+(?:currently\s+)?away\b|on\s+(?:annual\s+)?leave\s+until\b"
+    r"|delivery\s+(?:status\s+notification|has\s+failed|to\s+the\s+following\s+recipients?\s+failed)|undeliverable\b"
+    r"|mail\s+delivery\s+(?:failed|subsystem)|mailer-daemon\b|returned\s+mail\b"
+    r"|(?:please\s+)?(?:find|see)\s+(?:the\s+)?attached\b|file\s+attached\b|attached\s+(?:is|are|please\s+find)\b"
+    r"|pi[èe]ce\s+jointe\b|ci-joint\w*|fichier\s+(?:attach|joint)\w*|adjunto\b|archivo\s+adjunto\b|im\s+Anhang\b|anbei\b"
+    r"|en\s+anexo\b|in\s+allegato\b|congratulations?\b|you\s+(?:have\s+)?won\b|lottery\b|prize\b|click\s+(?:here|below)\b"
+    r"|limited\s+time\s+offer\b|\d{1,2}\s?%\s+off\b|free\s+shipping\b|special\s+offer\b|exclusive\s+(?:deal|offer)\b"
+    r"|viagra\b|casino\b|buy\s+now\b|shop\s+now\b|webinar\b|press\s+release\b|this\s+is\s+a\s+test\b|test\s+message\b"
+    r"|no[-\s]?reply\b|do\s+not\s+reply\s+to\s+this\b|read\s+receipt\b|calendar\s+invitation\b"
+    r"|message\s+d['’]absence\b|abwesenheitsnotiz\b|fuera\s+de\s+la\s+oficina\b|respuesta\s+autom[áa]tica\b)"
+    r"|(?=[优促免点中h退代发])(?:优惠|促销|免费|点击|中奖|http://\S+\.cn\b|退订|代开发票|发票)")
 
 # Dispute language DISPUTE_RX lacks, kept apart so each list stays reviewable: a charge the author
 # does not recognise, and a payment the bank holds or blocks that the author wants released ("the

@@ -21,12 +21,14 @@ from chalicelib.core.pci import (  # noqa: F401  (re-exported)
     SSN_RE,
     TXN_ID_RE,
     Span,
+    drop_last4,
     find_ibans,
     find_pans,
     guard_text,
     iban_valid,
     luhn_valid,
     scrub_pans,
+    split_card_cvv,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 def detect_cvv(text: str, cards: list[Span]) -> list[Span]:
     out = [Span(*m.span(1), "CVV") for m in CVV_RE.finditer(text)]
     out += [Span(*m.span(1), "CVV") for m in CVV_AFTER_RE.finditer(text)]
-    return out
+    return drop_last4(text, out)
 
 
 def detect_expiry(text: str, cards: list[Span], window: int) -> list[Span]:

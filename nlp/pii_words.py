@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from chalicelib.core.pci import not_a_cvv, split_card_cvv
 from nlp.patterns import MONTH_NAME, Span, protected_spans
 
 __all__ = ["CVV_TRIGGER_RE", "SSN_TRIGGER_RE", "ORDER_REF_RE", "detect_cvv_words", "detect_ssn_words",
@@ -100,11 +101,16 @@ def _digits(s: str) -> int:
     return sum(ch.isdigit() for ch in s)
 
 
+def _distance(triggers: list[tuple[int, int]], s: int, e: int) -> int:
+    return min(s - te if te <= s else ts - e if e <= ts else 0 for ts, te in triggers)
+
+
 def detect_cvv_words(text: str) -> list[Span]:
+    """Described security codes, the one nearest its trigger first."""
     triggers = [m.span() for m in CVV_TRIGGER_RE.finditer(text)]
     if not triggers:
         return []
-    keep = _keep(text)
+    keep = _keep(text) + not_a_cvv(text)
     out = []
     for m in _CVV_NUM_RE.finditer(text):
         s, e = m.span()
@@ -112,7 +118,7 @@ def detect_cvv_words(text: str) -> list[Span]:
             continue
         if _near(triggers, s, e, text):
             out.append(Span(s, e, "CVV"))
-    return out
+    return sorted(out, key=lambda sp: (_distance(triggers, sp.start, sp.end), sp.start))
 
 
 def detect_ssn_words(text: str) -> list[Span]:
@@ -146,7 +152,12 @@ def merge_spans(text: str, spans: list[Span]) -> list[Span]:
     # that follow "CVV2", even "CVV2. Order ref 168-6218772-...").
     spans = [s for s in spans if not _overlaps(s.start, s.end, refs + dates)
              or (s.type in _STRONG and s.type not in ("CVV", "EXPIRY"))]
-    for new in detect_cvv_words(text) + detect_ssn_words(text):
+    described = detect_cvv_words(text)
+    cards = [s for s in spans if s.type == "CARD"]
+    split = split_card_cvv(text, cards, described)
+    if split != cards:  # "4111 1111 1111 1111 739 (the 3 digits on the back)": the code leaves the card
+        spans = sorted([s for s in spans if s.type != "CARD"] + split, key=lambda s: s.start)
+    for new in described + detect_ssn_words(text):
         hits = [s for s in spans if s.start < new.end and new.start < s.end]
         if any(h.type in _STRONG for h in hits):
             continue

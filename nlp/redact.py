@@ -18,7 +18,8 @@ from nlp.pii_words import merge_spans
 if TYPE_CHECKING:  # the pipeline (tokenizer rules, merchant phrases) is built on first use only
     from nlp.pipeline import Pipeline
 
-__all__ = ["PiiFinding", "Redaction", "redact", "mask_pan", "redact_mapping", "scrub_pans", "get_pipeline"]
+__all__ = ["PiiFinding", "Redaction", "redact", "redacted_prefix", "mask_pan", "redact_mapping", "scrub_pans",
+           "get_pipeline"]
 
 
 class PiiFinding(BaseModel):
@@ -73,6 +74,31 @@ def redact(text: str) -> Redaction:
             counts["CARD"] = counts.get("CARD", 0) + extra
         redacted = guarded
     return Redaction(text=redacted, pii_counts=counts, findings=findings)
+
+
+def redacted_prefix(red: Redaction, text: str, n: int) -> str | None:
+    """``text[:n]`` as it stands redacted in ``red`` (the redaction of the whole ``text``); a finding
+    that crosses ``n`` is kept whole as its token. None when ``red.text`` is not exactly the findings'
+    replacement (the outbound guard changed more): then the caller redacts the prefix on its own.
+
+    Why: an email's subject is the start of the text triage redacts, and what the body reveals
+    counts in the subject too ("my name is Jane Doe" in the body, "Complaint - Jane Doe" as subject):
+    redacted on its own, the subject kept the name."""
+    out: list[str] = []
+    pos = rpos = 0
+    for f in red.findings:
+        piece = text[pos:f.start]
+        close = red.text.find("]", rpos + len(piece))
+        if red.text[rpos:rpos + len(piece)] != piece or close < 0 or red.text[rpos + len(piece)] != "[":
+            return None
+        if pos < n:
+            out.append(piece[:n - pos] + (red.text[rpos + len(piece):close + 1] if f.start < n else ""))
+        rpos, pos = close + 1, f.end
+    if red.text[rpos:] != text[pos:]:
+        return None
+    if pos < n:
+        out.append(text[pos:n])
+    return "".join(out)
 
 
 def mask_pan(pan: str) -> str:

@@ -14,6 +14,13 @@ __all__ = ["strip_quoted", "inline_forward"]
 T = TypeVar("T")
 
 
+# A forward says so in its separator (Gmail, Apple Mail, Thunderbird and their translations) ...
+_EXPLICIT_FWD_RE = re.compile(
+    r"(?im)^[ \t>*]*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:"
+    r"|-{2,}\s*Weitergeleitete Nachricht\s*-{2,}|-{2,}\s*Message transféré\s*-{2,})[ \t*]*$")
+# ... or, where the separator is the same for replies and forwards (Outlook's "Original Message" and
+# rule line), in the subject's first prefix: FW/Fwd/TR/WG/RV/ENC/VS forward, RE/AW/SV/Antw reply.
+_FORWARD_SUBJECT_RE = re.compile(r"(?i)^\s*(?:fwd?|fw|tr|wg|rv|enc|vs|doorst)\s*(?:\[\d+\])?\s*:")
 _FWD_MARKER_RE = re.compile(
     r"(?im)^[ \t>*]*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:|-{2,}\s*Original Message\s*-{2,}"
     r"|-{2,}\s*Weitergeleitete Nachricht\s*-{2,}|-{2,}\s*Message transféré\s*-{2,}|_{10,})[ \t*]*$")
@@ -49,13 +56,15 @@ def strip_quoted(text: str) -> str:
 
 
 def inline_forward(text: str, subject: str, parse_sender: Callable[[str], T | None]) -> tuple[T | None, str] | None:
-    """(original sender, original text) of an inline forwarded/original-message block, if any;
-    ``parse_sender`` reads the block's From value (None when it cannot: a later From may)."""
-    m = _FWD_MARKER_RE.search(text)
+    """(original sender, original text) of an inline forwarded block, if any; ``parse_sender`` reads
+    the block's From value (None when it cannot: a later From may). Outlook's "-----Original
+    Message-----" under "RE:" is a reply, its quoted sender is not the author: None."""
+    m = _EXPLICIT_FWD_RE.search(text)
     start = m.end() if m else None
-    if start is None and re.match(r"(?i)^\s*(?:fwd?|fw|tr|wg)\s*:", subject or ""):
+    if start is None and _FORWARD_SUBJECT_RE.match(subject or ""):
+        m = _FWD_MARKER_RE.search(text)
         block = _OUTLOOK_BLOCK_RE.search(text)
-        start = block.start() if block else None
+        start = m.end() if m else block.start() if block else None
     if start is None:
         return None
     rest = text[start:]

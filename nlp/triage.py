@@ -16,6 +16,11 @@ about another product (mortgage, credit report, student loan, debt collection â€
 ``out_of_scope``. When the classifier artifacts are missing the pipeline still answers: intent
 ``unsure``, category from the rules or ``out_of_scope`` with confidence 0.
 
+Emails and chat of ``LONG_TEXT_CHARS`` or more take the document path of ``nlp.longtext``
+instead: scope, category and urgency from the whole letter. The intent of text of
+``LONG_TEXT_CHARS`` or more comes from the sentence that decided the category
+(``nlp.letter_intent``), never from the letter's opening; a shorter email is classified whole.
+
 The classifier is English-only: text confidently detected as another language gets intent
 ``unsure`` (the decision policy escalates unsupported languages) while the rest of the result
 (entities, urgency, Comprehend sentiment) is still produced.
@@ -35,8 +40,9 @@ from nlp import sentiment as _sentiment
 from nlp import urgency as _urgency
 from nlp.entities import Entities, extract_entities
 from nlp.category_rules import rule_category
-from nlp.longtext import LONG_TEXT_CHARS, triage_document
-from nlp.redact import redact, redact_mapping
+from nlp.letter_intent import document_intent, sentence_classifier
+from nlp.longtext import LONG_TEXT_CHARS, SCOPE_OURS, triage_document
+from nlp.redact import Redaction, redact, redact_mapping, redacted_prefix
 from nlp.triage_result import EmailTriageResult, TriageResult, triage_key
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -53,6 +59,7 @@ FOREIGN_LANGUAGE_CONFIDENCE = 0.5  # above this, a non-English guess makes the E
 TIER_DISABLED = "local:comprehend_disabled"
 
 _NLP_DIR = Path(__file__).resolve().parent
+_REDACTION_FILES = ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py", "tokenizer_rules.json")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -101,7 +108,9 @@ _versions_cache: dict[str, str] = {}
 def _model_versions(clf: _Classifier | None) -> dict[str, str]:
     if not _versions_cache:
         _versions_cache.update({
-            "redaction": "rules-" + _file_digest(_NLP_DIR / "pipeline.cfg", _NLP_DIR / "patterns.py"),
+            # every file whose rules decide what is redacted (the card finder and guard included)
+            "redaction": "rules-" + _file_digest(*(_NLP_DIR / f for f in _REDACTION_FILES),
+                                                 _NLP_DIR.parent / "chalicelib" / "core" / "pci.py"),
             "taxonomy": "table-" + _file_digest(_NLP_DIR / "taxonomy.py"),
             "language": _language.VERSION,
             "sentiment": _sentiment.VERSION,
@@ -161,78 +170,66 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
     }
 
 
-def _sentence_classifier(clf: _Classifier) -> Any:
-    """texts -> [(category, its probability mass)] for the long-text triage (one batch call)."""
-    def classify(texts: list[str]) -> list[tuple[str, float]]:
-        import numpy as np
-
-        from nlp.classifier import softmax
-        from nlp.taxonomy import label_to_category
-
-        if not texts:
-            return []
-        probs = softmax(np.asarray(clf.logits(texts)), clf.temperature)
-        out = []
-        for row in probs:
-            mass: dict[str, float] = {}
-            for lab, p in zip(clf.labels, row):
-                mass[label_to_category(lab)] = mass.get(label_to_category(lab), 0.0) + float(p)
-            top = clf.labels[int(row.argmax())]
-            unsure = float(row.max()) < clf.threshold
-            cat = "out_of_scope" if unsure else label_to_category(top)
-            out.append((cat, mass.get(cat, 0.0)))
-        return out
-    return classify
-
-
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
-                classifier: _Classifier | None = None, long_text: bool | None = None) -> TriageResult:
+                classifier: _Classifier | None = None, long_text: bool | None = None,
+                redaction: Redaction | None = None) -> TriageResult:
     """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
-    ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) adds the
-    document-level triage of ``nlp.longtext``, whose scope, category and urgency then stand."""
+    ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) takes the
+    document-level triage of ``nlp.longtext``: its scope, category and urgency stand, and the
+    intent is read from the sentence that decided the category (``document_intent``). ``redaction``
+    is ``redact(text)`` when the caller already has it (``triage_email``: the subject's redaction
+    comes from the same pass), for text of at most ``MAX_TRIAGE_CHARS``."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
-    red = redact(text)
+    red = redaction if redaction is not None else redact(text)
     redacted = red.text
 
     lang = _language.detect_language(redacted)
     ents = extract_entities(redacted, today)
+    foreign = lang.language not in ("en", "und") and lang.confidence >= FOREIGN_LANGUAGE_CONFIDENCE
 
     clf = classifier if classifier is not None else _get_classifier()
     intent, intent_conf, top3, lex_intent = "unsure", 0.0, [], None
     category, category_conf, category_source = "out_of_scope", 0.0, "none"
+    doc = None
+    if long_text is None:
+        long_text = channel == "email" or len(text) >= LONG_TEXT_CHARS
+    long_text = long_text and bool(redacted.strip())
+    # A long text's opening 64 tokens say little: its intent comes from its document decision. A short
+    # email is classified whole, as a chat message is (its 64 tokens are most of it).
+    whole = not (long_text and len(text) >= LONG_TEXT_CHARS)
     mass: dict[str, float] = {}
-    if clf is not None and redacted.strip():
+    if clf is not None and redacted.strip() and whole:
         from nlp.taxonomy import label_to_category, label_to_lex_intent
 
         label, intent_conf, top3, unsure, mass = _classify(clf, redacted)
-        foreign = lang.language not in ("en", "und") and lang.confidence >= FOREIGN_LANGUAGE_CONFIDENCE
         if not unsure and not foreign:
             intent, lex_intent = label, label_to_lex_intent(label)
         category = label_to_category(label)
         category_conf, category_source = mass.get(category, 0.0), "classifier"
-    rule = rule_category(redacted)
-    if rule is not None and rule[0] != category:
-        category, category_source = rule[0], f"rule:{rule[1]}"
-        category_conf = max(mass.get(category, 0.0), RULE_CONFIDENCE)
-    elif rule is not None:
-        category_conf = max(category_conf, RULE_CONFIDENCE)
+    if long_text:
+        doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
+                              classify=sentence_classifier(clf) if clf is not None else None)
+        category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
+        if not whole:
+            intent, intent_conf, top3, lex_intent = document_intent(doc, foreign)
+        elif doc.scope != SCOPE_OURS:
+            intent, lex_intent = "unsure", None
+        urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
+        if _urgency.mentions_self_harm(redacted):  # never ignored, complaint or not: the whole text's score
+            urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+            urgency, urgency_reasons = urg.score, list(urg.reasons)
+    else:
+        rule = rule_category(redacted)
+        if rule is not None and rule[0] != category:
+            category, category_source = rule[0], f"rule:{rule[1]}"
+            category_conf = max(mass.get(category, 0.0), RULE_CONFIDENCE)
+        elif rule is not None:
+            category_conf = max(category_conf, RULE_CONFIDENCE)
+        urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
+        urgency, urgency_reasons = urg.score, list(urg.reasons)
 
     senti = _sentiment.analyse_sentiment(redacted)
-    urg = _urgency.score_urgency(redacted, ents.amounts, repeat_contact=repeat_contact)
-    urgency, urgency_reasons = urg.score, list(urg.reasons)
-    doc = None
-    if long_text is None:
-        long_text = channel == "email" or len(text) >= LONG_TEXT_CHARS
-    if long_text and redacted.strip():
-        doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
-                              classify=_sentence_classifier(clf) if clf is not None else None)
-        category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
-        if not urg.self_harm:  # self-harm language is never ignored, complaint or not
-            urgency, urgency_reasons = doc.urgency, list(doc.urgency_reasons)
-        if doc.scope != "ours":
-            intent, lex_intent = "unsure", None
-
     sentiment, sentiment_scores = senti.label, dict(senti.scores)
     language, language_conf = lang.language, lang.confidence
     tier, cost, escalate = TIER_DISABLED, 0.0, []
@@ -290,6 +287,20 @@ def email_text(parsed: Any) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _redacted_subject(subject: str, text: str, red: Redaction) -> str:
+    """The subject as the triage text has it redacted (it is that text's start), reply/forward prefix
+    kept: a name the body gives away goes from the subject too. Redacted on its own when it is not
+    the text's start (no subject, or cut) or the redaction cannot be split at its end."""
+    prefix = _SUBJECT_PREFIX_RE.match(subject)
+    head = subject[prefix.end() if prefix else 0:]
+    stripped = head.strip()
+    if stripped and text.startswith(stripped):
+        part = redacted_prefix(red, text, len(stripped))
+        if part is not None:
+            return subject[:len(subject) - len(head)] + head[:len(head) - len(head.lstrip())] + part
+    return redact(subject).text if subject else ""
+
+
 def _address(a: Any) -> str | None:
     return a.address if a is not None and getattr(a, "address", "") else None
 
@@ -303,9 +314,11 @@ def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None
     parsed = parse_email(raw)
     if today is None and parsed.date is not None:
         today = parsed.date.date()  # "yesterday" in an email means the day before it was sent
-    base = triage_text(email_text(parsed), id=id or parsed.message_id, channel="email", today=today,
-                       comprehend=comprehend, repeat_contact=repeat_contact, classifier=classifier)
-    subject = redact(parsed.subject).text if parsed.subject else ""
+    text = email_text(parsed)[:MAX_TRIAGE_CHARS]
+    red = redact(text)
+    base = triage_text(text, id=id or parsed.message_id, channel="email", today=today, comprehend=comprehend,
+                       repeat_contact=repeat_contact, classifier=classifier, redaction=red)
+    subject = _redacted_subject(parsed.subject or "", text, red)
     meta = {
         "from": _address(parsed.from_),
         "original_from": _address(parsed.original_from),

@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
-__all__ = ["Urgency", "score_urgency", "amount_in_usd", "combine", "URGENCY_WEIGHTS", "REASONS", "PROTECTED",
-           "VERSION", "LARGE_AMOUNT_USD"]
+__all__ = ["Urgency", "score_urgency", "mentions_self_harm", "amount_in_usd", "combine", "URGENCY_WEIGHTS", "REASONS",
+           "PROTECTED", "VERSION", "LARGE_AMOUNT_USD"]
 
 VERSION = "rules-1"
 LARGE_AMOUNT_USD = 1000.0
@@ -145,6 +145,11 @@ def without_boilerplate(text: str) -> str:
         out.append(text[pos:start])
         pos = end
     return "".join(out) + text[pos:] if out else text
+
+
+def mentions_self_harm(text: str) -> bool:
+    """Whether the text speaks of self-harm anywhere (then urgency is 1.0 whatever else it says)."""
+    return _SELF_HARM.search(text or "") is not None
 
 
 def score_urgency(text: str, amounts: Iterable[_AmountLike] = (), *, repeat_contact: bool = False) -> Urgency:

@@ -81,16 +81,25 @@ def evaluate(train_scope: bool = True) -> dict:
 
         rep = scope_main(["--no-write"])
         cv, ho = rep["cv_nested"], rep["holdout"]
+        inbox = f"at_{rep['inbox_share']:g}_in_scope"
         out.update({"scope_f1_cv": cv["f1"], "scope_precision_cv": cv["precision"], "scope_recall_cv": cv["recall"],
-                    "scope_f1_holdout": ho["f1"], "scope_precision_holdout": ho["precision"],
-                    "scope_recall_holdout": ho["recall"]})
+                    "scope_f1_cv_inbox": cv[inbox]["f1"], "scope_precision_cv_inbox": cv[inbox]["precision"],
+                    "scope_f1_cv_even": cv["at_0.5_in_scope"]["f1"], "scope_inbox_share": rep["inbox_share"],
+                    "scope_f1_holdout": ho["f1"], "scope_f1_holdout_inbox": ho[inbox]["f1"],
+                    "scope_precision_holdout": ho["precision"], "scope_recall_holdout": ho["recall"],
+                    "scope_banking77_dev_in_scope": rep["aux"]["banking77_dev_in_scope"]})
     else:
         meta = json.loads((ROOT / "nlp" / "artifacts" / "scope.json").read_text())
         out.update({"scope_f1_cv": meta["cv_f1"], "scope_precision_cv": meta["cv_precision"],
-                    "scope_recall_cv": meta["cv_recall"], "scope_f1_holdout": meta.get("holdout_f1")})
+                    "scope_recall_cv": meta["cv_recall"], "scope_f1_cv_inbox": meta.get("cv_f1_inbox"),
+                    "scope_precision_cv_inbox": meta.get("cv_precision_inbox"), "scope_f1_cv_even": meta.get("cv_f1_even"),
+                    "scope_inbox_share": meta.get("inbox_share"), "scope_f1_holdout": meta.get("holdout_f1"),
+                    "scope_f1_holdout_inbox": meta.get("holdout_f1_inbox"),
+                    "scope_banking77_dev_in_scope": meta.get("banking77_dev_in_scope")})
     out.update(noncomplaint_routing())
     pii = pii_eval.evaluate()
-    out.update({k: pii[k] for k in ("cvv_recall", "ssn_recall", "must_keep_pct")})
+    out.update({k: pii[k] for k in ("cvv_recall", "ssn_recall", "card_cvv_recall", "hyphen_name_recall", "idempotent_pct",
+                                    "must_keep_pct")})
     strip = strip_compare.compare()
     out.update({k: v for k, v in strip.items() if not k.startswith("strip_failed")})
     out.update(sample_emails())

@@ -2,7 +2,11 @@
 
 A secret is caught when none of its digit runs survives redaction (a described CVV/SSN may be
 redacted with a wider span, never left partly visible); a must-keep fact is kept when it appears
-verbatim in the redacted text.
+verbatim in the redacted text. A card with its security code (``CARD_CVV``) is right when neither
+the card number nor the code survives and the text carries the card token with the card's own last
+four and a ``[CVV]`` of its own; a hyphenated name (``NAME``) is caught when no part of it survives.
+Redaction must also be idempotent: the redacted text, redacted again, is unchanged (tickets and
+notifications redact text that was redacted before).
 """
 from __future__ import annotations
 
@@ -16,8 +20,15 @@ FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "redte
 
 
 def secret_leaked(case: dict, redacted: str) -> bool:
-    """The secret as written, or its digits as one standalone run, is still in the text."""
-    for needle in {case["secret"], case["secret_digits"]}:
+    """The secret as written, or its digits as one standalone run, is still in the text; for a name,
+    any part of it (split at spaces and hyphens) is still a word of the text."""
+    if case["kind"] == "NAME":
+        parts = [p for p in re.split(r"[\s\-]+", case["secret"]) if p]
+        return any(re.search(rf"(?<![\w'’]){re.escape(p)}(?![\w'’])", redacted) for p in parts)
+    needles = {case["secret"], case["secret_digits"]}
+    if case["kind"] == "CARD_CVV":
+        needles |= {case["card_digits"], case["card_written"]}
+    for needle in needles:
         if re.search(rf"(?<![\w\-]){re.escape(needle)}(?![\w\-])", redacted, re.I):
             return True
     return False
@@ -25,27 +36,40 @@ def secret_leaked(case: dict, redacted: str) -> bool:
 
 def evaluate(path: Path = FIXTURE) -> dict:
     cases = json.loads(path.read_text(encoding="utf-8"))["cases"]
-    caught = {"CVV": [0, 0], "SSN": [0, 0]}
-    kept = total = 0
+    caught: dict[str, list[int]] = {}
+    kept = total = idempotent = 0
     misses: list[str] = []
     dropped: list[str] = []
+    unstable: list[str] = []
     for c in cases:
         out = redact(c["text"]).text
-        caught[c["kind"]][1] += 1
-        if secret_leaked(c, out):
+        tally = caught.setdefault(c["kind"], [0, 0])
+        tally[1] += 1
+        if secret_leaked(c, out) or not all(token in out for token in c.get("expect", [])):
             misses.append(c["id"])
         else:
-            caught[c["kind"]][0] += 1
+            tally[0] += 1
+        if redact(out).text == out:
+            idempotent += 1
+        else:
+            unstable.append(c["id"])
         for fact in c["must_keep"]:
             total += 1
             if fact in out:
                 kept += 1
             else:
                 dropped.append(f"{c['id']}:{fact}")
-    return {"cases": len(cases), "cvv_recall": round(caught["CVV"][0] / max(1, caught["CVV"][1]), 4),
-            "ssn_recall": round(caught["SSN"][0] / max(1, caught["SSN"][1]), 4),
+
+    def recall(kind: str) -> float:
+        hit, n = caught.get(kind, (0, 0))
+        return round(hit / max(1, n), 4)
+
+    return {"cases": len(cases), "cvv_recall": recall("CVV"), "ssn_recall": recall("SSN"),
+            "card_cvv_recall": recall("CARD_CVV"), "hyphen_name_recall": recall("NAME"),
+            "card_cvv_cases": caught.get("CARD_CVV", [0, 0])[1], "name_cases": caught.get("NAME", [0, 0])[1],
+            "idempotent_pct": round(100.0 * idempotent / max(1, len(cases)), 2),
             "must_keep_pct": round(100.0 * kept / max(1, total), 2), "must_keep_total": total,
-            "misses": misses[:20], "dropped": dropped[:20]}
+            "misses": misses[:20], "dropped": dropped[:20], "not_idempotent": unstable[:20]}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ one of many ways, before or after the number, English or Spanish, digits grouped
 spelled out) and must-keep facts around it (an amount, a date, an order reference, a case id
 DSP-XXXXXX, a transaction id, a phone-like order number) that redaction must leave exactly as
 written. Written from imagination, not from the existing tests.
+
+Two later kinds (their own seeded generator, appended, so the first 560 cases never change):
+``CARD_CVV``, a card number (spaced, dashed, plain; Visa, Mastercard, Amex, Discover) and its
+security code in either order, where the card token must keep the card's last four and the code be
+a token of its own, and ``NAME``, a hyphenated name after a greeting, a sign-off or "my name is",
+which must go whole. ``expect`` lists tokens the redacted text must contain.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ FIXTURE = ROOT / "tests" / "fixtures" / "redteam_pii.json"
 SEED = 11
 N_CVV = 300
 N_SSN = 260
+SEED_LATER = 12  # the CARD_CVV and NAME cases
+N_CARD_CVV = 160
+N_NAME = 120
 
 _SPELL_EN = "zero one two three four five six seven eight nine".split()
 _SPELL_ES = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
@@ -121,9 +130,71 @@ def _case(rng: random.Random, kind: str) -> dict:
     return {"kind": kind, "text": text, "secret": written, "secret_digits": digits, "must_keep": used}
 
 
+# (first digits, length, grouping when spaced or dashed)
+CARD_BRANDS = [("4", 16, (4, 4, 4, 4)), ("51", 16, (4, 4, 4, 4)), ("55", 16, (4, 4, 4, 4)), ("2221", 16, (4, 4, 4, 4)),
+               ("6011", 16, (4, 4, 4, 4)), ("34", 15, (4, 6, 5)), ("37", 15, (4, 6, 5))]
+CARD_FORMS = ["card {n}", "my card is {n}", "Visa {n}", "card number: {n}", "{n}", "card no. {n}", "the card {n}"]
+CODE_FORMS = ["cvv {c}", "CVV: {c}", "cvc2 {c}", "security code {c}", "{c} is the cvv", "CVV2 {c}",
+              "the 3 digits on the back are {c}", "sec code {c}", "(cvv {c})", "código de seguridad {c}"]
+CARD_JOINERS = [" ", ", ", " and ", "\n", " - ", "; ", " exp 09/27 "]
+FIRST = ["Mary-Jane", "Jean-Luc", "Anna-Lena", "Ji-Woo", "Marie-Claire", "Jean-Pierre", "Ana-Maria", "Lee-Ann",
+         "Karl-Heinz", "Mary", "Jane", "Luis", "Priya", "Tom", "Hannah", "Omar"]
+LAST = ["Smith-Jones", "Lopez-Garcia", "Watson", "Okafor-Reid", "Dupont", "Müller-Lüdenscheidt", "Nguyen",
+        "Taylor-Brown", "Ferreira-Santos", "O'Neil-Smith", "Kowalski"]
+NAME_FORMS = ["My name is {n}.", "Dear {n},", "Regards,\n{n}", "I am {n} and I hold a debit card with you.",
+              "This is {n} writing about my account.", "Thank you,\n{n}", "Cardholder: {n}", "Kind regards,\n{n}",
+              "Hi, my name is {n} and I need help.", "Sincerely,\n{n}"]
+
+
+def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    total = 0
+    for i, ch in enumerate(reversed(body + "0")):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return body + str((10 - total % 10) % 10)
+
+
+def _card_cvv_case(rng: random.Random) -> dict:
+    prefix, length, grouping = rng.choice(CARD_BRANDS)
+    digits = _luhn_complete(prefix, length, rng)
+    style = rng.choice(["spaced", "dashed", "plain", "double"])
+    parts, i = [], 0
+    for n in grouping:
+        parts.append(digits[i:i + n])
+        i += n
+    written = {"spaced": " ".join(parts), "dashed": "-".join(parts), "plain": digits, "double": "  ".join(parts)}[style]
+    code = "".join(rng.choice("0123456789") for _ in range(4 if length == 15 else 3))
+    card = rng.choice(CARD_FORMS).format(n=written)
+    secret = rng.choice(CODE_FORMS).format(c=code)
+    joiner = rng.choice(CARD_JOINERS)
+    body = f"{card}{joiner}{secret}" if rng.random() < 0.6 else f"{secret}{joiner}{card}"
+    facts = _facts(rng)
+    opener = rng.choice(OPENERS).format(**facts)
+    text = f"{opener} {body}. {rng.choice(CLOSERS).format(**facts)}".strip()
+    return {"kind": "CARD_CVV", "text": text, "secret": code, "secret_digits": code, "card_digits": digits,
+            "card_written": written, "expect": [f"[CARD ****{digits[-4:]}]", "[CVV]"],
+            "must_keep": [v for v in facts.values() if v in text]}
+
+
+def _name_case(rng: random.Random) -> dict:
+    first, last = rng.choice(FIRST), rng.choice(LAST)
+    if "-" not in first + last:
+        last = rng.choice([n for n in LAST if "-" in n])
+    name = f"{first} {last}" if rng.random() < 0.8 else (first if "-" in first else last)
+    facts = _facts(rng)
+    opener = rng.choice(OPENERS).format(**facts)
+    form = rng.choice(NAME_FORMS).format(n=name)
+    text = f"{form} {opener}" if form.startswith(("My", "Dear", "I am", "This", "Hi", "Cardholder")) else f"{opener}\n{form}"
+    return {"kind": "NAME", "text": text, "secret": name, "secret_digits": "", "expect": ["[NAME]"],
+            "must_keep": [v for v in facts.values() if v in text]}
+
+
 def generate(seed: int = SEED) -> list[dict]:
     rng = random.Random(seed)
     cases = [_case(rng, "CVV") for _ in range(N_CVV)] + [_case(rng, "SSN") for _ in range(N_SSN)]
+    later = random.Random(SEED_LATER)
+    cases += [_card_cvv_case(later) for _ in range(N_CARD_CVV)] + [_name_case(later) for _ in range(N_NAME)]
     for i, c in enumerate(cases):
         c["id"] = f"rt-{i:04d}"
     return cases

@@ -149,15 +149,17 @@ def prf(y: np.ndarray, pred: np.ndarray, share: float | None = None) -> dict[str
 
 
 def rules_of(texts: list[str]) -> np.ndarray:
-    """Per letter: (not a complaint, explicit dispute phrases, other-product words), as served."""
-    return np.array([(nc is not None, nd, no) for nc, nd, no in map(rule_counts, texts)], dtype=np.int64).reshape(-1, 3)
+    """Per letter: (not a complaint, explicit dispute phrases, other-product words, requests to
+    dispute a charge), as served."""
+    return np.array([(nc is not None, nd, no, na) for nc, nd, no, na in map(rule_counts, texts)],
+                    dtype=np.int64).reshape(-1, 4)
 
 
 def verdict(p: np.ndarray, rules: np.ndarray, t: float) -> np.ndarray:
     """The served scope verdict ("ours") of each letter: ``nlp.longtext``'s non-complaint gate and
     ``is_ours`` at threshold ``t``."""
-    return np.array([not nc and is_ours(float(pi), int(nd), int(no), t) for pi, (nc, nd, no) in zip(p, rules)],
-                    dtype=bool)
+    return np.array([not nc and is_ours(float(pi), int(nd), int(no), t, int(na))
+                     for pi, (nc, nd, no, na) in zip(p, rules)], dtype=bool)
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray, rules: np.ndarray, share: float = INBOX_SHARE) -> float:

@@ -229,6 +229,7 @@ class TriageStatus(str, Enum):
     escalated = "escalated"  # a human must read it first (urgency, low confidence, policy)
     rejected_too_large = "rejected_too_large"  # over the size cap: never parsed, a human decides
     failed_parse = "failed_parse"  # the triage pipeline failed on it: a human reads the raw mail
+    skipped = "skipped"  # not a complaint (spam, newsletter, auto-reply): kept and listed, routed to nobody
 
 
 class TriageRecord(_Model):
@@ -256,6 +257,7 @@ class TriageRecord(_Model):
     matched_case_id: str | None = None
     queue: str | None = None  # work queue it was routed to
     status: TriageStatus
+    automated: str | None = None  # machine or list mail by its headers (chalicelib/ingest/mail_headers.py AUTOMATED)
     reasons: list[str] = Field(default_factory=list)
     decision_id: str | None = None
     content_digest: str | None = None  # sha256 of what the sender wrote (chalicelib.ingest.message_identity)

@@ -214,6 +214,35 @@ def find_pans(text: str, standalone_only: bool = False) -> list[Span]:
     return [Span(*norm.span(s.start, s.end), s.type, s.last4) for s in _find_in(norm.text, standalone_only)]
 
 
+def split_card_cvv(text: str, cards: list[Span], cvvs: list[Span],
+                   finder=None) -> list[Span]:
+    """The cards again, with a security code named as one (``cvvs``, most likely first) cut out.
+
+    A code written right after or before the number ("4111 1111 1111 1111 003 is the cvv") is in the
+    same digit run, and a window of the run that takes the code in can pass Luhn by chance (one in
+    ten): the card token then showed the code in its "last four" ("[CARD ****1003]"). Each code
+    inside a card is masked in turn and the card searched again; the first split whose cards still
+    cover every other digit of the original span is kept (a code rule that took a group of the card
+    itself, "security code 4111 1111 1111 1111", finds no such split and the card stays whole)."""
+    if not cvvs or not cards:
+        return cards
+    finder = finder or find_pans
+    out: list[Span] = []
+    for card in cards:
+        split = None
+        for v in cvvs:
+            if not (card.start <= v.start and v.end <= card.end):
+                continue
+            masked = text[card.start:v.start] + "x" * (v.end - v.start) + text[v.end:card.end]
+            found = [Span(card.start + s.start, card.start + s.end, s.type, s.last4) for s in finder(masked)]
+            rest = [card.start + i for i, ch in enumerate(masked) if ch.isdigit()]
+            if found and all(any(s.start <= i < s.end for s in found) for i in rest):
+                split = found
+                break
+        out += split or [card]
+    return out
+
+
 def contains_pan(text: str, standalone_only: bool = False) -> bool:
     return bool(find_pans(text, standalone_only))
 
@@ -246,6 +275,31 @@ CVV_RE = re.compile(
     r"\b[^\d\n.\[\]]{0,20}?(?<![\d-])(\d{3,4})(?![\d-])")
 CVV_AFTER_RE = re.compile(
     r"(?i)(?<![\d$€£¥.,])(\d{3,4})(?![\d.,])\s+(?:is\s+)?(?:the\s+|my\s+)?(?:cvv2?|cvc2?|security\s+code)\b")
+# A card's last four as people and we write them: "card ending in 1234", "****1234", "xxxx-xxxx-xxxx-1234",
+# and the redaction tokens ("[CARD ****1234]", "[CVV]"). PCI DSS lets the last four show and they are
+# never a security code: no CVV rule takes them, so "card ending 1234, cvv 739" keeps its 1234 and a
+# redacted text redacted again is unchanged (the CVV rules once made "[CARD ****[CVV]]" of it).
+CARD_LAST4_RE = re.compile(
+    r"(?i)(?:\b(?:card|visa|mastercard|amex|discover|debit|credit|account|acct|number)\b"
+    r"(?:(?!cv[vc]|code|security|verification|digits)[^\d\n]){0,20}?"
+    r"\bend(?:s|ing)\s+(?:in\s+|with\s+)?[:#]?\s*|(?<![A-Za-z\d])(?:[*\u2022xX]{2,}[ \-]?){1,3})(\d{4})(?!\d)")
+REDACTION_TOKEN_RE = re.compile(r"\[(?:CARD \*{4}\d{4}|[A-Z][A-Z_]*)\]")
+
+
+def not_a_cvv(text: str) -> list[tuple[int, int]]:
+    """Spans no CVV rule may take: a card's last four as written, and redaction tokens."""
+    return ([m.span(1) for m in CARD_LAST4_RE.finditer(text)]
+            + [m.span() for m in REDACTION_TOKEN_RE.finditer(text)])
+
+
+def drop_last4(text: str, cvvs: list[Span]) -> list[Span]:
+    """The CVV spans that are not a card's last four nor inside a redaction token."""
+    if not cvvs:
+        return cvvs
+    keep = not_a_cvv(text)
+    return [s for s in cvvs if not any(a < s.end and s.start < b for a, b in keep)]
+
+
 SSN_RE = re.compile(r"(?<![\d\-])(?!000|666|9\d\d)(\d{3})([- ]?)(?!00)(\d{2})\2(?!0000)(\d{4})(?![\d\-])")
 SSN_CONTEXT_RE = re.compile(r"(?i)\b(?:ssn|social\s+security|ss#|tax\s*id|tin)\b")
 _SSN_ANY_RE = re.compile(r"(?<![\d\-])\d{3}([- .]?)\d{2}\1\d{4}(?![\d\-])")
@@ -297,7 +351,7 @@ def find_ibans(text: str) -> list[Span]:
 
 def _sensitive_in(norm: str) -> list[Span]:
     """CVVs (only when named), SSNs (dashed, or any 9 digits after "ssn"/"social security"), IBANs."""
-    spans = [Span(*m.span(1), "CVV") for rx in (CVV_RE, CVV_AFTER_RE) for m in rx.finditer(norm)]
+    spans = drop_last4(norm, [Span(*m.span(1), "CVV") for rx in (CVV_RE, CVV_AFTER_RE) for m in rx.finditer(norm)])
     for m in _SSN_ANY_RE.finditer(norm):
         named = SSN_CONTEXT_RE.search(norm, max(0, m.start() - 40), m.start())
         if (m.group(1) == "-" and SSN_RE.fullmatch(m.group())) or named:
@@ -308,7 +362,9 @@ def _sensitive_in(norm: str) -> list[Span]:
 def find_sensitive(text: str) -> list[Span]:
     """Every span the outbound guard removes, in original offsets, overlaps merged."""
     norm = normalise(text)
-    raw = sorted(_find_in(norm.text) + _sensitive_in(norm.text))
+    sensitive = _sensitive_in(norm.text)
+    cards = split_card_cvv(norm.text, _find_in(norm.text), [s for s in sensitive if s.type == "CVV"], _find_in)
+    raw = sorted(cards + sensitive)
     merged: list[Span] = []
     for sp in raw:
         if merged and sp.start < merged[-1].end:

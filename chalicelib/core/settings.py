@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     tickets_table: str = "da-tickets"
     ticket_topic_arn_prefix: str = "arn:aws:sns:us-east-1:000000000000:da-tickets"
     email_sender: str = "disputes@dispute-assistant.example"
+    # Domains of staff who forward customers' mail to the disputes inbox (branches, the call centre):
+    # their forwards are not acknowledged. Anyone else who forwards mail to us (a customer forwarding a
+    # merchant's receipt) wrote to us and is acknowledged (chalicelib/ingest/followup.py).
+    email_colleague_domains: tuple[str, ...] = ()
     agent_tokens: SecretStr | None = None
     # In AWS: the agents' Cognito user pool; when set, the agent routes sit behind its authorizer.
     agent_user_pool_arn: str | None = None

@@ -29,7 +29,9 @@ from chalicelib.core.clock import outbound_time
 from chalicelib.core.ids import derive_decision_id
 from chalicelib.core.models import DisputeReason, Handoff, TriageRecord, TriageStatus
 from chalicelib.core.pci import scrub_pans
-from chalicelib.ingest.unmatched import parse_headers, reply_refusal, sender_address, unmatched_notice
+from chalicelib.ingest.routing import NOT_A_COMPLAINT, OTHER_PRODUCT, SCOPE_OURS
+from chalicelib.ingest.unmatched import (AUTO_REPLY_HEADERS, parse_headers, product_words, redirect_notice, reply_refusal,
+                                         sender_address, unmatched_notice)
 from chalicelib.outbox import Notice
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,14 @@ FRAUD_CATEGORIES = frozenset({"unauthorised", "lost_or_stolen"})
 # The reason a ticket is routed on (chalicelib/tickets/data/routing.yaml), most pressing first: the
 # customer's safety and legal exposure before the kind of payment problem.
 TICKET_REASON_ORDER = ("vulnerable_customer", "legal_threat", "regulator_mention")
+# Why an in-scope mail that neither opened a case nor escalated still goes to a person (stable codes):
+# nothing a customer writes about a payment may end as a record no queue shows.
+SENDER_NOT_IDENTIFIED = "sender_not_identified"  # no customer has this address: ask who they are
+PAYMENT_NOT_IDENTIFIED = "payment_not_identified"  # a customer, but no one payment the mail points at
+NO_AUTOMATIC_ACTION = "no_automatic_action"  # the payment is known; nothing the assistant may do alone
+# The team a redirected mail went to, as the sender reads it.
+TEAM_NAMES = {"general": "customer service", "complaints": "complaints", "vulnerable_customers": "customer care",
+              "fraud": "fraud", "disputes": "disputes"}
 
 
 class FollowUp(BaseModel):
@@ -63,20 +73,29 @@ class FollowUp(BaseModel):
 
 def ticket_reason(rec: TriageRecord, reasons: list[str]) -> str:
     """The routing reason for an email that needs a person: vulnerable → vulnerable_customers, legal
-    threat / regulator → complaints, fraud → fraud, a billing error → disputes, else general."""
+    threat / regulator → complaints, another product → its redirect, fraud → fraud, a billing error
+    or a card-payment complaint of unclear category → disputes, a hold → fraud, else general."""
     for reason in TICKET_REASON_ORDER:
         if reason in reasons:
             return reason
+    if OTHER_PRODUCT in reasons:
+        return OTHER_PRODUCT
     category = str(rec.triage.get("category") or "")
     if category in FRAUD_CATEGORIES:
         return "email_fraud"
     if "amount_over_limit" in reasons:
         return "amount_over_limit"
-    if category in BILLING_ERRORS or category == "atm_cash_problem":
+    if category in BILLING_ERRORS or category in ("atm_cash_problem", "pending_charge"):
         return "email_dispute"
+    if category == "declined_or_held":
+        return "email_hold"
     if rec.status in (TriageStatus.rejected_too_large, TriageStatus.failed_parse):
         return "email_unreadable"
-    return "high_urgency" if "high_urgency" in reasons else "email_general"
+    if "high_urgency" in reasons:
+        return "high_urgency"
+    if rec.triage.get("scope") == SCOPE_OURS and NOT_A_COMPLAINT not in reasons:
+        return "email_dispute"  # a card-payment complaint the classifier could not name: the disputes desk names it
+    return "email_general"
 
 
 def handoff_id_for(record_id: str) -> str:
@@ -104,6 +123,8 @@ class EmailFollowUp:
     controls: Any = None
     window_days: int = 120
     own_addresses: frozenset[str] = frozenset()  # never acknowledged (loop prevention)
+    colleague_domains: frozenset[str] = frozenset()  # staff who forward customers' mail: never acknowledged
+    metrics: Any = None  # GovernanceMetrics: skipped and redirected mail are counted
 
     def run(self, rec: TriageRecord, outcome: str, reasons: list[str],
             raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
@@ -114,6 +135,14 @@ class EmailFollowUp:
 
     def _run(self, rec: TriageRecord, outcome: str, reasons: list[str],
              raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
+        if rec.status is TriageStatus.skipped:
+            # Recorded (the record, its decision, this code, a metric), routed to nobody, never answered:
+            # a reply to spam confirms the address, a reply to a robot starts a loop.
+            code = reasons[0] if reasons else NOT_A_COMPLAINT
+            if self.metrics is not None:
+                self.metrics.put("EmailSkipped", 1, Reason=code)
+            log.info("email_followup: %s skipped (%s)", rec.record_id, code)
+            return FollowUp(ack_skipped=rec.automated or code, detail=f"skipped:{code}")
         customer = self.store.customers.get(rec.matched_customer_id) if rec.matched_customer_id else None
         txn = self.store.transactions.get(customer.customer_id, rec.matched_txn_id) if customer and rec.matched_txn_id else None
         case, created, file_reasons, detail = None, False, [], "no_case"
@@ -126,8 +155,19 @@ class EmailFollowUp:
         ticket = None
         if outcome != "allow" or file_reasons:
             ticket = self._escalate(rec, customer, txn, reasons + file_reasons, outcome)
-        ack, skipped = (self._acknowledge(rec, customer, txn, case, ticket), None) if customer is not None \
-            else self._acknowledge_unmatched(rec, raw_headers)
+        elif case is None:  # allowed, yet nothing happened: a person picks it up
+            why = SENDER_NOT_IDENTIFIED if customer is None else PAYMENT_NOT_IDENTIFIED if txn is None \
+                else NO_AUTOMATIC_ACTION
+            ticket = self._escalate(rec, customer, txn, reasons + [why], outcome)
+            detail = why
+        if OTHER_PRODUCT in reasons and self.metrics is not None:
+            self.metrics.put("EmailRedirected", 1, Product=str(rec.triage.get("product") or "unknown")[:40])
+        if rec.automated:  # machine mail that reaches a person (a protected signal): never answered
+            ack, skipped = None, rec.automated
+        elif customer is not None:
+            ack, skipped = self._acknowledge(rec, customer, txn, case, ticket), None
+        else:
+            ack, skipped = self._acknowledge_unmatched(rec, raw_headers, ticket)
         if case is not None and not created and case.case_id != rec.matched_case_id:
             detail = "joined_case"
         return FollowUp(case_id=case.case_id if case else None, case_created=created,
@@ -171,8 +211,10 @@ class EmailFollowUp:
     def _escalate(self, rec: TriageRecord, customer, txn, reasons: list[str], outcome: str):
         # Built from codes, not the mail's words: the summary goes to the team's SNS topic, and a
         # subject can carry digits the outbound guard refuses; the redacted mail is in the bundle.
-        category = str(rec.triage.get("category") or "unknown")[:64]
-        summary = f"Email ({category.replace('_', ' ')}): " + ", ".join(r.replace("_", " ") for r in reasons[:5])
+        category = str(rec.triage.get("category") or "unknown")[:64].replace("_", " ")
+        if OTHER_PRODUCT in reasons:  # the redirecting team needs the product more than our category
+            category = f"about {product_words(rec.triage.get('product')) or 'another product'}, not a card dispute"
+        summary = f"Email ({category}): " + ", ".join(r.replace("_", " ") for r in reasons[:5])
         handoff = Handoff(handoff_id=handoff_id_for(rec.record_id), customer_id=customer.customer_id if customer else None,
                           session_id=rec.record_id, reason=ticket_reason(rec, reasons), summary=summary,
                           channel="email", created_at=rec.received_at)
@@ -187,16 +229,23 @@ class EmailFollowUp:
                                   txn_id=txn.txn_id if txn else None, decisions=decisions, triage=rec.triage,
                                   conversation_kind="email", messages=messages).ticket
 
-    def _acknowledge_unmatched(self, rec: TriageRecord, raw_headers: Callable[[], bytes] | None) -> tuple[str | None, str | None]:
-        """(message id, None) when the sender got the plain acknowledgement, else (None, refusal code)."""
+    def _acknowledge_unmatched(self, rec: TriageRecord, raw_headers: Callable[[], bytes] | None,
+                               ticket=None) -> tuple[str | None, str | None]:
+        """(message id, None) when the sender got the plain acknowledgement (or, for another product,
+        where it went), else (None, refusal code). A forward is a colleague's only from a domain of
+        ours: a customer forwarding a merchant's mail wrote to us and hears back."""
         if raw_headers is None:
             return None, "headers_unavailable"
         headers = parse_headers(raw_headers())
-        refusal = reply_refusal(headers, self.own_addresses, forwarded=bool(rec.original_sender))
+        domain = (rec.sender or "").rpartition("@")[2].lower()
+        colleague = bool(rec.original_sender) and domain in self.colleague_domains
+        refusal = reply_refusal(headers, self.own_addresses, forwarded=colleague)
         if refusal is not None:
             log.info("email_followup: no acknowledgement for %s (%s)", rec.record_id, refusal)
             return None, refusal
-        notice = unmatched_notice(rec.record_id, sender_address(headers) or "")
+        to = sender_address(headers) or ""
+        notice = (redirect_notice(rec.record_id, to, product=rec.triage.get("product"), team=self._team(ticket))
+                  if self._redirected(ticket) else unmatched_notice(rec.record_id, to))
         self.notifier.send(notice)
         return notice.message_id, None
 
@@ -205,6 +254,12 @@ class EmailFollowUp:
         by when (the case's next regulatory deadline, else the ticket's SLA)."""
         if case is None and ticket is None:
             return None
+        if self._redirected(ticket):
+            notice = redirect_notice(rec.record_id, customer.email, product=rec.triage.get("product"),
+                                     team=self._team(ticket), customer_id=customer.customer_id,
+                                     name=customer.name.split()[0] if customer.name else "", ref=ticket.ticket_id)
+            self.notifier.send(notice)
+            return notice.message_id
         today = self.clock().date()
         next_deadline = next_customer_deadline(self.store, case, today) if case is not None else None
         values = {
@@ -222,9 +277,21 @@ class EmailFollowUp:
             subject=f"We have received your message ({ref})",
             text=env.get_template("acknowledgment.txt.j2").render(**values),
             html=env.get_template("acknowledgment.html.j2").render(**values),
+            # An automatic answer says so (RFC 3834): a customer's out-of-office responder that honours
+            # it does not answer back, so a header-less auto-reply of theirs cannot start a loop.
+            headers=AUTO_REPLY_HEADERS,
         )
         self.notifier.send(notice)
         return notice.message_id
+
+    @staticmethod
+    def _redirected(ticket) -> bool:
+        return ticket is not None and ticket.reason == OTHER_PRODUCT
+
+    @staticmethod
+    def _team(ticket) -> str:
+        queue = ticket.queue.value if ticket is not None else "general"
+        return TEAM_NAMES.get(queue, queue.replace("_", " "))
 
 
 def email_notifier(settings: Any) -> Any:
@@ -241,10 +308,11 @@ def email_notifier(settings: Any) -> Any:
 
 def build_email_followup(settings: Any, *, store: Any, decision_log: Any, desk: Any, idempotency: Any,
                          policy_store: Any, controls: Any = None, notifier: Any = None,
-                         clock: Callable[[], datetime]) -> EmailFollowUp:
+                         clock: Callable[[], datetime], metrics: Any = None) -> EmailFollowUp:
     """The follow-up of the container's email service; ``desk`` comes from the composition root."""
     if desk is None or not callable(getattr(desk, "escalate", None)):
         raise TypeError("build_email_followup needs the ticket desk (an object with escalate(handoff, ...))")
     return EmailFollowUp(store, decision_log, desk, notifier if notifier is not None else email_notifier(settings),
                          idempotency, clock, policy_store.current, controls, settings.dispute_window_days,
-                         frozenset({settings.email_sender}))
+                         frozenset({settings.email_sender}),
+                         frozenset(d.strip().lower() for d in settings.email_colleague_domains if d.strip()), metrics)

@@ -35,10 +35,10 @@ def _spans(entities: dict[str, Any]) -> list[tuple[date, date]]:
 
 
 def match_payment(store: Any, customer: Customer, entities: dict[str, Any], now: datetime,
-                  config: SearchConfig) -> tuple[str | None, str | None]:
+                  config: SearchConfig, category: str | None = None) -> tuple[str | None, str | None]:
     """(txn_id, case_id): a case id of this customer's wins (and names its transaction); else a
     transaction id the customer owns; else the one payment the mentioned amounts, merchants and
-    dates point at."""
+    dates point at (for a duplicate-charge complaint, the later of two identical charges)."""
     cid = customer.customer_id
     for case_id in entities.get("case_ids") or []:
         case = store.cases.get(cid, str(case_id).upper())
@@ -55,7 +55,7 @@ def match_payment(store: Any, customer: Customer, entities: dict[str, Any], now:
         return None, None
     merchants = [str(m.get("name") if isinstance(m, dict) else m) for m in entities.get("merchants") or []]
     hit = find_payment_for_mentions(window_payments(store.transactions, cid, now, config), amounts, merchants,
-                                    _spans(entities), config)
+                                    _spans(entities), config, duplicate_claim=category == "duplicate_charge")
     if hit is None:
         return None, None
     case = store.cases.find_by_transaction(cid, hit.txn_id)

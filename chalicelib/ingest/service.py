@@ -55,7 +55,9 @@ from chalicelib.ingest.records import (
     result_dict,
     scrub_pans,
 )
-from chalicelib.ingest.routing import ACTION, EMAIL_TOO_LARGE, TRIAGE_FAILED, queue_for, route, unit_float
+from chalicelib.ingest.mail_headers import automated_in
+from chalicelib.ingest.routing import (ACTION, EMAIL_TOO_LARGE, TRIAGE_FAILED, queue_for, route, scope_of, status_for,
+                                       unit_float)
 from chalicelib.payments.search import SearchConfig
 from chalicelib.storage.base import AlreadyExists, RepositoryError
 from chalicelib.ingest.message_identity import MESSAGE_ID_COLLISION, content_digest, resolve_message_record
@@ -219,7 +221,7 @@ class EmailIngestService:
         # The raw header is the customer's text too (a card number has been seen in a Message-ID).
         base = dict(record_id=record_id, message_id=scrub_pans(message_id) if message_id else None, s3_bucket=bucket, s3_key=key, received_at=now,
                     size=total, decision_id=derive_decision_id("email", ACTION, record_id), content_digest=digest,
-                    message_id_collision_with=collides_with)
+                    message_id_collision_with=collides_with, automated=automated_in(head))
         if total > self.max_bytes:
             log.warning("email_ingest: %s is %d bytes, over the %d cap", record_id, total, self.max_bytes)
             rec = TriageRecord(**base, status=TriageStatus.rejected_too_large, reasons=[EMAIL_TOO_LARGE])
@@ -247,10 +249,11 @@ class EmailIngestService:
         meta = result.get("email") or {}
         sender = address_of(meta.get("from"))
         original = address_of(meta.get("original_from"))
-        customer = match_customer(self.store, original or sender)
-        txn_id, case_id = (match_payment(self.store, customer, result.get("entities") or {}, self.clock(), self.payment_search)
-                           if customer else (None, None))
-        category = str(result.get("category") or "out_of_scope")
+        # The author is the customer when we know them (a customer forwarding a merchant's mail, or
+        # replying with our own mail quoted); else the original sender of a colleague's forward.
+        customer = match_customer(self.store, sender) or match_customer(self.store, original)
+        txn_id, case_id = (match_payment(self.store, customer, result.get("entities") or {}, self.clock(), self.payment_search,
+                                         str(result.get("category") or "")) if customer else (None, None))
         draft = TriageRecord(
             **base,
             sender=mask_address(sender),
@@ -260,12 +263,13 @@ class EmailIngestService:
             matched_customer_id=customer.customer_id if customer else None,
             matched_txn_id=txn_id,
             matched_case_id=case_id,
-            queue=queue_for(category),
             status=TriageStatus.triaged,
         )
         request, reasons, outcome = route(draft, customer, self._policy_now, self.escalate_urgency)
         draft.reasons = reasons
-        draft.status = TriageStatus.escalated if outcome == "escalate" else TriageStatus.triaged
+        draft.status = status_for(reasons, outcome)
+        draft.queue = queue_for(str(result.get("category") or "out_of_scope"), scope_of(draft),
+                                skipped=draft.status is TriageStatus.skipped)
         return draft
 
     # ---- the decision -------------------------------------------------------------------------

@@ -8,8 +8,10 @@ we hold: to a forger it reveals nothing, to a customer it is enough.
 
 Why the refusals: an automatic reply to an automatic mail is how mail loops start (RFC 3834). We
 never answer auto-submitted mail, bulk or list mail, bounces and delivery reports, no-reply and
-daemon senders, our own addresses or domain, or a forward (the forwarding colleague needs no
-acknowledgement, and the original sender's address comes from the forwarded text, unverified).
+daemon senders (chalicelib/ingest/mail_headers.py), our own addresses or domain, or a colleague's
+forward (a domain of ours: the colleague needs no acknowledgement, and the original sender's address
+comes from the forwarded text, unverified). A customer who forwards a merchant's mail wrote to us:
+they are acknowledged like any sender.
 Each refusal has a stable code the follow-up records. Our own acknowledgement carries
 ``Auto-Submitted: auto-replied`` so well-behaved robots do not answer it either.
 """
@@ -17,75 +19,49 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from chalicelib.ingest.mail_headers import AUTOMATED, automated_sender, parse_headers, sender_address
 from chalicelib.outbox import Notice
 
+__all__ = ["AUTO_REPLY_HEADERS", "REFUSALS", "parse_headers", "sender_address", "reply_refusal", "unmatched_notice",
+           "redirect_notice", "product_words"]
+
 AUTO_REPLY_HEADERS = (("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All"))
-_BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-_LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "List-Help", "List-Owner")
-_AUTOREPLY_MARKERS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply")
-_DAEMON_RX = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)$", re.I)
-_NOREPLY_RX = re.compile(r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|dont[-_.]?reply|bounces?|notifications?|"
-                         r"auto[-_.]?(?:reply|responder|mailer))(?:[-+_.].*)?$", re.I)
 _SUPPRESS = {"all", "autoreply", "oof", "dr", "ndr", "rn", "nrn"}
 
 # Stable codes (recorded as FollowUp.ack_skipped; never renamed, only added).
 REFUSALS = {
-    "auto_submitted": "Auto-Submitted says a robot sent it, or an auto-reply marker is set",
-    "bulk_precedence": "Precedence: bulk, junk, list or auto_reply",
-    "mailing_list": "a List-* header: mail from a mailing list",
+    **AUTOMATED,
     "auto_response_suppressed": "the sender asked for no automatic responses (X-Auto-Response-Suppress)",
-    "bounce": "a bounce or delivery report (null Return-Path, multipart/report)",
-    "mailer_daemon": "the sender is a mail system (MAILER-DAEMON, postmaster)",
-    "no_reply_sender": "the sender cannot take replies (no-reply, do-not-reply, bounces, notifications)",
     "own_address": "the sender is one of our own addresses or our domain",
     "no_sender": "no usable From address",
-    "forwarded": "a forwarded mail: the forwarding colleague needs no acknowledgement",
+    "forwarded": "a colleague's forward (a domain of ours): the forwarding colleague needs no acknowledgement",
     "headers_unavailable": "the stored mail's headers were not handed to the follow-up",
+    "not_a_complaint": "no complaint (spam, a newsletter, an out-of-office reply, a thank-you): never answered",
 }
 
 
-def parse_headers(raw_head: bytes) -> Message:
-    """The header block of a raw message (compat32: tolerant of the malformed headers junk mail has)."""
-    return BytesHeaderParser(policy=compat32).parsebytes(raw_head, headersonly=True)
-
-
-def sender_address(headers: Message) -> str | None:
-    addrs = [a for _, a in getaddresses([str(v) for v in headers.get_all("From") or []]) if "@" in a]
-    return addrs[0].strip() if len(addrs) == 1 else None
-
-
 def reply_refusal(headers: Message, own_addresses: set[str] | frozenset[str], *, forwarded: bool = False) -> str | None:
-    """Why this mail must not get an automatic acknowledgement (a code of REFUSALS), or None."""
-    auto = str(headers.get("Auto-Submitted", "") or "").strip().lower()
-    if (auto and auto != "no") or any(headers.get(h) is not None for h in _AUTOREPLY_MARKERS):
-        return "auto_submitted"
-    if str(headers.get("Precedence", "") or "").strip().lower() in _BULK_PRECEDENCE:
-        return "bulk_precedence"
-    if any(headers.get(h) is not None for h in _LIST_HEADERS):
-        return "mailing_list"
+    """Why this mail must not get an automatic acknowledgement (a code of REFUSALS), or None.
+    ``forwarded``: a colleague forwarded it (the caller knows our colleagues' domains)."""
+    robot = automated_sender(headers)
+    if robot in ("auto_submitted", "bulk_precedence", "mailing_list"):
+        return robot
     suppress = {p.strip().lower() for p in str(headers.get("X-Auto-Response-Suppress", "") or "").split(",")}
     if suppress & _SUPPRESS:
         return "auto_response_suppressed"
-    return_path = headers.get("Return-Path")
-    content_type = str(headers.get("Content-Type", "") or "").lower()
-    if (return_path is not None and str(return_path).strip() in ("<>", "")) or content_type.startswith("multipart/report"):
-        return "bounce"
+    if robot == "bounce":
+        return robot
     address = sender_address(headers)
     if address is None:
         return "no_sender"
-    local, _, domain = address.lower().rpartition("@")
-    if _DAEMON_RX.match(local):
-        return "mailer_daemon"
-    if _NOREPLY_RX.match(local):
-        return "no_reply_sender"
+    if robot is not None:
+        return robot
+    domain = address.lower().rpartition("@")[2]
     own = {a.lower() for a in own_addresses}
     if address.lower() in own or domain in {a.rpartition("@")[2] for a in own}:
         return "own_address"
@@ -108,5 +84,31 @@ def unmatched_notice(record_id: str, to: str) -> Notice:
         subject="We have received your email",
         text=env.get_template("unmatched.txt.j2").render(),
         html=env.get_template("unmatched.html.j2").render(),
+        headers=AUTO_REPLY_HEADERS,
+    )
+
+
+_PRODUCT_RX = re.compile(r"^[a-z][a-z_]{0,39}$")
+
+
+def product_words(product: str | None) -> str:
+    """The other product as words ("credit_reporting" → "credit reporting"): the triage's label,
+    never the sender's text; anything that is not a plain label becomes "" (no product named)."""
+    value = str(product or "")
+    return value.replace("_", " ") if _PRODUCT_RX.match(value) else ""
+
+
+def redirect_notice(record_id: str, to: str, *, product: str | None, team: str, customer_id: str = "",
+                    name: str | None = None, ref: str | None = None) -> Notice:
+    """The acknowledgement of a mail about another product: where it went (the team), what it seems
+    to be about (our label), and, to a customer on file only, their name and the ticket reference.
+    It quotes nothing of the mail. One per stored message, marked auto-replied."""
+    env = _templates()
+    values = {"product": product_words(product), "team": team, "name": name, "ref": ref if name else None}
+    return Notice(
+        message_id=f"ack-redirect-{record_id}", customer_id=customer_id, channel="email", to=to,
+        subject="We have received your email",
+        text=env.get_template("redirected.txt.j2").render(**values),
+        html=env.get_template("redirected.html.j2").render(**values),
         headers=AUTO_REPLY_HEADERS,
     )

@@ -169,12 +169,15 @@ def search_payments(transactions: Any, customer_id: str, now: datetime, q: Payme
 
 def find_payment_for_mentions(txns: Sequence[Transaction], amounts: Sequence[tuple[int, str | None]],
                               merchants: Sequence[str], spans: Sequence[tuple[date, date]],
-                              config: SearchConfig) -> Transaction | None:
+                              config: SearchConfig, *, duplicate_claim: bool = False) -> Transaction | None:
     """The one payment a message's mentions point at, or None.
 
     A free-text message names amounts, merchants and dates without saying which belong together:
     a payment counts when it fits a mentioned amount and either a mentioned merchant or a
-    mentioned date. More than one payment fitting links nothing (a wrong link is worse than none).
+    mentioned date. More than one payment fitting links nothing (a wrong link is worse than none),
+    except for a ``duplicate_claim`` ("charged twice"): when every fitting payment is the same
+    charge (card, descriptor, amount, currency), they are the duplicates the message is about, and
+    the latest is the one disputed (card networks dispute the duplicate, not the original).
     """
     hits: dict[str, Transaction] = {}
     for minor, currency in amounts:
@@ -183,4 +186,7 @@ def find_payment_for_mentions(txns: Sequence[Transaction], amounts: Sequence[tup
         for q in queries:
             for t in rank_payments(txns, q, config):
                 hits.setdefault(t.txn_id, t)
+    if duplicate_claim and len(hits) > 1 and len({(t.card_id, t.descriptor, t.amount_minor, t.currency)
+                                                  for t in hits.values()}) == 1:
+        return max(hits.values(), key=lambda t: (t.occurred_at, t.txn_id))
     return next(iter(hits.values())) if len(hits) == 1 else None

@@ -129,6 +129,11 @@ class TriageRepo(Protocol):
         """Records matched to the customer, newest first."""
         ...
 
+    def list_skipped(self, code: str, limit: int = 100) -> list[TriageRecord]:
+        """Skipped records (status ``skipped``, no agent queue shows them) whose skip code (first
+        reason) is ``code``, newest first: what an auditor reads to check nothing was dropped."""
+        ...
+
 
 class Store(Protocol):
     customers: CustomerRepo

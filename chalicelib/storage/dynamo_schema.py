@@ -15,6 +15,7 @@ HANDOFFS_BY_SESSION = "by_session"
 CUSTOMERS_BY_EMAIL = "by_email"
 TRIAGE_BY_S3_OBJECT = "by_s3_object"
 TRIAGE_BY_CUSTOMER = "by_customer"
+TRIAGE_BY_SKIP = "by_skip"  # sparse: only skipped records carry skip_code
 
 # Only the verification table expires items by itself (sessions and failure records are
 # short-lived; nothing else may silently disappear).
@@ -112,11 +113,12 @@ def table_definitions(table_names: Any) -> dict[str, dict[str, Any]]:
             # pk = record_id (from the Message-ID or the S3 object), sk = "RECORD". The indexes are
             # for look-ups only; duplicates are stopped by the conditional put on pk.
             "TableName": n("triage"),
-            "AttributeDefinitions": _s("pk", "sk", "s3_object", "customer_id", "received_sk"),
+            "AttributeDefinitions": _s("pk", "sk", "s3_object", "customer_id", "received_sk", "skip_code"),
             "KeySchema": _key("pk", "sk"),
             "GlobalSecondaryIndexes": [
                 _all(TRIAGE_BY_S3_OBJECT, "s3_object"),
                 _all(TRIAGE_BY_CUSTOMER, "customer_id", "received_sk"),
+                _all(TRIAGE_BY_SKIP, "skip_code", "received_sk"),
             ],
         },
         "rollout": rollout_table_definition(n("rollout")),

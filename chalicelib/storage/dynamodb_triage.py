@@ -3,10 +3,11 @@ redelivered mail is not triaged twice) or by the customer they were matched to."
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import islice
 
 from botocore.exceptions import ClientError
 
-from chalicelib.core.models import TriageRecord
+from chalicelib.core.models import TriageRecord, TriageStatus
 from chalicelib.storage import dynamo_schema as schema
 from chalicelib.storage.base import AlreadyExists
 from chalicelib.storage.common import time_key
@@ -35,6 +36,8 @@ class DynamoTriageRepo:
         }
         if record.matched_customer_id:
             item["customer_id"] = str_attr(record.matched_customer_id)
+        if record.status is TriageStatus.skipped and record.reasons:
+            item["skip_code"] = str_attr(record.reasons[0])
         try:
             self._t.call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as exc:  # only ConditionalCheckFailed reaches here
@@ -65,3 +68,8 @@ class DynamoTriageRepo:
                 ScanIndexForward=False,
             ),
         )
+
+    def list_skipped(self, code: str, limit: int = 100) -> list[TriageRecord]:
+        items = self._t.query(IndexName=schema.TRIAGE_BY_SKIP, KeyConditionExpression="skip_code = :c",
+                              ExpressionAttributeValues={":c": str_attr(code)}, ScanIndexForward=False)
+        return load_all(TriageRecord, islice(items, max(0, limit)))

@@ -64,3 +64,14 @@ class SqliteTriageRepo:
                 (customer_id,),
             ),
         )
+
+    def list_skipped(self, code: str, limit: int = 100) -> list[TriageRecord]:
+        # Read from the stored document (json_extract): no column to migrate in existing files.
+        return load_rows(
+            TriageRecord,
+            self._db.read(
+                "SELECT data FROM triage_records WHERE json_extract(data, '$.status') = 'skipped'"
+                " AND json_extract(data, '$.reasons[0]') = ? ORDER BY received_key DESC, record_id DESC LIMIT ?",
+                (code, max(0, int(limit))),
+            ),
+        )

@@ -113,3 +113,22 @@ def test_find_by_email_follows_an_address_change(store):
     store.customers.put(person("c-1", "new@example.com"))
     assert store.customers.find_by_email("old@example.com") == []
     assert [c.customer_id for c in store.customers.find_by_email("new@example.com")] == ["c-1"]
+
+
+def test_list_skipped_names_the_skipped_records_of_one_code_newest_first(store):
+    """Given records skipped as not a complaint and as automated mail, and one routed to a person
+    When an auditor lists the skipped ones by code / Then each code's records come back newest
+    first, within the limit, and a routed record is never among them (issue 11)."""
+    skipped = dict(status=TriageStatus.skipped, queue="not_a_complaint")
+    store.triage.create(record("s-old", key="k1", at=T0, reasons=["not_a_complaint"], **skipped))
+    store.triage.create(record("s-new", key="k2", at=T0 + timedelta(hours=1), reasons=["not_a_complaint"], **skipped))
+    store.triage.create(record("s-bot", key="k3", at=T0 + timedelta(hours=2), reasons=["automated_mail"],
+                               automated="mailing_list", **skipped))
+    store.triage.create(record("routed", key="k4", at=T0 + timedelta(hours=3), reasons=["not_a_complaint", "known_customer"],
+                               status=TriageStatus.escalated))
+
+    assert [r.record_id for r in store.triage.list_skipped("not_a_complaint")] == ["s-new", "s-old"]
+    assert [r.record_id for r in store.triage.list_skipped("not_a_complaint", limit=1)] == ["s-new"]
+    [bot] = store.triage.list_skipped("automated_mail")
+    assert (bot.record_id, bot.automated, bot.status) == ("s-bot", "mailing_list", TriageStatus.skipped)
+    assert store.triage.list_skipped("other_product") == []

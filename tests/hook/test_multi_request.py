@@ -201,3 +201,74 @@ def test_a_fresh_message_whose_words_overrule_lex_goes_to_what_they_say(text, le
 def test_an_ordinary_single_request_is_left_to_lex(text, lex_intent):
     """Given one ordinary request, When planned, Then nothing is changed."""
     assert plan(_turn(text, intent=lex_intent)) is None
+
+
+# ----------------------------------------------------------------- two payments, one intent
+from intents.multi_request_payments import payment_key, split_by_payment  # noqa: E402
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("dispute Netflix and also Amazon", ["dispute Netflix", "dispute Amazon"]),
+    ("I don't recognise the netflix and amazon charges",
+     ["I don't recognise the netflix charges", "I don't recognise the amazon charges"]),
+    ("dispute the netflix one and the amazon one", ["dispute the netflix one", "dispute the amazon one"]),
+    ("I don't recognise the paypal charge. I also don't recognise the amazon one",
+     ["I don't recognise the paypal charge", "I also don't recognise the amazon one"]),
+    ("dispute the netflix charge", ["dispute the netflix charge"]),
+])
+def test_a_payment_request_naming_two_merchants_is_cut_into_one_per_payment(text, parts):
+    """Given a dispute that names two merchants side by side or in clauses of their own, When cut,
+    Then each part names one payment and keeps the words around it; one merchant stays whole."""
+    assert split_by_payment("FileDispute", text) == parts
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("dispute Netflix and also Amazon", [("FileDispute", "netflix"), ("FileDispute", "amazon_mktp")]),
+    ("i want to dispute the amazon charge and the paypal one", [("FileDispute", "amazon_mktp"), ("FileDispute", "paypal_seller")]),
+    ("I don't recognise the paypal charge. I also don't recognise the amazon one",
+     [("FileDispute", "paypal_seller"), ("FileDispute", "amazon_mktp")]),
+])
+def test_requests_are_told_apart_by_intent_and_payment_named(text, expected):
+    """Given one intent asked for two payments, When split, Then there is one request per payment
+    (they used to be merged by intent and the second was dropped); the same payment twice is one."""
+    assert [(r.intent, payment_key(r.text)) for r in split_requests(text, _match)] == expected
+    assert len(split_requests("i want to dispute the amazon charge and also the amzn one", _match)) <= 1  # one payment
+
+
+def test_two_disputes_in_one_message_are_both_named_and_the_second_waits_redacted():
+    """Given "dispute Netflix and also Amazon", When the turn is routed, Then both are named at once,
+    Netflix runs on its own words and Amazon waits in the queue (re-checked on read)."""
+    rec = Recorder(asks={"FileDispute"})
+    decision = route_requests(_turn("dispute Netflix and also Amazon", intent="LookupTransaction"), rec)
+    assert rec.ran == [("FileDispute", "dispute Netflix")]
+    assert decision.messages[0] == "I can see 2 things there: I'll start with the Netflix charge, then look at the Amazon charge."
+    assert pending(decision.session) == [{"intent": "FileDispute", "text": "dispute Amazon", "label": "the Amazon charge"}]
+
+
+def test_more_payments_than_the_queue_holds_are_named_not_dropped():
+    """Given four payments to dispute in one message, When routed, Then the first runs, two wait
+    (the queue's limit) and the fourth is named back to ask about again, never dropped silently."""
+    rec = Recorder(asks={"FileDispute"})
+    decision = route_requests(_turn("dispute netflix, amazon, paypal and best buy", intent="FileDispute"), rec)
+    assert [q["label"] for q in pending(decision.session)] == ["the Amazon charge", "the PayPal charge"]
+    assert len(pending(decision.session)) == MAX_PENDING
+    assert "please ask me about the Best Buy charge again" in decision.messages[0]
+    assert decision.messages[0].startswith("I can see 4 things there")
+
+
+def test_lex_slots_from_the_whole_message_are_not_given_to_the_first_request():
+    """Given Lex filled the payment slot with both payments' words, When the first request runs on
+    its own clause, Then it does not get the other payment's words in its slot."""
+    seen = {}
+
+    def handler(name):
+        def run(turn):
+            seen[name] = dict(turn.slots)
+            return Decision(action="ElicitSlot", slot_to_elicit="X", messages=["?"], session=dict(turn.session))
+        return run
+
+    turn = _turn("i want to dispute the amazon charge and the paypal one", intent="FileDispute",
+                 slots={"TransactionRef": "amazon charge and the paypal one"},
+                 original_slots={"TransactionRef": "amazon charge and the paypal one"})
+    route_requests(turn, handler)
+    assert "paypal" not in str(seen["FileDispute"].get("TransactionRef")).lower()

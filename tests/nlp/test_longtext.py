@@ -3,25 +3,15 @@ described PII on the red-team fixture, and reply stripping on our fixtures."""
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from nlp.email_parse import strip_quoted
 from nlp.triage import triage_email, triage_text
+from tests.support.mail import complaint_mail
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-def _mail(subject: str, body: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Pat Customer <pat@example.com>"
-    msg["To"] = "support@bank.example"
-    msg["Subject"] = subject
-    msg["Message-ID"] = "<lt-1@example.com>"
-    msg.set_content(body)
-    return msg.as_bytes()
 
 
 CREDIT_REPORT = (
@@ -48,7 +38,7 @@ def test_other_product_email_is_not_ours_with_its_reason():
     """Given a complaint email about a credit report
     When it is triaged
     Then its scope is another product, the reason names the credit report, and a redacted sentence shows why."""
-    r = triage_email(_mail("Inaccurate credit report", CREDIT_REPORT))
+    r = triage_email(complaint_mail("Inaccurate credit report", CREDIT_REPORT))
     assert r.scope == "other_product"
     assert "credit report" in (r.scope_reason or "")
     assert r.category == "out_of_scope" and r.intent == "unsure"
@@ -73,7 +63,7 @@ def test_letters_about_other_products_name_the_product(product):
     """Given a complaint email about a mortgage, a student loan or a debt collector
     When it is triaged
     Then it is not ours, the reason names that product, and its first evidence sentence is quoted."""
-    r = triage_email(_mail("Complaint", "To whom it may concern,\n\n" + OTHER_PRODUCTS[product] + "\n\nRegards,\nPat"))
+    r = triage_email(complaint_mail("Complaint", "To whom it may concern,\n\n" + OTHER_PRODUCTS[product] + "\n\nRegards,\nPat"))
     assert r.scope == "other_product"
     assert r.scope_reason == f"about another product: {product}"
     assert r.category == "out_of_scope" and r.intent == "unsure"
@@ -86,7 +76,7 @@ def test_spam_mail_is_not_a_complaint():
     Then it is routed as not a complaint, with the marker sentence, and no urgency."""
     body = ("Congratulations! You have been pre-approved for our platinum credit card. Click here to claim "
             "your $500 bonus today. Limited time offer.\n\nUnsubscribe | Manage preferences")
-    r = triage_email(_mail("You won!", body))
+    r = triage_email(complaint_mail("You won!", body))
     assert r.scope == "not_a_complaint"
     assert r.category == "out_of_scope" and r.urgency == 0.0
     assert r.evidence and r.evidence[0]["decision"] == "scope"
@@ -100,7 +90,7 @@ def test_non_english_non_complaints_do_not_reach_dispute_queues(subject, body):
     """Given a French "file attached" mail or Chinese spam
     When it is triaged
     Then it is not a complaint and its category is out_of_scope (not fraud, not disputes)."""
-    r = triage_email(_mail(subject, body))
+    r = triage_email(complaint_mail(subject, body))
     assert r.scope == "not_a_complaint" and r.category == "out_of_scope"
 
 
@@ -108,7 +98,7 @@ def test_dispute_in_the_fourth_paragraph_is_found_with_its_sentence():
     """Given a long friendly letter whose fourth paragraph says the merchant charged twice
     When it is triaged
     Then it is ours, the category is duplicate_charge, and the evidence quotes that sentence."""
-    r = triage_email(_mail("A question", BURIED))
+    r = triage_email(complaint_mail("A question", BURIED))
     assert r.scope == "ours"
     assert r.category == "duplicate_charge"
     assert any("charged me twice" in e["sentence"] and e["decision"] == "category" for e in r.evidence)
@@ -140,21 +130,26 @@ def test_evidence_sentences_are_redacted():
     Then neither appears in the result, evidence included."""
     body = BURIED.replace("and I only stayed one night.",
                           "and I only stayed one night. My card is 4111 1111 1111 1111 and the 3 digits on the back are 737.")
-    r = triage_email(_mail("Charged twice", body))
+    r = triage_email(complaint_mail("Charged twice", body))
     dumped = json.dumps(r.model_dump())
     assert "4111 1111 1111 1111" not in dumped and " 737" not in dumped
 
 
 def test_red_team_fixture_full_recall_and_must_keep():
-    """Given the 560-case red-team fixture (CVV/SSN described in words, with amounts, dates, ids)
+    """Given the 840-case red-team fixture (CVV/SSN described in words, cards next to their codes,
+    hyphenated names, with amounts, dates, ids)
     When each case is redacted
-    Then every CVV and SSN is gone and at least 99% of the must-keep facts are kept verbatim."""
+    Then every CVV and SSN is gone, every card keeps its own last four beside a [CVV] of its own,
+    every hyphenated name goes whole, redacting again changes nothing, and at least 99% of the
+    must-keep facts are kept verbatim."""
     from training.pii_eval import evaluate
 
     res = evaluate(FIXTURES / "redteam_pii.json")
-    assert res["cases"] >= 500
+    assert res["cases"] >= 800 and res["card_cvv_cases"] >= 150 and res["name_cases"] >= 100
     assert res["cvv_recall"] == 1.0, res["misses"]
     assert res["ssn_recall"] == 1.0, res["misses"]
+    assert res["card_cvv_recall"] == 1.0 and res["hyphen_name_recall"] == 1.0, res["misses"]
+    assert res["idempotent_pct"] == 100.0, res["not_idempotent"]
     assert res["must_keep_pct"] >= 99.0, res["dropped"]
 
 
@@ -223,4 +218,30 @@ def test_impersonal_credit_report_letter_is_another_product_not_a_non_complaint(
             "application was never lived at. The accounts are still reported and violate the FCRA, "
             "15 USC 1681e(b). Unwarranted inquiries listed on the credit report by Experian.")
     r = triage_email(_mail("Inaccurate items", body))
+    assert r.scope == "other_product" and "credit report" in r.scope_reason
+
+
+@pytest.mark.parametrize("body", [
+    ("I paid $899.00 with my credit card to an online furniture shop in October and the table never came. "
+     "Their phone is disconnected. Please dispute the $899.00 charge.\n\nI am refinancing my mortgage next month, "
+     "so I am worried: will this show on my Experian or TransUnion credit report while you investigate?"),
+    ("The concert was cancelled and the promoter refuses a refund. Now they say they will hand me to a "
+     "collection agency and tell the credit bureaus if I complain. I would like to dispute this transaction "
+     "on my Visa, $310.00 on 2 November."),
+])
+def test_request_to_dispute_a_card_charge_is_ours_despite_other_products(body):
+    """Given a card dispute that also mentions a mortgage, credit bureaus or a collection agency
+    When it is triaged
+    Then it is ours: the customer asks us to dispute a charge, which only the card issuer can do."""
+    r = triage_email(_mail("Dispute", body))
+    assert r.scope == "ours", (r.scope, r.scope_reason)
+
+
+def test_credit_report_dispute_of_a_late_payment_stays_another_product():
+    """Given a letter asking to reverse late payments and dispute a charge-off on a credit report
+    When it is triaged
+    Then it is about another product (credit report): "dispute" alone does not make a letter ours."""
+    body = ("Please reverse the late payments reported by the lender. I disputed the charge off with Equifax and "
+            "Experian twice and the credit bureaus still report it. Under the FCRA my credit report must be accurate.")
+    r = triage_email(_mail("Credit report", body))
     assert r.scope == "other_product" and "credit report" in r.scope_reason

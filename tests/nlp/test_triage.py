@@ -5,7 +5,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +13,7 @@ from nlp import triage as triage_module
 from nlp.patterns import scrub_pans
 from nlp.taxonomy import LABELS
 from nlp.triage import EmailTriageResult, TriageResult, email_text, rule_category, triage_email, triage_text
+from tests.support.classifier import FakeClassifier
 
 EMAILS = Path(__file__).resolve().parents[3] / "shared" / "data" / "emails"
 TODAY = date(2026, 11, 20)
@@ -27,24 +27,6 @@ def luhn_ok(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
-
-
-class FakeClassifier:
-    """Answers one label with a fixed probability and records what it was shown."""
-
-    def __init__(self, label: str, p: float, threshold: float = 0.7):
-        self.labels = list(LABELS)
-        self.temperature = 1.0
-        self.threshold = threshold
-        self.seen: list[str] = []
-        rest = (1.0 - p) / (len(self.labels) - 1)
-        probs = np.full(len(self.labels), rest)
-        probs[self.labels.index(label)] = p
-        self._logits = np.log(probs)
-
-    def logits(self, texts):
-        self.seen.extend(texts)
-        return np.tile(self._logits, (len(texts), 1))
 
 
 def test_result_has_every_documented_field():
@@ -278,3 +260,20 @@ def test_no_luhn_valid_pan_in_any_output_field(case):
     assert scrub_pans(out)[1] == 0
     result = TriageResult.model_validate_json(out)
     assert "[CARD ****" in result.redacted_text and result.pii.get("CARD", 0) >= 1
+
+
+def test_redaction_version_covers_every_file_whose_rules_redact():
+    """Given the files whose rules decide what is redacted (pipeline config, patterns, components,
+    described PII, tokenizer rules, and chalicelib's card finder and guard)
+    When a message is triaged
+    Then the redaction version is the digest of all of them, so a change to any one (the card/CVV
+    split, the hyphenated-name rule) changes the version the decision log records."""
+    import hashlib
+
+    nlp_dir = Path(triage_module.__file__).resolve().parent
+    files = [nlp_dir / f for f in ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py",
+                                   "tokenizer_rules.json")] + [nlp_dir.parent / "chalicelib" / "core" / "pci.py"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    assert triage_text("I was charged twice").model_versions["redaction"] == "rules-" + h.hexdigest()[:12]

@@ -12,6 +12,7 @@ from intents.answers import (
     CONFIRM_ACTION,
     MERCHANT_CONTACTED,
     WAS_IT_YOU,
+    WAS_IT_YOURS,
     Answer,
     confirmation_answer,
     reclaim_answer,
@@ -180,3 +181,41 @@ def test_a_disowned_payment_is_never_released_whatever_comes_first(lead, disown)
     """Given any yes, no or hesitation in front of a disowning sentence, When the hold question is
     answered, Then the reader says NOT_ME: a word search would have seen the "yes" and released it."""
     assert read_answer(f"{lead} {disown}", WAS_IT_YOU) is NOT_ME
+
+
+@pytest.mark.parametrize("lead", ["wait", "wait,", "actually", "actually no", "wait no", "oh no", "well no", "hang on, no,",
+                                  "honestly", "sorry, no", "hmm no", "oops no", "wait actually", "ok no wait"])
+@pytest.mark.parametrize("disown", ["it wasn't me", "that was not me", "i didn't buy it", "i didnt make it"])
+def test_a_word_before_the_no_does_not_turn_a_disowning_into_a_yes(lead, disown):
+    """Given a disowning sentence opened with "wait", "actually", "oh" before its "no", When the hold
+    question is answered, Then it reads NOT_ME (it read YES, and started a release: the leading word
+    made the "no" count as a negator of "it wasn't me")."""
+    assert read_answer(f"{lead} {disown}", WAS_IT_YOU) is NOT_ME
+    assert read_answer(f"{lead} {disown}", WAS_IT_YOURS) is NOT_ME
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("no", NOT_ME), ("nope", NOT_ME), ("nah", NOT_ME), ("NO!!", NOT_ME), ("no way", NOT_ME), ("n", NOT_ME), ("👎", NOT_ME),
+    ("not now", NO), ("not yet", NO), ("no thanks", NO), ("no, leave it", NO), ("keep it on hold for now", NO),
+    ("maybe later", NO), ("yes", YES), ("it was me", YES), ("no, it was me", YES),
+])
+def test_a_bare_no_to_was_it_you_disowns_the_payment(text, expected):
+    """Given the question "We held a payment at Best Buy. Was it you?", When the customer answers,
+    Then a bare "no" says it was not them (NOT_ME), while "not now" or "leave it" only puts it off."""
+    assert read_answer(text, WAS_IT_YOURS) is expected
+
+
+@pytest.mark.parametrize("text", ["no", "nope", "nah"])
+def test_a_bare_no_to_the_release_offer_only_leaves_the_payment_held(text):
+    """Given the offer "Would you like to confirm it's you so it can go through?", When the customer
+    says a bare "no", Then it is a no to the release, not a fraud report."""
+    assert read_answer(text, WAS_IT_YOU) is NO
+
+
+@pytest.mark.parametrize("text", ["i think so", "I believe so", "probably", "yes i think", "i think it was me", "guess so"])
+def test_a_hedged_yes_about_a_held_payment_is_asked_again(text):
+    """Given a held payment, When the customer only thinks it was them, Then the answer is UNCLEAR for
+    both hold questions (a release needs them to be sure) while it stays a yes to filing a dispute."""
+    assert read_answer(text, WAS_IT_YOU) is UNCLEAR
+    assert read_answer(text, WAS_IT_YOURS) is UNCLEAR
+    assert read_answer("i think so", CONFIRM_ACTION) is YES

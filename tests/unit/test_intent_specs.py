@@ -32,6 +32,6 @@ def test_every_reply_template_renders():
                reason="you didn't make it", total="$1.00", case_id="DSP-ABC123", credit_by="d", decide_by="d", state="opened",
                days=120, open=1, next_step="n", opened="d", ref="HND-ABC123", full=False, wait="about 1 hour",
                said="Your dispute DSP-ABC123 is filed.", next_due="d", next_what="a decision on your dispute",
-               paid="Mon 1 Jan 2026", until="Tue 16 Jan 2026", slot="CardLast4")
+               paid="Mon 1 Jan 2026", until="Tue 16 Jan 2026", slot="CardLast4", who="son")
     for key in keys():
         assert render(key, **ctx).strip(), key

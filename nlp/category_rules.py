@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["rule_category", "OOS_RATIO"]
+__all__ = ["rule_category", "OOS_RATIO", "TRIGGERS", "rules"]
 
 
 
@@ -118,13 +118,41 @@ _CARD_RX = _rx(
     r"|\btransactions?\b|\bwithdrawals?\b|\bstatement\b|\bchecking\b|\bsavings\b|\bdeposit\b|\bzelle\b|\bpaypal\b|\bwire\b")
 OOS_RATIO = 2  # other-product mentions must be at least twice the card-payment words
 
+# Words every match of a rule contains (lower case): the long-text path asks the rules about every
+# sentence of a letter, and a substring test is far cheaper than a pattern that cannot match.
+# tests/nlp/test_category_rules.py checks that no match lacks its rule's words.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "charged_twice": ("twice", "two times", "double", "duplicate"),
+    "charged_after_cancelling": ("cancel", "unsubscri", "terminated", "trial", "recurring"),
+    "not_as_described": ("not as", "damaged", "broken", "defective", "faulty", "torn", "smashed", "cracked",
+                         "counterfeit", "described", "advertised", "pictured", "shown", "ordered", "listed",
+                         "paid for", "bought", "match", "fake", "knock", "wrong", "different"),
+    "lost_or_stolen": ("lost", "stolen", "stole", "pick"),
+    "not_recognised": ("not", "n't", "n’t", "never", "didnt", "dont", "cant", "unrecogni", "unauthori", "fraudulent",
+                       "someone", "somebody", "stranger", "neither", "nobody", "no ", "non ", "ne ", "n'", "n’",
+                       "nicht", "erkenne"),
+    "declined_or_held": ("declin", "refus", "reject", "block", "frozen", "stuck", "hold", "held", "rechazad",
+                         "retenid", "bloqu", "abgelehnt", "gesperrt"),
+    "wrong_amount": ("overcharg", "wrong", "incorrect", "unfair", "excessive", "unexpected", "hidden", "more",
+                     "extra", "instead", "rate", "difference", "fee", "de más", "de mas", "montant", "trop", "betrag",
+                     "zu viel"),
+    "transfer_not_arrived": ("transfer",),
+}
+
+
+def rules() -> list[tuple[str, str, re.Pattern[str]]]:
+    """(rule name, category, pattern) in the order they are checked."""
+    return list(_DISPUTE_RULES)
+
 
 def rule_category(text: str) -> tuple[str, str] | None:
     """(category, rule name) when the (redacted) text is explicit about it, else None."""
     oos = len(_OOS_RX.findall(text))
     if oos and oos >= OOS_RATIO * len(_CARD_RX.findall(text)):
         return "out_of_scope", "other_product"
+    low = text.lower()
     for name, category, rx in _DISPUTE_RULES:
-        if rx.search(text):
+        words = TRIGGERS.get(name)
+        if (words is None or any(w in low for w in words)) and rx.search(text):
             return category, name
     return None

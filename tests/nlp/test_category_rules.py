@@ -114,3 +114,24 @@ def test_a_card_that_has_not_arrived_gets_no_category(text):
     When the rules read it
     Then no rule fires, the goods and transfer rules included."""
     assert rule_category(text) is None
+
+
+def test_every_match_contains_its_rules_trigger_words():
+    """Given the explicit sentences above and the existing short-text examples
+    When each rule's pattern matches one of them
+    Then the matched words contain one of the rule's trigger words, so the substring test that
+    skips a rule (``TRIGGERS``) never skips a match."""
+    from nlp.category_rules import TRIGGERS, rules
+
+    sentences = [t for t, _ in EXPLICIT] + [t for t, _ in NEAR_MISSES] + [
+        "The merchant charged me twice for one order", "I cancelled my gym membership in May and they are still charging me",
+        "The jacket arrived damaged and is not as described", "I paid three weeks ago but my order never arrived",
+        "My wallet was stolen with my card inside", "Ich erkenne diese Abbuchung nicht", "Paiement non autorisé sur ma carte"]
+    matched = 0
+    for text in sentences:
+        for name, _, rx in rules():
+            m = rx.search(text)
+            if m and name in TRIGGERS:
+                matched += 1
+                assert any(w in m.group(0).lower() for w in TRIGGERS[name]), (name, m.group(0))
+    assert matched >= len(EXPLICIT)

@@ -293,8 +293,8 @@ def _build_email_followup(c: Container) -> Any:
 
     return build_email_followup(c.settings, store=c.get("store"), decision_log=c.get("decision_log"),
                                 desk=c.get("tickets"), idempotency=c.get("idempotency"),
-                                policy_store=c.get("policy_store"), controls=c.get("controls"), clock=c.clock,
-                                metrics=c.get("metrics"))
+                                policy_store=c.get("policy_store"), controls=c.get("controls"),
+                                rollout=c.get("rollout"), clock=c.clock, metrics=c.get("metrics"))
 
 
 def _build_email_ingest(c: Container) -> Any:

@@ -127,16 +127,11 @@ class Governance:
         return self._verdict(result)
 
     def _released_hold_disputed(self, txn: Transaction, reason: DisputeReason, *, already_disputed: bool) -> None:
-        """The hold-release guard's disagreement feed: the rules held this payment, the assistant
-        released it after step-up, and now the customer says it was not theirs. The rules were right
-        and the release disagreed with them, so ``auto_release_hold`` sees one disagreement (its
-        ``rules_disagreement`` guard; an agent's overturn feeds ``agent_overturn_rate``). A second
-        filing on the same payment (a retried turn) is not counted again."""
-        if self.rollout is None or reason is not DisputeReason.unauthorised or already_disputed:
-            return
-        fd = self.store.fraud.get_for_transaction(txn.customer_id, txn.txn_id)
-        if fd is not None and fd.released:
-            self.rollout.observe("auto_release_hold", disagreed_with_rules=True)
+        """A released hold disputed as not theirs feeds ``auto_release_hold`` (the gate's
+        ``released_hold_disputed``, which the email follow-up calls too). A second filing on the same
+        payment (a retried turn) is not counted again."""
+        if self.rollout is not None:
+            self.rollout.released_hold_disputed(self.store, txn, reason, already_disputed=already_disputed)
 
     def decide_release(self, turn, txn: Transaction, fd: FraudDecision) -> Verdict:
         from chalicelib.governance.policy import DecisionRequest

@@ -378,7 +378,9 @@ def find_sensitive(text: str) -> list[Span]:
 
 def guard_text(text: str) -> str:
     """The one outbound guard: card numbers become ``[CARD ****1234]``; CVV, SSN, IBAN a typed token."""
-    if not text or not any(ch.isdigit() for ch in text):
+    # Only plain ASCII without a digit is safe to skip: NFKC turns "⑱⑳" into "1820", which
+    # ``str.isdigit`` does not see.
+    if not text or (text.isascii() and not any(ch.isdigit() for ch in text)):
         return text
     spans = find_sensitive(text)
     return _replace(text, spans) if spans else text

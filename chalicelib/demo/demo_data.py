@@ -103,7 +103,8 @@ def seed(store, anchor: date | None = None, seed: int = DEFAULT_SEED) -> SeedSum
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.demo.demo_data", description=__doc__.splitlines()[0])
-    parser.add_argument("--reset", action="store_true", help="empty the store first")
+    parser.add_argument("--reset", action="store_true",
+                        help="empty the store first, and what the services remember of it (chalicelib/demo/reset.py)")
     parser.add_argument("--anchor", type=date.fromisoformat, default=None, help="anchor day (default: today, UTC)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--create-schema", action="store_true", help="create missing tables (DynamoDB Local)")
@@ -120,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             print("this store cannot be reset", file=sys.stderr)
             return 2
         reset()
+        from chalicelib.core.settings import get_settings
+        from chalicelib.demo.reset import reset_run_state
+
+        for note in reset_run_state(get_settings()):
+            print(note, file=sys.stderr)
     summary = seed(store, args.anchor, args.seed)
     print(json.dumps(summary.as_dict()))
     return 0

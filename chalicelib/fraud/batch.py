@@ -118,20 +118,49 @@ class SqliteBatchUnit:
             rows = self.conn.execute(
                 "SELECT seq, kind, payload FROM fraud_pending_effects ORDER BY kind = 'decision', seq").fetchall()
         done = 0
+        decisions: list[tuple[int, dict[str, Any]]] = []
         for seq, kind, payload in rows:
             body = json.loads(payload)
+            if kind == "decision":
+                decisions.append((seq, body))
+                continue
             try:
-                if kind == "decision":
-                    decision_log.record(**body)
-                else:
-                    notifier.send(Notice(**body))
+                notifier.send(Notice(**body))
             except Exception:
                 log.exception("deferred %s failed; kept for the next batch", kind)
                 continue
-            with self.db.lock:
-                self.conn.execute("DELETE FROM fraud_pending_effects WHERE seq=?", (seq,))
+            self._forget([seq])  # at once: a notice must not be sent twice
+            done += 1
+        return done + self._record(decision_log, decisions)
+
+    def _record(self, decision_log, decisions: list[tuple[int, dict[str, Any]]]) -> int:
+        """The batch's decisions in one append (one transaction, one anchor write, in the order the
+        events deferred them). If that fails, one by one, so a decision that cannot be recorded
+        stays pending alone. A crash after the append and before the rows go is harmless: the
+        next drain finds each decision id recorded and writes nothing twice."""
+        if not decisions:
+            return 0
+        try:
+            decision_log.record_many([body for _, body in decisions])
+        except Exception:
+            log.exception("batched decision append failed; recording them one by one")
+        else:
+            self._forget([seq for seq, _ in decisions])
+            return len(decisions)
+        done = 0
+        for seq, body in decisions:
+            try:
+                decision_log.record(**body)
+            except Exception:
+                log.exception("deferred decision failed; kept for the next batch")
+                continue
+            self._forget([seq])
             done += 1
         return done
+
+    def _forget(self, seqs: list[int]) -> None:
+        with self.db.tx() as c:
+            c.executemany("DELETE FROM fraud_pending_effects WHERE seq=?", [(s,) for s in seqs])
 
 
 class DeferredDecisionLog:

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.pci import scrub_pans
+from chalicelib.storage.dynamo_table import DynamoTable
 from chalicelib.storage.sqlite_conn import open_connection
 
 EXCERPT_CHARS = 512
@@ -50,6 +51,9 @@ class EventLedger(Protocol):
 
     def quarantine(self, record: QuarantinedRecord) -> None: ...
     def quarantined(self) -> list[QuarantinedRecord]: ...
+    def reset(self) -> None:
+        """Forget every order key and quarantined record (demo reseeding)."""
+        ...
 
 
 def quarantine_record(key: str, code: str, detail: str, raw: bytes | str) -> QuarantinedRecord:
@@ -104,6 +108,11 @@ class SqliteEventLedger:
         rows = self._conn().execute("SELECT key, code, detail, excerpt, at FROM fraud_quarantine ORDER BY at, key").fetchall()
         return [QuarantinedRecord(*r) for r in rows]
 
+    def reset(self) -> None:
+        c = self._conn()
+        c.execute("DELETE FROM fraud_txn_order")
+        c.execute("DELETE FROM fraud_quarantine")
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -149,6 +158,12 @@ class DynamoEventLedger:
     def quarantine(self, record):
         item = {"id": {"S": f"quarantine#{record.key}"}, "payload": {"S": json.dumps(record.__dict__)}}
         self.client.put_item(TableName=self.table, Item=item)
+
+    def reset(self):
+        """Only this ledger's items: the table is the idempotency table."""
+        DynamoTable(self.client, self.table).delete_all(
+            ["id"], FilterExpression="begins_with(id, :t) OR begins_with(id, :q)",
+            ExpressionAttributeValues={":t": {"S": "cardtxn#"}, ":q": {"S": "quarantine#"}})
 
     def quarantined(self):
         out, kwargs = [], {}

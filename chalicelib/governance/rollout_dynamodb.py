@@ -86,6 +86,10 @@ class DynamoRolloutStore:
         return [StageChange(capability, it["at"]["S"], int(it["from_stage"]["N"]), int(it["to_stage"]["N"]),
                             it["reason"]["S"]) for it in items]
 
+    def reset(self) -> None:
+        """Forget every stage, its history and every observation (demo reseeding against DynamoDB Local)."""
+        self._t.delete_all(["pk", "sk"])
+
     # ---- guard observations ------------------------------------------------------------------
 
     def observe(self, capability: str, at: datetime, obs: Observation) -> None:

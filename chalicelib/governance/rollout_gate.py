@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from chalicelib.core.models import DisputeReason
 from chalicelib.governance.rollout_store import Observation
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,25 @@ class RolloutGate:
             self.rollout.observe(capability, Observation(**fields))
         except Exception:
             log.exception("cannot record a rollout observation of %s", capability)
+
+    def released_hold_disputed(self, store: Any, txn: Any, reason: DisputeReason, *, already_disputed: bool) -> bool:
+        """The hold-release guard's disagreement feed, whatever the channel of the dispute (chat or
+        email): the rules held this payment, the assistant released it after step-up, and now the
+        customer says it was not theirs. The rules were right and the release disagreed with them, so
+        ``auto_release_hold`` sees one disagreement (its ``rules_disagreement`` guard; an agent's
+        overturn feeds ``agent_overturn_rate``). A payment already disputed is not counted again.
+        True when it counted."""
+        if reason is not DisputeReason.unauthorised or already_disputed:
+            return False
+        try:
+            fd = store.fraud.get_for_transaction(txn.customer_id, txn.txn_id)
+        except Exception:  # the guards lose one observation, never the customer's dispute
+            log.exception("cannot read the fraud decision of a disputed payment")
+            return False
+        if fd is None or not fd.released:
+            return False
+        self.observe("auto_release_hold", disagreed_with_rules=True)
+        return True
 
 
 class SubjectControls:

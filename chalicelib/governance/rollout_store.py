@@ -93,6 +93,14 @@ class SqliteRolloutStore:
                                (capability, utc_key(at), int(obs.escalated), int(obs.overturned),
                                 int(obs.disagreed_with_rules), obs.cost_usd, obs.confidence, obs.label))
 
+    def reset(self) -> None:
+        """Forget every stage, its history and every observation (demo reseeding)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for table in ("governance_rollout", "governance_rollout_history", "governance_rollout_obs"):
+                self._conn.execute(f"DELETE FROM {table}")
+            self._conn.execute("COMMIT")
+
     def observations(self, capability: str, since: datetime, until: datetime) -> list[Observation]:
         with self._lock:
             rows = self._conn.execute("SELECT escalated, overturned, disagreed, cost, confidence, label FROM "

@@ -125,6 +125,8 @@ class EmailFollowUp:
     own_addresses: frozenset[str] = frozenset()  # never acknowledged (loop prevention)
     colleague_domains: frozenset[str] = frozenset()  # staff who forward customers' mail: never acknowledged
     metrics: Any = None  # GovernanceMetrics: skipped and redirected mail are counted
+    # The container's RolloutGate: a dispute of a released hold feeds auto_release_hold, as in chat.
+    rollout: Any = None
 
     def run(self, rec: TriageRecord, outcome: str, reasons: list[str],
             raw_headers: Callable[[], bytes] | None = None) -> FollowUp:
@@ -202,6 +204,8 @@ class EmailFollowUp:
             policy=policy, subject={"txn_id": txn.txn_id, "triage_record_id": rec.record_id},
             decision_id=derive_decision_id("file_dispute", "email", rec.record_id), tier="rules",
         )
+        if self.rollout is not None:  # no case on this payment yet (else the email joined it): not disputed before
+            self.rollout.released_hold_disputed(self.store, txn, reason, already_disputed=False)
         if result.outcome != "allow" or not result.acted:
             return None, False, list(result.decision.reasons) or ["policy_file_dispute"], "escalated_by_policy"
         text = str(rec.triage.get("redacted_text") or "")[:500]
@@ -307,7 +311,7 @@ def email_notifier(settings: Any) -> Any:
 
 
 def build_email_followup(settings: Any, *, store: Any, decision_log: Any, desk: Any, idempotency: Any,
-                         policy_store: Any, controls: Any = None, notifier: Any = None,
+                         policy_store: Any, controls: Any = None, notifier: Any = None, rollout: Any = None,
                          clock: Callable[[], datetime], metrics: Any = None) -> EmailFollowUp:
     """The follow-up of the container's email service; ``desk`` comes from the composition root."""
     if desk is None or not callable(getattr(desk, "escalate", None)):
@@ -315,4 +319,5 @@ def build_email_followup(settings: Any, *, store: Any, decision_log: Any, desk: 
     return EmailFollowUp(store, decision_log, desk, notifier if notifier is not None else email_notifier(settings),
                          idempotency, clock, policy_store.current, controls, settings.dispute_window_days,
                          frozenset({settings.email_sender}),
-                         frozenset(d.strip().lower() for d in settings.email_colleague_domains if d.strip()), metrics)
+                         frozenset(d.strip().lower() for d in settings.email_colleague_domains if d.strip()), metrics,
+                         rollout)

@@ -95,6 +95,12 @@ class DynamoTable:
         for page in self.pages("scan", **kwargs):
             yield from page.get("Items", [])
 
+    def delete_all(self, keys: list[str], **scan: Any) -> None:
+        """Delete every item (or those a scan ``FilterExpression`` in ``scan`` selects): demo resets."""
+        names = {f"#k{i}": k for i, k in enumerate(keys)}
+        items = self.scan(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names, **scan)
+        self.write_batch([{"DeleteRequest": {"Key": {k: it[k] for k in keys}}} for it in items])
+
     def put_batch(self, items: list[dict]) -> None:
         self.write_batch([{"PutRequest": {"Item": it}} for it in items])
 

@@ -95,10 +95,4 @@ class DynamoStore:
     def reset(self) -> None:
         """Delete every item of this store's tables (demo reseeding against DynamoDB Local)."""
         for params in self._defs.values():
-            table = DynamoTable(self.client, params["TableName"])
-            keys = [k["AttributeName"] for k in params["KeySchema"]]
-            items = table.scan(
-                ProjectionExpression=", ".join(f"#k{i}" for i in range(len(keys))),
-                ExpressionAttributeNames={f"#k{i}": k for i, k in enumerate(keys)},
-            )
-            table.write_batch([{"DeleteRequest": {"Key": {k: it[k] for k in keys}}} for it in items])
+            DynamoTable(self.client, params["TableName"]).delete_all([k["AttributeName"] for k in params["KeySchema"]])

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from chalicelib.storage.dynamo_table import DynamoTable
 from chalicelib.storage.sqlite_conn import open_connection
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class IdempotencyStore(Protocol):
     def complete(self, key: str, data: str, expiration: int) -> None: ...
     def release(self, key: str) -> None: ...
     def get(self, key: str) -> IdempotencyRecord | None: ...
+    def reset(self) -> None:
+        """Forget every record (demo reseeding: what they remember was just deleted)."""
+        ...
 
 
 def _live(rec: IdempotencyRecord, now_s: float) -> bool:
@@ -145,6 +149,10 @@ class SqliteIdempotencyStore:
         with closing(self._connect()) as c:
             row = c.execute(f"SELECT id, status, expiration, in_progress_expiration, data FROM {self.TABLE} WHERE id=?", (key,)).fetchone()
         return self._rec(row) if row else None
+
+    def reset(self):
+        with closing(self._connect()) as c:
+            c.execute(f"DELETE FROM {self.TABLE}")
 
 
 class DynamoIdempotencyStore:
@@ -224,6 +232,9 @@ class DynamoIdempotencyStore:
     def get(self, key):
         item = self.client.get_item(TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
         return self._rec(item) if item else None
+
+    def reset(self):
+        DynamoTable(self.client, self.table).delete_all(["id"])
 
 
 def _json_encode(value: Any) -> str:

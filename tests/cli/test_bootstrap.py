@@ -161,6 +161,12 @@ def test_the_email_service_escalates_through_the_containers_one_ticket_desk(root
     assert followup.decision_log is root.get("decision_log") and followup.store is root.get("store")
 
 
+def test_an_emailed_dispute_feeds_the_same_rollout_gate_as_chat(root):
+    """Given one container, When its email follow-up and its chat governance are built, Then both hold the
+    container's one rollout gate (a released hold disputed by email counts towards auto_release_hold)."""
+    assert root.get("email_ingest").followup.rollout is root.get("rollout") is root.get("chat")[0].governance.rollout
+
+
 def test_in_aws_every_containers_decisions_count_towards_one_shared_guard(tmp_path, monkeypatch):
     """Given two containers on the DynamoDB backend (two Lambda containers), hold release switched on
     and never staged (live for everyone) / When each sees 12 escalated releases (24 in all, above

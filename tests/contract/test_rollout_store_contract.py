@@ -79,3 +79,19 @@ def test_given_a_naive_time_when_observed_then_it_is_refused_not_misfiled(record
     against UTC keys and would silently fall out of the window)."""
     with pytest.raises(ValueError, match="timezone"):
         records.observe("model_scoring", datetime(2026, 12, 1, 9, 0), Observation())
+
+
+def test_given_stages_history_and_observations_when_reset_then_nothing_is_left(records):
+    """Given a capability promoted twice with observations, and another capability's stage / When the
+    records are reset (a demo reseeding) / Then no stage, no history and no observation is left, and new
+    ones are kept as before."""
+    records.set_stage("auto_release_hold", 5, T0, "promoted", 0)
+    records.set_stage("auto_release_hold", 25, T0 + timedelta(hours=1), "guards held", 5)
+    records.set_stage("model_scoring", 100, T0, "promoted", 25)
+    records.observe("auto_release_hold", T0, Observation(disagreed_with_rules=True))
+    records.reset()
+    assert records.get_stage("auto_release_hold") is None and records.get_stage("model_scoring") is None
+    assert records.history("auto_release_hold") == [] and records.history("model_scoring") == []
+    assert records.observations("auto_release_hold", T0 - timedelta(days=1), T0 + timedelta(days=1)) == []
+    records.set_stage("auto_release_hold", 5, T0, "promoted", 0)
+    assert records.get_stage("auto_release_hold")[0] == 5 and len(records.history("auto_release_hold")) == 1

@@ -176,3 +176,16 @@ def test_dynamodb_layout_is_readable_by_powertools(moto_aws, monkeypatch):
     record = layer._get_record("fn#abc")
     assert record.status == "COMPLETED"
     assert record.response_json_as_dict() == {"ok": True}
+
+
+def test_a_reset_forgets_every_record(idem_store):
+    """Given a completed and an in-progress record / When the store is reset (a demo reseeding) / Then
+    neither is remembered and the same key runs its work again."""
+    guard = IdempotencyGuard(idem_store, ttl_s=3600)
+    effects = Effects()
+    guard.run("k-done", effects, "a")
+    assert idem_store.claim("k-busy", time.time(), int(time.time()) + 3600, int(time.time() * 1000) + 60_000) is None
+    idem_store.reset()
+    assert idem_store.get("k-done") is None and idem_store.get("k-busy") is None
+    guard.run("k-done", effects, "a")
+    assert effects.n == 2

@@ -199,3 +199,41 @@ def test_the_same_mail_stored_twice_by_ses_opens_one_case_and_sends_one_acknowle
 
     assert second.duplicate and second.case_id == first.case_id is not None
     assert len(list(mailroom.outbox.glob("ack-*.eml"))) == 1
+
+
+def test_an_email_disputing_a_released_hold_feeds_the_hold_release_guard_like_chat(mailroom, tmp_path):
+    """Given hold release under rollout, and Alice's payment whose hold the assistant released after step-up
+    When she emails that the payment was not hers (and SQS delivers it again, and she writes once more)
+    Then auto_release_hold sees one disagreement with the rules, as when she says so in chat (the rules'
+    hold was right); an email disputing a payment that was never held counts nothing."""
+    from datetime import timedelta
+
+    from chalicelib.core.models import FraudAction, FraudDecision
+    from chalicelib.governance.rollout import Rollout
+    from chalicelib.governance.rollout_gate import RolloutGate
+    from chalicelib.governance.rollout_store import Observation, SqliteRolloutStore
+
+    gate = RolloutGate(Rollout(SqliteRolloutStore(tmp_path / "rollout.db"), clock=lambda: READ_AT))
+    followup = mailroom.service.followup
+    followup.rollout = gate
+    released, never_held = "txn-alice-0022", "txn-alice-0021"
+    mailroom.store.fraud.put(FraudDecision(decision_id="fd-released-0022", customer_id="demo-alice", txn_id=released,
+                                           action=FraudAction.hold, risk_score=0.7, reason_codes=["UNUSUAL_AMOUNT"],
+                                           model_version="fraud-rules-v1", released=True))
+
+    def complaint(n: int, txn_id: str) -> TriageRecord:
+        return TriageRecord(record_id=f"rec-unauth-{n}", s3_bucket="raw", s3_key=f"inbound/unauth-{n}",
+                            status=TriageStatus.triaged, matched_customer_id="demo-alice", matched_txn_id=txn_id,
+                            triage={"category": "unauthorised", "language": "en",
+                                    "redacted_text": "I did not make this payment, my card must have been used."})
+
+    def seen() -> list:
+        return gate.rollout.store.observations("auto_release_hold", READ_AT - timedelta(days=1), READ_AT + timedelta(days=1))
+
+    followup.run(complaint(1, never_held), "allow", [])
+    assert seen() == []
+    first = followup.run(complaint(2, released), "allow", [])
+    followup.run(complaint(2, released), "allow", [])  # the same mail delivered again
+    followup.run(complaint(3, released), "allow", [])  # a second mail about it joins the case
+    assert first.case_id is not None
+    assert seen() == [Observation(disagreed_with_rules=True)]

@@ -205,7 +205,7 @@ def test_short_card_complaint_email_is_ours(subject, body):
     When it is triaged
     Then it is ours: not "another product" (the scope model now knows short card questions) and not
     "not a complaint" (an attachment note under the author's own complaint is not a marker)."""
-    r = triage_email(_mail(subject, body))
+    r = triage_email(complaint_mail(subject, body))
     assert r.scope == "ours", (r.scope, r.scope_reason)
 
 
@@ -217,7 +217,7 @@ def test_impersonal_credit_report_letter_is_another_product_not_a_non_complaint(
     body = ("Identity theft. A police report was made and given to the bureau, showing the address on the "
             "application was never lived at. The accounts are still reported and violate the FCRA, "
             "15 USC 1681e(b). Unwarranted inquiries listed on the credit report by Experian.")
-    r = triage_email(_mail("Inaccurate items", body))
+    r = triage_email(complaint_mail("Inaccurate items", body))
     assert r.scope == "other_product" and "credit report" in r.scope_reason
 
 
@@ -233,7 +233,7 @@ def test_request_to_dispute_a_card_charge_is_ours_despite_other_products(body):
     """Given a card dispute that also mentions a mortgage, credit bureaus or a collection agency
     When it is triaged
     Then it is ours: the customer asks us to dispute a charge, which only the card issuer can do."""
-    r = triage_email(_mail("Dispute", body))
+    r = triage_email(complaint_mail("Dispute", body))
     assert r.scope == "ours", (r.scope, r.scope_reason)
 
 
@@ -243,5 +243,5 @@ def test_credit_report_dispute_of_a_late_payment_stays_another_product():
     Then it is about another product (credit report): "dispute" alone does not make a letter ours."""
     body = ("Please reverse the late payments reported by the lender. I disputed the charge off with Equifax and "
             "Experian twice and the credit bureaus still report it. Under the FCRA my credit report must be accurate.")
-    r = triage_email(_mail("Credit report", body))
+    r = triage_email(complaint_mail("Credit report", body))
     assert r.scope == "other_product" and "credit report" in r.scope_reason

@@ -165,3 +165,15 @@ def test_no_false_positive_on_real_customer_texts():
     found = [(t[:80], pci.find_sensitive(t)) for t in texts if pci.find_sensitive(t)]
     print(f"pci findings on {len(texts)} real texts: {len(found)}")
     assert len(texts) > 13000 and not found, found[:3]
+
+
+def test_guard_catches_a_card_written_in_circled_numbers():
+    """Given a Luhn-valid card number written with circled numbers (⑱ is "18" once normalised,
+    and not a digit to ``str.isdigit``)
+    When the outbound guard sees it
+    Then it is masked like any other card number, as ``find_sensitive`` already finds it."""
+    from chalicelib.core.pci import find_sensitive, guard_text
+    text = "card ⑱⑳⑩⑯⑳⑲⑮⑳"
+    assert find_sensitive(text)
+    out = guard_text(text)
+    assert "⑱" not in out and "[CARD" in out

@@ -15,7 +15,7 @@ redacted policy facts; a guard refuses any string that looks like a card number.
 Where things are: ``chain`` (hashing, verification, JSONL reading), ``guard`` (the PAN guard, on
 ``chalicelib.core.pci``), ``record`` (``DecisionRecord``), ``store`` (backend protocols),
 ``sqlite`` and ``dynamodb`` (backends), ``explain`` (customer text), ``log`` (``DecisionLog``,
-``decide()``, the factory). Decision ids come from ``chalicelib.core.ids``.
+``decide()``), ``factory`` (``build_decision_log``). Decision ids come from ``chalicelib.core.ids``.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from chalicelib.governance.decision_log.errors import (
     ChainContention, DecisionLogError, DuplicateDecisionId, PiiRejected)
 from chalicelib.governance.decision_log.explain import ACTION_TEXT, compose_explanation
 from chalicelib.governance.decision_log.guard import contains_pan, guard_no_pan
-from chalicelib.governance.decision_log.log import (
-    DecisionLog, DecisionResult, build_decision_log, pseudonym_table_name)
+from chalicelib.governance.decision_log.factory import build_decision_log, pseudonym_table_name
+from chalicelib.governance.decision_log.log import DecisionLog, DecisionResult
 from chalicelib.governance.decision_log.record import DecisionRecord
 from chalicelib.governance.decision_log.sqlite import SqliteDecisionStore, SqlitePseudonymVault
 from chalicelib.governance.decision_log.store import DecisionStore, PseudonymVault

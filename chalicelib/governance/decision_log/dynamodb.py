@@ -18,11 +18,13 @@ class DynamoDecisionStore:
     - GSI ``by_ref``: ``customer_ref`` / ``sk`` (sparse: only chain records carry a ref).
 
     Each append is one TransactWriteItems of the record (condition: seq free) and its id marker
-    (condition: id free), so neither a fork nor a duplicate id can be written. All records share
+    (condition: id free), so neither a fork nor a duplicate id can be written; a batch of up to
+    ``max_batch`` records is one such transaction, all or none. All records share
     one partition, which caps the log at roughly 500 appends/s: far above a support desk's rate.
     """
 
     CHAIN_PK = "chain"
+    max_batch = 50  # TransactWriteItems takes 100 actions: a record and its id marker each
 
     def __init__(self, client, table_name: str):
         self.client = client
@@ -67,36 +69,33 @@ class DynamoDecisionStore:
         return int(items[0]["sk"]["N"]), items[0]["hash"]["S"]
 
     def try_append(self, seq, decision_id, at, customer_ref, hash, doc) -> bool:
-        item = {
-            "pk": {"S": self.CHAIN_PK},
-            "sk": {"N": str(seq)},
-            "decision_id": {"S": decision_id},
-            "at": {"S": at},
-            "hash": {"S": hash},
-            "doc": {"S": doc},
-        }
-        if customer_ref:
-            item["customer_ref"] = {"S": customer_ref}
+        return self.try_append_many([(seq, decision_id, at, customer_ref, hash, doc)])
+
+    def try_append_many(self, rows) -> bool:
+        """All ``rows`` in one TransactWriteItems (a record and its id marker each), or none: False
+        when a seq is taken (or being taken), DuplicateDecisionId naming the first id already recorded."""
+        if len(rows) > self.max_batch:
+            raise ValueError(f"at most {self.max_batch} records per transaction, got {len(rows)}")
+        items = []
+        for seq, decision_id, at, customer_ref, hash, doc in rows:
+            item = {"pk": {"S": self.CHAIN_PK}, "sk": {"N": str(seq)}, "decision_id": {"S": decision_id},
+                    "at": {"S": at}, "hash": {"S": hash}, "doc": {"S": doc}}
+            if customer_ref:
+                item["customer_ref"] = {"S": customer_ref}
+            marker = {"pk": {"S": f"id#{decision_id}"}, "sk": {"N": "0"}, "seq": {"N": str(seq)}}
+            items += [{"Put": {"TableName": self.table, "Item": it, "ConditionExpression": "attribute_not_exists(pk)"}}
+                      for it in (item, marker)]
         try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": {"pk": {"S": f"id#{decision_id}"}, "sk": {"N": "0"}, "seq": {"N": str(seq)}},
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
+            self.client.transact_write_items(TransactItems=items)
             return True
         except self.client.exceptions.TransactionCanceledException as exc:
-            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])] + [None, None]
-            if codes[0] == "ConditionalCheckFailed" or "TransactionConflict" in codes:
-                return False  # another writer took this seq (or is taking it): re-read the head
-            if codes[1] == "ConditionalCheckFailed":
-                raise DuplicateDecisionId(decision_id) from exc
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            codes += [None] * (len(items) - len(codes))
+            if "TransactionConflict" in codes or any(c == "ConditionalCheckFailed" for c in codes[0::2]):
+                return False  # another writer took one of these seqs (or is taking it): re-read the head
+            for i, code in enumerate(codes[1::2]):
+                if code == "ConditionalCheckFailed":
+                    raise DuplicateDecisionId(rows[i][1]) from exc
             raise
 
     @staticmethod

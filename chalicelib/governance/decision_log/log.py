@@ -10,26 +10,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import random
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable, Iterator, Sequence
 
 from chalicelib.core.clock import sortable_utc, utcnow
 from chalicelib.core.ids import new_decision_id
-from chalicelib.governance.decision_log.anchor import HeadAnchor, build_head_anchor
+from chalicelib.governance.decision_log.anchor import HeadAnchor
 from chalicelib.governance.decision_log.chain import (
     GENESIS_HASH, VerifyResult, canonical_json, compute_hash, verify_records)
-from chalicelib.governance.decision_log.dynamodb import DynamoDecisionStore, DynamoPseudonymVault
 from chalicelib.governance.decision_log.errors import ChainContention, DecisionLogError, DuplicateDecisionId
 from chalicelib.governance.decision_log.explain import compose_explanation
 from chalicelib.governance.decision_log.guard import guard_no_pan
 from chalicelib.governance.decision_log.record import DecisionRecord
-from chalicelib.governance.decision_log.sqlite import SqliteDecisionStore, SqlitePseudonymVault
 from chalicelib.governance.decision_log.store import DecisionStore, PseudonymVault
 from chalicelib.governance.policy import DecisionRequest, Policy, PolicyOutcome
 
@@ -93,44 +90,96 @@ class DecisionLog:
         Retrying with the same decision_id returns the stored record: at-least-once callers
         cannot log a decision twice.
         """
-        stored, created = self._append(decision)
+        return self.append_many([decision])[0]
+
+    def append_many(self, decisions: Sequence[DecisionRecord]) -> list[DecisionRecord]:
+        """Chain and store ``decisions`` in their order, ``store.max_batch`` records a write (one
+        transaction: all of them or none), and advance the anchor once, to the last one written.
+
+        Why: the card-event stream records a Kinesis batch's decisions together; one transaction
+        and one anchor write per batch instead of per decision. A decision already recorded (a
+        retry, a redelivered batch) is returned as stored and not written again, so re-running a
+        batch that was cut short records exactly the rest. Every record is PAN-guarded before
+        anything is written. Returns the stored record of each decision, in the given order.
+        """
+        drafts: dict[str, dict[str, Any]] = {}
+        for decision in decisions:
+            if decision.decision_id not in drafts:
+                draft = decision.to_record()
+                guard_no_pan(draft)
+                drafts[decision.decision_id] = draft
+        ids = list(drafts)
+        stored: dict[str, DecisionRecord] = {}
+        created: list[DecisionRecord] = []
+        size = max(1, self.store.max_batch)
+        try:
+            for start in range(0, len(ids), size):
+                self._append_chunk([drafts[i] for i in ids[start:start + size]], stored, created)
+        finally:  # what was written stands, even if a later chunk failed: anchor it
+            self._after_append(created)
+        return [stored[d.decision_id] for d in decisions]
+
+    def _append_chunk(self, drafts: list[dict[str, Any]], stored: dict[str, DecisionRecord],
+                      created: list[DecisionRecord]) -> None:
+        duplicate = None  # an id the store said is taken: it must be readable now
+        for attempt in range(self.max_retries):
+            todo = []
+            for draft in drafts:
+                decision_id = draft["decision_id"]
+                if decision_id in stored:
+                    continue
+                existing = self.store.get(decision_id)
+                if existing is not None:
+                    stored[decision_id] = DecisionRecord.model_validate_json(existing.doc)
+                elif decision_id == duplicate:
+                    raise DuplicateDecisionId(decision_id)
+                else:
+                    todo.append(draft)
+            if not todo:
+                return
+            head = self.store.head()
+            seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+            rows = []
+            for draft in todo:
+                draft["seq"], draft["prev_hash"] = seq, prev
+                draft["hash"] = prev = compute_hash(draft)
+                rows.append((seq, draft["decision_id"], sortable_utc(draft["at"]), draft.get("customer_ref"),
+                             draft["hash"], canonical_json(draft)))
+                seq += 1
+            try:
+                if self.store.try_append_many(rows):
+                    for draft in todo:
+                        stored[draft["decision_id"]] = record = DecisionRecord.model_validate(draft)
+                        created.append(record)
+                    return
+            except DuplicateDecisionId as exc:  # a racing writer recorded one of them: look again
+                duplicate = exc.args[0] if exc.args else None
+                continue
+            time.sleep(min(0.05, 0.001 * (attempt + 1)) * random.random())
+        raise ChainContention(f"could not append after {self.max_retries} attempts")
+
+    def _after_append(self, created: list[DecisionRecord]) -> None:
         if created and self.anchor is not None:
             try:
-                self.anchor.advance(stored.seq, stored.hash)
-            except Exception:  # the decision stands; verify reports the unanchored record
-                log.exception("decision_log.anchor_write_failed seq=%s", stored.seq)
-        if created:
+                self.anchor.advance(created[-1].seq, created[-1].hash)
+            except Exception:  # the decisions stand; verify reports the unanchored records
+                log.exception("decision_log.anchor_write_failed seq=%s", created[-1].seq)
+        for stored in created:
             try:
                 if self.metrics is not None:  # the container's metrics (chatbot/bootstrap.py wires them)
                     self.metrics.decision(stored)
             except Exception:  # metrics must never cost a decision
                 log.exception("metrics emission failed")
-        return stored
 
-    def _append(self, decision: DecisionRecord) -> tuple[DecisionRecord, bool]:
-        draft = decision.to_record()
-        guard_no_pan(draft)
-        existing = self.store.get(decision.decision_id)
-        if existing is not None:
-            return DecisionRecord.model_validate_json(existing.doc), False
-        for attempt in range(self.max_retries):
-            head = self.store.head()
-            seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-            draft["seq"], draft["prev_hash"] = seq, prev
-            draft["hash"] = compute_hash(draft)
-            doc = canonical_json(draft)
-            try:
-                if self.store.try_append(seq, draft["decision_id"], sortable_utc(draft["at"]), draft.get("customer_ref"), draft["hash"], doc):
-                    return DecisionRecord.model_validate(draft), True
-            except DuplicateDecisionId:
-                stored = self.store.get(decision.decision_id)
-                if stored is not None:
-                    return DecisionRecord.model_validate_json(stored.doc), False
-                raise
-            time.sleep(min(0.05, 0.001 * (attempt + 1)) * random.random())
-        raise ChainContention(f"could not append after {self.max_retries} attempts")
+    def record(self, **fields: Any) -> DecisionRecord:
+        """Record one decision (the fields of :meth:`build`)."""
+        return self.append(self.build(**fields))
 
-    def record(
+    def record_many(self, calls: Sequence[dict[str, Any]]) -> list[DecisionRecord]:
+        """Record several decisions in one batch (:meth:`append_many`), each given as :meth:`build`'s fields."""
+        return self.append_many([self.build(**fields) for fields in calls])
+
+    def build(
         self,
         *,
         action: str,
@@ -158,7 +207,7 @@ class DecisionLog:
         inputs: dict[str, Any] | None = None,
         policy_version: str | None = None,
     ) -> DecisionRecord:
-        """Record one decision. Outcome and reasons default to the policy's; explanation is composed.
+        """One decision, not yet chained. Outcome and reasons default to the policy's; explanation is composed.
 
         ``inputs`` + ``policy_version`` (without ``request``): a decision under another kind of
         versioned policy (the fraud actions), recorded so replay can re-run it; its ``outcome`` is
@@ -173,7 +222,7 @@ class DecisionLog:
             reasons = list(policy_outcome.reasons) if policy_outcome else []
         if policy is not None and policy_outcome is not None and policy.version != policy_outcome.policy_version:
             raise DecisionLogError("policy and policy_outcome disagree on the version")
-        d = DecisionRecord(
+        return DecisionRecord(
             decision_id=decision_id or new_decision_id(),
             at=(at or self.clock()).astimezone(timezone.utc),
             actor=actor,
@@ -199,7 +248,6 @@ class DecisionLog:
             cost_usd=round(float(cost_usd), 10),
             related_to=related_to,
         )
-        return self.append(d)
 
     def decide(
         self,
@@ -299,47 +347,3 @@ class DecisionLog:
             ServerSideEncryption="AES256",
         )
         return n
-
-
-# --------------------------------------------------------------------------------------------
-# Factory
-# --------------------------------------------------------------------------------------------
-
-
-def pseudonym_table_name(settings=None) -> str:
-    from chalicelib.core.settings import get_settings
-
-    return (settings or get_settings()).tables.pseudonym_keys
-
-
-
-
-def build_decision_log(settings=None, *, dynamodb_client=None, create_schema: bool = True,
-                       anchor: HeadAnchor | None = None) -> DecisionLog:
-    """A decision log for the configured backend (sqlite path or DynamoDB tables), anchored by
-    ``anchor`` or, by default, by the backend's anchor (SSM parameter / local file)."""
-    from chalicelib.core.settings import get_settings
-
-    settings = settings or get_settings()
-    anchor = anchor or build_head_anchor(settings)
-    if settings.backend == "dynamodb":
-        if dynamodb_client is None:
-
-            from chalicelib.core.aws import client as aws_client
-            dynamodb_client = aws_client("dynamodb", settings)
-        dl = DecisionLog(
-            DynamoDecisionStore(dynamodb_client, settings.tables.decisions),
-            DynamoPseudonymVault(dynamodb_client, pseudonym_table_name(settings)),
-            anchor=anchor,
-        )
-        # In AWS the tables come from infrastructure code; creating them here is for local/moto.
-        if create_schema and os.environ.get("DA_CREATE_TABLES", "").lower() in ("1", "true", "yes"):
-            dl.create_schema()
-        return dl
-    dl = DecisionLog(SqliteDecisionStore(settings.sqlite_path), SqlitePseudonymVault(settings.sqlite_path), anchor=anchor)
-    if create_schema:
-        dl.create_schema()
-    return dl
-
-
-

@@ -1,12 +1,12 @@
 """What a decision-log backend must do (SQLite locally, DynamoDB deployed).
 
 Why a protocol: the chain's guarantees (no fork, no duplicate id) live in the backend's
-conditional writes, so every backend is held to the same four operations.
+conditional writes, so every backend is held to the same operations.
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 
 from chalicelib.governance.decision_log.chain import StoredRecord
 
@@ -21,6 +21,13 @@ class DecisionStore(Protocol):
     def try_append(self, seq: int, decision_id: str, at: str, customer_ref: str | None, hash: str, doc: str) -> bool:
         """Write the record iff ``seq`` is free; False when another writer took it.
         Raises DuplicateDecisionId if the decision id is already recorded."""
+        ...
+
+    max_batch: int  # records ``try_append_many`` takes at once
+
+    def try_append_many(self, rows: Sequence[tuple[int, str, str, str | None, str, str]]) -> bool:
+        """Write every ``(seq, decision_id, at, customer_ref, hash, doc)`` row or none of them: False
+        when a seq is taken, DuplicateDecisionId when an id is already recorded."""
         ...
 
     def get(self, decision_id: str) -> StoredRecord | None: ...

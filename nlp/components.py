@@ -11,9 +11,12 @@ reference the parity test compares against.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Callable, NamedTuple
 
 from nlp import patterns as P
+from nlp.card_words import detect_card_words
+from nlp.signature_names import ExtraNames
 from nlp.tokenizer import Token, Tokenizer
 
 __all__ = ["Doc", "Ent", "DETECTORS", "PiiPatterns", "NameMatcher", "MerchantRuler", "PiiResolver", "FACTORIES",
@@ -44,6 +47,7 @@ class Doc:
 # expiry detectors look next to them.
 DETECTORS: dict[str, Callable[[str, list[P.Span], int], list[P.Span]]] = {
     "pan": lambda text, cards, w: cards,
+    "pan_words": lambda text, cards, w: detect_card_words(text),
     "iban": lambda text, cards, w: P.detect_iban(text),
     "cvv": lambda text, cards, w: P.detect_cvv(text, cards),
     "expiry": P.detect_expiry,
@@ -325,6 +329,7 @@ class PiiResolver:
 FACTORIES: dict[str, Callable[..., Callable[[Doc], Doc]]] = {
     "da_pii_patterns": PiiPatterns,
     "da_pii_names": NameMatcher,
+    "da_pii_names_extra": partial(ExtraNames, not_names=NOT_NAMES),
     "da_merchant_ruler": MerchantRuler,
     "da_pii_resolver": PiiResolver,
 }

@@ -72,6 +72,17 @@ PHONE_INTL_RE = re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){
 PHONE_US_RE = re.compile(
     r"(?<![\w\-.])(?:\+?1[ .\-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}(?![\d\-])")
 PHONE_BARE_RE = re.compile(r"(?<![\w\-.])(?:0\d{2,4}[ \-]?\d{3,4}[ \-]?\d{3,4}|\d{10})(?![\d\-])")
+# National formats written without any "phone" word: the French 0X XX XX XX XX (pairs, one separator
+# kept throughout) and the Chinese mobile 1[3-9]X-XXXX-XXXX. Both shapes are distinctive enough on
+# their own; a bare run of the same digits still needs a phone word (PHONE_BARE_RE).
+PHONE_FR_RE = re.compile(r"(?<![\w+\-.,/])0[1-9]([ .\-])\d{2}(?:\1\d{2}){3}(?![\w\-]|[.,/]\d)")
+PHONE_CN_RE = re.compile(r"(?<![\w+\-.,/])1[3-9]\d([ \-])\d{4}\1\d{4}(?![\w\-]|[.,/]\d)")
+# A number right after the label of another identifier is that identifier, not a phone number
+# ("my loan number is 7730018842", "loan 0049-221-7786", "policy no. 555-201-7788").
+NOT_PHONE_LABEL_RE = re.compile(
+    r"(?i)\b(?:loan|mortgage|policy|member(?:ship)?|contract|claim|application|reference|ref|invoice|order|"
+    r"tracking|confirmation|case|ticket|customer|client|serial|model|booking|reservation|student|escrow)"
+    r"(?:\s+(?:account|acct))?\s*(?:number|num|no\.?|nr\.?|#|id)?\s*(?:is|was|[:#=])?\s*$")
 PHONE_CONTEXT_RE = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|call(?:ed)?|text|reach\s+me|whats\s*app|fax|number\s+is)\b")
 
@@ -189,10 +200,11 @@ def detect_phone(text: str, window: int) -> list[Span]:
         if 8 <= n <= 15:
             out.append(Span(*m.span(), "PHONE"))
     out += [Span(*m.span(), "PHONE") for m in PHONE_US_RE.finditer(text)]
+    out += [Span(*m.span(), "PHONE") for rx in (PHONE_FR_RE, PHONE_CN_RE) for m in rx.finditer(text)]
     for m in PHONE_BARE_RE.finditer(text):
         if _has_context(text, m.start(), m.end(), PHONE_CONTEXT_RE, window):
             out.append(Span(*m.span(), "PHONE"))
-    return out
+    return [s for s in out if not NOT_PHONE_LABEL_RE.search(text, max(0, s.start - 40), s.start)]
 
 
 def detect_address(text: str) -> list[Span]:

@@ -45,7 +45,7 @@ CVV_TRIGGER_RE = re.compile(
     r"|d[íi]gitos\s+del\s+(?:reverso|dorso))")
 
 SSN_TRIGGER_RE = re.compile(
-    r"(?i)(?:\bssn\b|\bs\.s\.n\.?|\bss\s?#|\bss\s+(?:no|num|number)\b\.?|\bsoc\.?\s+sec\.?\b"
+    r"(?i)(?:\bssn\b|\bs\.s\.n\.?|\bss\s?#|\bss\s+(?:no|num|number)\b\.?|\bsoc\.?\s+sec(?:urity\b|\.|\b)"
     r"|\bsocial\s+security\b(?:\s+(?:number|no\.?|#|num))?|\bmy\s+social\b|\bsocial\s+(?:is|was|number|no\.?|#|:)"
     r"|\bsocial\s*:|\(social\s+security\)|\btax(?:payer)?\s+id(?:entification)?(?:\s+number)?\b|\bitin\b"
     r"|\bseguro\s+social\b|\bn[úu]mero\s+de\s+seguro\b|\bnss\b)")
@@ -105,9 +105,19 @@ def _distance(triggers: list[tuple[int, int]], s: int, e: int) -> int:
     return min(s - te if te <= s else ts - e if e <= ts else 0 for ts, te in triggers)
 
 
+_SOCIAL_BEFORE_RE = re.compile(r"(?i)\b(?:social|soc\.?)[\s\-]*$")
+
+
+def cvv_triggers(text: str) -> list[tuple[int, int]]:
+    """CVV triggers, less "security number" inside "social security number": the 9 digits after
+    that are an SSN, not a security code followed by 6 loose digits."""
+    return [m.span() for m in CVV_TRIGGER_RE.finditer(text)
+            if not _SOCIAL_BEFORE_RE.search(text, max(0, m.start() - 12), m.start())]
+
+
 def detect_cvv_words(text: str) -> list[Span]:
     """Described security codes, the one nearest its trigger first."""
-    triggers = [m.span() for m in CVV_TRIGGER_RE.finditer(text)]
+    triggers = cvv_triggers(text)
     if not triggers:
         return []
     keep = _keep(text) + not_a_cvv(text)

@@ -52,7 +52,10 @@ def read_config(path: Path = CONFIG_PATH) -> dict[str, dict]:
     order = sections.get("pipeline", {}).get("components")
     if not isinstance(order, list) or not order:
         raise ValueError(f"{path}: [pipeline] components must list the components in order")
-    config: dict[str, dict] = {"pipeline": {"components": order}}
+    beyond = sections.get("pipeline", {}).get("beyond_reference", [])
+    if not isinstance(beyond, list) or not set(beyond) <= set(order):
+        raise ValueError(f"{path}: [pipeline] beyond_reference must list components of the pipeline")
+    config: dict[str, dict] = {"pipeline": {"components": order, "beyond_reference": beyond}}
     for name in order:
         section = sections.get(f"components.{name}")
         if section is None:
@@ -61,12 +64,16 @@ def read_config(path: Path = CONFIG_PATH) -> dict[str, dict]:
     return config
 
 
-def build_pipeline(path: Path = CONFIG_PATH, tokenizer: Tokenizer | None = None) -> Pipeline:
-    """Builds the pipeline from its config; unknown factories or settings are errors, not ignored."""
+def build_pipeline(path: Path = CONFIG_PATH, tokenizer: Tokenizer | None = None,
+                   exclude: Iterable[str] = ()) -> Pipeline:
+    """Builds the pipeline from its config; unknown factories or settings are errors, not ignored.
+    ``exclude`` leaves components out (the parity check builds it without ``beyond_reference``)."""
     config = read_config(path)
     tokenizer = tokenizer or load_tokenizer()
     components = []
     for name in config["pipeline"]["components"]:
+        if name in set(exclude):
+            continue
         settings = dict(config[name])
         factory = FACTORIES.get(settings.pop("factory", None))
         if factory is None:

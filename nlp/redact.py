@@ -7,7 +7,7 @@ carry only the type and the character offsets in the input, so they can be logge
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from pydantic import BaseModel
 
@@ -46,13 +46,17 @@ def _token(kind: str, last4: str) -> str:
     return f"[CARD ****{last4}]" if kind == "CARD" else f"[{kind}]"
 
 
-def redact(text: str) -> Redaction:
-    """Replaces every detected PII span by a typed token; card tokens keep the last 4 only."""
+def redact(text: str, known_names: Iterable[str] = ()) -> Redaction:
+    """Replaces every detected PII span by a typed token; card tokens keep the last 4 only.
+    ``known_names``: people the caller knows are named in the text (an email's sender), redacted
+    wherever they or their parts appear ("Mark, there's a charge" from "Mark Delaney")."""
     if not text:
         return Redaction(text="", pii_counts={}, findings=[])
     doc = get_pipeline()(text, assigns={"pii_spans"})
     # Security codes and SSNs described in words (nlp.pii_words) join the pipeline's findings.
     spans = merge_spans(text, list(doc.pii_spans))
+    if known_names:
+        spans = _with_known_names(text, spans, known_names)
     out: list[str] = []
     counts: dict[str, int] = {}
     findings: list[PiiFinding] = []
@@ -99,6 +103,13 @@ def redacted_prefix(red: Redaction, text: str, n: int) -> str | None:
     if pos < n:
         out.append(text[pos:n])
     return "".join(out)
+
+
+def _with_known_names(text: str, spans: list, names: Iterable[str]) -> list:
+    from nlp.components import NOT_NAMES
+    from nlp.signature_names import add_spans, known_name_spans
+
+    return add_spans(spans, known_name_spans(text, names, NOT_NAMES))
 
 
 def mask_pan(pan: str) -> str:

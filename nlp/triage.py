@@ -59,7 +59,8 @@ FOREIGN_LANGUAGE_CONFIDENCE = 0.5  # above this, a non-English guess makes the E
 TIER_DISABLED = "local:comprehend_disabled"
 
 _NLP_DIR = Path(__file__).resolve().parent
-_REDACTION_FILES = ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py", "tokenizer_rules.json")
+_REDACTION_FILES = ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py", "card_words.py",
+                    "signature_names.py", "tokenizer_rules.json")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -173,15 +174,16 @@ def _entities_dict(ents: Entities) -> dict[str, Any]:
 def triage_text(text: str, *, id: str | None = None, channel: str = "chat", today: date | None = None,
                 comprehend: "ComprehendTier | None" = None, repeat_contact: bool = False,
                 classifier: _Classifier | None = None, long_text: bool | None = None,
-                redaction: Redaction | None = None) -> TriageResult:
+                redaction: Redaction | None = None, known_names: tuple[str, ...] = ()) -> TriageResult:
     """Triage one message. ``classifier`` overrides the shared one (tests, evaluation).
     ``long_text`` (default: emails, and chat text of ``LONG_TEXT_CHARS`` or more) takes the
     document-level triage of ``nlp.longtext``: its scope, category and urgency stand, and the
     intent is read from the sentence that decided the category (``document_intent``). ``redaction``
-    is ``redact(text)`` when the caller already has it (``triage_email``: the subject's redaction
-    comes from the same pass), for text of at most ``MAX_TRIAGE_CHARS``."""
+    is ``redact(text, known_names)`` when the caller already has it (``triage_email``: the subject's
+    redaction comes from the same pass), for text of at most ``MAX_TRIAGE_CHARS``. ``known_names``
+    (an email's sender names) are redacted wherever they appear."""
     text = (text or "")[:MAX_TRIAGE_CHARS]
-    red = redaction if redaction is not None else redact(text)
+    red = redaction if redaction is not None else redact(text, known_names)
     redacted = red.text
 
     lang = _language.detect_language(redacted)
@@ -287,7 +289,7 @@ def email_text(parsed: Any) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _redacted_subject(subject: str, text: str, red: Redaction) -> str:
+def _redacted_subject(subject: str, text: str, red: Redaction, names: tuple[str, ...] = ()) -> str:
     """The subject as the triage text has it redacted (it is that text's start), reply/forward prefix
     kept: a name the body gives away goes from the subject too. Redacted on its own when it is not
     the text's start (no subject, or cut) or the redaction cannot be split at its end."""
@@ -298,11 +300,17 @@ def _redacted_subject(subject: str, text: str, red: Redaction) -> str:
         part = redacted_prefix(red, text, len(stripped))
         if part is not None:
             return subject[:len(subject) - len(head)] + head[:len(head) - len(head.lstrip())] + part
-    return redact(subject).text if subject else ""
+    return redact(subject, names).text if subject else ""
 
 
 def _address(a: Any) -> str | None:
     return a.address if a is not None and getattr(a, "address", "") else None
+
+
+def sender_names(parsed: Any) -> tuple[str, ...]:
+    """Display names of the sender and of a forwarded mail's original sender: the body names them
+    too ("Hi Linh," / "Mark, there's a charge"), and those mentions are redacted with the rest."""
+    return tuple(a.name for a in (parsed.from_, parsed.original_from) if a is not None and getattr(a, "name", ""))
 
 
 def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None,
@@ -314,11 +322,12 @@ def triage_email(raw: bytes, *, id: str | None = None, today: date | None = None
     parsed = parse_email(raw)
     if today is None and parsed.date is not None:
         today = parsed.date.date()  # "yesterday" in an email means the day before it was sent
+    names = sender_names(parsed)
     text = email_text(parsed)[:MAX_TRIAGE_CHARS]
-    red = redact(text)
+    red = redact(text, names)
     base = triage_text(text, id=id or parsed.message_id, channel="email", today=today, comprehend=comprehend,
-                       repeat_contact=repeat_contact, classifier=classifier, redaction=red)
-    subject = _redacted_subject(parsed.subject or "", text, red)
+                       repeat_contact=repeat_contact, classifier=classifier, redaction=red, known_names=names)
+    subject = _redacted_subject(parsed.subject or "", text, red, names)
     meta = {
         "from": _address(parsed.from_),
         "original_from": _address(parsed.original_from),

@@ -20,8 +20,14 @@ FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "redte
 
 
 def secret_leaked(case: dict, redacted: str) -> bool:
-    """The secret as written, or its digits as one standalone run, is still in the text; for a name,
-    any part of it (split at spaces and hyphens) is still a word of the text."""
+    """The secret as written, or its digits as one standalone run, is still in the text. For the
+    spoken classes, also any of its parts (a group of a card number read out, a name's first or last
+    name, the SSN's area or serial) standing alone (a card token's "****1234" does not count); for a
+    hyphenated name, any part of it (split at spaces and hyphens) still a word of the text."""
+    if "secret_parts" in case:
+        needles = {case["secret"], *case["secret_parts"]} - {""}
+        flags = 0 if case["kind"] == "NAME" else re.I
+        return any(re.search(rf"(?<![\w\-*.]){re.escape(n)}(?![\w\-]|[.,]\d)", redacted, flags) for n in needles)
     if case["kind"] == "NAME":
         parts = [p for p in re.split(r"[\s\-]+", case["secret"]) if p]
         return any(re.search(rf"(?<![\w'’]){re.escape(p)}(?![\w'’])", redacted) for p in parts)
@@ -43,12 +49,15 @@ def evaluate(path: Path = FIXTURE) -> dict:
     unstable: list[str] = []
     for c in cases:
         out = redact(c["text"]).text
-        tally = caught.setdefault(c["kind"], [0, 0])
-        tally[1] += 1
-        if secret_leaked(c, out) or not all(token in out for token in c.get("expect", [])):
-            misses.append(c["id"])
-        else:
-            tally[0] += 1
+        if c["kind"] != "KEEP":  # "KEEP" cases hold no secret, only must-keep text
+            # the hyphenated names and the spoken/signed names are scored apart
+            tally = caught.setdefault("SPOKEN_NAME" if c["kind"] == "NAME" and "secret_parts" in c else c["kind"],
+                                      [0, 0])
+            tally[1] += 1
+            if secret_leaked(c, out) or not all(token in out for token in c.get("expect", [])):
+                misses.append(c["id"])
+            else:
+                tally[0] += 1
         if redact(out).text == out:
             idempotent += 1
         else:
@@ -68,6 +77,8 @@ def evaluate(path: Path = FIXTURE) -> dict:
             "card_cvv_recall": recall("CARD_CVV"), "hyphen_name_recall": recall("NAME"),
             "card_cvv_cases": caught.get("CARD_CVV", [0, 0])[1], "name_cases": caught.get("NAME", [0, 0])[1],
             "idempotent_pct": round(100.0 * idempotent / max(1, len(cases)), 2),
+            "recall": {k: recall(k) for k in caught},
+            "cases_by_kind": {k: v[1] for k, v in caught.items()} | {"KEEP": sum(c["kind"] == "KEEP" for c in cases)},
             "must_keep_pct": round(100.0 * kept / max(1, total), 2), "must_keep_total": total,
             "misses": misses[:20], "dropped": dropped[:20], "not_idempotent": unstable[:20]}
 

@@ -7,17 +7,21 @@ spelled out) and must-keep facts around it (an amount, a date, an order referenc
 DSP-XXXXXX, a transaction id, a phone-like order number) that redaction must leave exactly as
 written. Written from imagination, not from the existing tests.
 
-Two later kinds (their own seeded generator, appended, so the first 560 cases never change):
+Later kinds, each from its own seeded generator and appended, so earlier cases never change:
 ``CARD_CVV``, a card number (spaced, dashed, plain; Visa, Mastercard, Amex, Discover) and its
 security code in either order, where the card token must keep the card's last four and the code be
 a token of its own, and ``NAME``, a hyphenated name after a greeting, a sign-off or "my name is",
-which must go whole. ``expect`` lists tokens the redacted text must contain.
+which must go whole. ``expect`` lists tokens the redacted text must contain. After those, the
+spoken / signed / named classes of ``training.redteam_spoken`` (card numbers in words, SSNs after
+"social security number", national phones, names; and "KEEP" cases with no secret).
 """
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
+
+from training.redteam_spoken import spoken_case
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "redteam_pii.json"
@@ -27,6 +31,9 @@ N_SSN = 260
 SEED_LATER = 12  # the CARD_CVV and NAME cases
 N_CARD_CVV = 160
 N_NAME = 120
+# Card numbers read out in words, SSNs after "social security number", national phone formats,
+# names in signatures / after relatives / on the card, and prose that must stay untouched.
+SPOKEN = {"CARD_WORDS": 60, "SSN": 30, "PHONE": 30, "NAME": 80, "KEEP": 40}
 
 _SPELL_EN = "zero one two three four five six seven eight nine".split()
 _SPELL_ES = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
@@ -190,11 +197,23 @@ def _name_case(rng: random.Random) -> dict:
             "must_keep": [v for v in facts.values() if v in text]}
 
 
+def _spoken(rng: random.Random) -> list[dict]:
+    """The spoken / signed / named classes (``training.redteam_spoken``), from their own seeded
+    generator so the described-CVV/SSN cases above stay exactly as they were."""
+    out = []
+    for kind, n in SPOKEN.items():
+        for _ in range(n):
+            facts = _facts(rng)
+            out.append(spoken_case(rng, kind, facts, rng.choice(OPENERS).format(**facts)))
+    return out
+
+
 def generate(seed: int = SEED) -> list[dict]:
     rng = random.Random(seed)
     cases = [_case(rng, "CVV") for _ in range(N_CVV)] + [_case(rng, "SSN") for _ in range(N_SSN)]
     later = random.Random(SEED_LATER)
     cases += [_card_cvv_case(later) for _ in range(N_CARD_CVV)] + [_name_case(later) for _ in range(N_NAME)]
+    cases += _spoken(random.Random(seed + 1))
     for i, c in enumerate(cases):
         c["id"] = f"rt-{i:04d}"
     return cases

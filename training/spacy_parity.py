@@ -6,8 +6,13 @@ fixture, and lists every text where the PII spans (type + character offsets) or 
 entities (text, offsets, directory key) differ. Equal PII spans mean equal redactions: ``nlp.redact``
 adds only deterministic steps (``merge_spans``, the outbound guard) on top of the pipeline.
 
+Components listed as ``beyond_reference`` in the config (name rules the reference never had, on
+purpose: signatures, other languages' sign-offs, relatives) are left out of the parity check and
+reported apart as *deliberate additions*: what they add or take back, never a failure.
+
     python -m training.spacy_parity              # every text (~14k; about a minute on a quiet core)
     python -m training.spacy_parity --sample 400 # a seeded sample per source
+    python -m training.spacy_parity --sample 400 --additions   # and each deliberate addition
 
 Deliberate departures from the reference are listed apart and do not fail the check; each is
 recognised by its exact shape, so a real disagreement next to one still counts:
@@ -28,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlp.email_parse import parse_email
-from nlp.pipeline import build_pipeline
+from nlp.pipeline import build_pipeline, read_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -71,6 +76,10 @@ class Parity:
     ambiguous_keys: int = 0  # merchant phrases of several directory entries: see ``phrase_keys``
     differences: list[dict] = field(default_factory=list)
     deliberate: list[dict] = field(default_factory=list)  # each with its "reason" (module docstring)
+    # What the ``beyond_reference`` components (rules the reference never had, on purpose) change
+    # in the served spans: reported, not failed. Parity itself is checked without them.
+    additions: list[dict] = field(default_factory=list)
+    beyond_reference: list[str] = field(default_factory=list)
 
 
 _HYPHEN_JOIN = re.compile(r"[^\W\d_][-\u2010\u2011\u2013][^\W\d_]")
@@ -108,13 +117,19 @@ def compare(texts: list[tuple[str, str]]) -> Parity:
     """Both engines on every text; each difference as {id, kind, reference_only, served_only}."""
     from training.spacy_reference import build_reference, reference_ents, reference_pii_spans
 
-    reference, served = build_reference(), build_pipeline()
+    beyond = read_config()["pipeline"]["beyond_reference"]
+    reference, served, full = build_reference(), build_pipeline(exclude=beyond), build_pipeline()
     keys = phrase_keys()
-    result = Parity()
+    result = Parity(beyond_reference=list(beyond))
     for ident, text in texts:
         result.texts += 1
         ref_pii = {(s.start, s.end, s.type) for s in reference_pii_spans(reference, text)}
         new_pii = {(s.start, s.end, s.type) for s in served(text, assigns={"pii_spans"}).pii_spans}
+        if beyond:
+            all_pii = {(s.start, s.end, s.type) for s in full(text, assigns={"pii_spans"}).pii_spans}
+            if all_pii != new_pii:
+                result.additions.append({"id": ident, "kind": "pii", "added": sorted(all_pii - new_pii),
+                                         "removed": sorted(new_pii - all_pii)})
         ref_ents = set(reference_ents(reference, text))
         new_ents = set()
         for e in served(text, assigns={"ents"}).ents:
@@ -141,19 +156,34 @@ def compare(texts: list[tuple[str, str]]) -> Parity:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sample", type=int, default=None, help="texts per source (seeded); default all")
+    ap.add_argument("--additions", action="store_true", help="list each deliberate addition with its text")
     args = ap.parse_args(argv)
     texts = corpus(args.sample)
     result = compare(texts)
     for d in result.differences:
         print(json.dumps(d, ensure_ascii=False))
+    if args.additions:
+        for d in result.additions:
+            print(json.dumps(dict(d, text=_excerpts(texts, d)), ensure_ascii=False))
     reasons: dict[str, int] = {}
     for d in result.deliberate:
         reasons[d["reason"]] = reasons.get(d["reason"], 0) + 1
+    added = sum(len(d["added"]) for d in result.additions)
+    removed = sum(len(d["removed"]) for d in result.additions)
     print(f"{result.texts} texts, {result.pii_spans} PII spans and {result.merchant_ents} merchant entities "
           f"in the reference ({result.ambiguous_keys} of them phrases of several directory entries); "
           f"{len(result.differences)} differences; deliberate departures (not failures): "
           + (", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"))
+    print(f"deliberate additions ({', '.join(result.beyond_reference) or 'none'}): {added} spans added and "
+          f"{removed} taken back in {len(result.additions)} texts (not parity failures; --additions lists them)")
     return 0 if not result.differences else 1
+
+
+def _excerpts(texts: list[tuple[str, str]], diff: dict) -> list[str]:
+    """The text of each added or removed span, for a reviewer (run on your own machine only: it
+    prints PII the rules found)."""
+    text = dict(texts)[diff["id"]]
+    return [f"{t}:{text[s:e]!r}" for s, e, t in diff["added"] + diff["removed"]]
 
 
 if __name__ == "__main__":

@@ -110,7 +110,8 @@ def _config(tmp_path: Path, old: str, new: str) -> Path:
     ('"address", "dob"]', '"address", "dob", "passport"]', "unknown PII detectors"),
     ('match_attr = "LOWER"', 'match_attr = "NORM"', "LOWER or ORTH"),
     ("context_chars = 40", "context_chars = forty", "not JSON"),
-    ('"da_pii_names", "merchant_ruler"', '"da_pii_names", "merchant_rules"', "has no"),
+    ('"da_pii_names_extra", "merchant_ruler"', '"da_pii_names_extra", "merchant_rules"', "has no"),
+    ('beyond_reference = ["da_pii_names_extra"]', 'beyond_reference = ["da_pii_name_extra"]', "beyond_reference"),
 ])
 def test_config_mistakes_fail_the_build_with_a_clear_message(tmp_path, old, new, message):
     """Given a pipeline.cfg with a typo in a factory, a setting, a detector, an attribute or a value

@@ -97,3 +97,15 @@ def test_only_the_exact_shape_of_a_deliberate_departure_is_excused(text, referen
     from training.spacy_parity import deliberate_reason
 
     assert deliberate_reason(text, "pii", reference_only, served_only) == reason
+
+
+def test_deliberate_additions_are_reported_apart_from_parity(parity):
+    """Given the components pipeline.cfg marks as beyond the spaCy reference (signature and
+    other-language name rules)
+    When parity is checked
+    Then the comparison leaves them out (parity above stays exact) and what they change is listed
+    apart: only names and the phones of signature blocks, never a card, CVV or SSN span."""
+    assert parity.beyond_reference == ["da_pii_names_extra"]
+    changed = [span for d in parity.additions for span in d["added"] + d["removed"]]
+    assert changed, "the sample emails end with signatures: the additions should show"
+    assert {kind for _, _, kind in changed} <= {"NAME", "PHONE"}

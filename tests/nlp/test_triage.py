@@ -264,15 +264,17 @@ def test_no_luhn_valid_pan_in_any_output_field(case):
 
 def test_redaction_version_covers_every_file_whose_rules_redact():
     """Given the files whose rules decide what is redacted (pipeline config, patterns, components,
-    described PII, tokenizer rules, and chalicelib's card finder and guard)
+    described PII, card numbers in words, signature names, tokenizer rules, and chalicelib's card
+    finder and guard)
     When a message is triaged
     Then the redaction version is the digest of all of them, so a change to any one (the card/CVV
     split, the hyphenated-name rule) changes the version the decision log records."""
     import hashlib
 
     nlp_dir = Path(triage_module.__file__).resolve().parent
-    files = [nlp_dir / f for f in ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py",
-                                   "tokenizer_rules.json")] + [nlp_dir.parent / "chalicelib" / "core" / "pci.py"]
+    files = [nlp_dir / f for f in ("pipeline.cfg", "patterns.py", "components.py", "pii_words.py", "card_words.py",
+                                   "signature_names.py", "tokenizer_rules.json")] + [
+        nlp_dir.parent / "chalicelib" / "core" / "pci.py"]
     h = hashlib.sha256()
     for f in files:
         h.update(f.read_bytes())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["split_sentences", "DISPUTE_RX", "OTHER_PRODUCT_RX", "COMPLAINT_RX", "NONCOMPLAINT_RX",
+           "PAYMENT_PROBLEM_RX", "BULK_MAIL_RX", "THANKS_RESOLVED_RX", "REQUEST_RX",
            "dispute_hits", "complaint_hits", "personal_hits", "PERSONAL_RX", "noncomplaint_hits", "other_product_hits"]
 
 _SPLIT_RE = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9¿¡À-Ý\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[-*•>])"
@@ -97,13 +98,61 @@ NONCOMPLAINT_RX = _rx(
     r"|message\s+d['’]absence\b|abwesenheitsnotiz\b|fuera\s+de\s+la\s+oficina\b|respuesta\s+autom[áa]tica\b)"
     r"|(?=[优促免点中h退代发])(?:优惠|促销|免费|点击|中奖|http://\S+\.cn\b|退订|代开发票|发票)")
 
+# Dispute language DISPUTE_RX lacks, kept apart so each list stays reviewable: a charge the author
+# does not recognise, and a payment the bank holds or blocks that the author wants released ("the
+# payment is stuck on hold ... that was me, please release it" is a complaint about our decision).
+PAYMENT_PROBLEM_RX = _rx(
+    rf"\b{_TXN}\b(?:[^.!?\n]|\.\d){{0,60}}\b(?:I|we)\s+(?:do\s*n[o'’]?t|don['’]?t|did\s*n[o'’]?t|didn['’]?t|never)\s+"
+    r"(?:recogni[sz]e|authori[sz]e)|\b(?:do\s*n[o'’]?t|don['’]?t)\s+recogni[sz]e\s+(?:\w+\s+){0,2}" + _TXN +
+    r"|\b(?:I|we)\s+(?:have\s+)?(?:never|did\s*n[o'’]?t|didn['’]?t)\s+(?:authori[sz]ed|made|approved)\s+(?:\w+\s+){0,3}" + _TXN +
+    r"|\b(?:payment|purchase|transaction)s?\s+(?:is\s+|was\s+|has\s+been\s+|got\s+)?(?:stuck|held|on\s+hold|blocked)\b"
+    r"|\bheld\s+for\s+(?:your\s+)?(?:protection|security)\b|\b(?:release|remove|lift)\s+(?:the\s+|this\s+|my\s+)?hold\b"
+    r"|\bcharged\s+(?:my|our)\s+(?:\w+\s+)?(?:card|account)\s+(?:twice|double|two\s+times)\b"
+    # "dispute the $4,800.00 charge" (an amount is no \w+ word), "keeps charging me after I cancelled",
+    # "charged for a cancelled booking"
+    r"|\bdisput\w*\s+(?:the\s+|this\s+|that\s+|these\s+)?[$€£]?\d[\d.,]*\s+(?:\w+\s+)?" + _TXN +
+    r"|\b(?:keeps?|kept|still|continu\w+\s+to)\s+(?:charging|billing|debiting|taking)\b(?:[^.!?\n]|\.\d){0,40}\bcancel"
+    r"|\bcharged\s+(?:me\s+|us\s+)?for\s+(?:a\s+|the\s+|my\s+|our\s+)?cancel(?:l)?ed\b")
+# Bulk-mail footers NONCOMPLAINT_RX does not name: "You are receiving this because you subscribed",
+# "This is an advertisement", a prescreened credit offer. No customer writes these about themselves.
+BULK_MAIL_RX = _rx(
+    r"\byou(?:['’]re|\s+are)\s+(?:getting|receiving)\s+this\b|\bthis\s+(?:e-?mail\s+)?is\s+an\s+advertisement\b"
+    r"|\bprescreened\s+offers?\b|\bpre-?screened\s+offers?\b")
+# A thank-you for a dispute already settled ("the $64.20 is back on my card, thank you") asks for
+# nothing: it is not a complaint, as long as no sentence asks for something (REQUEST_RX).
+THANKS_RESOLVED_RX = _rx(
+    r"\b(?:thanks?|thank\s+you|much\s+appreciated|grateful|gracias|merci|danke)\b(?:[^.!?\n]|\.\d){0,80}"
+    r"\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|refunded|credited|reversed|apologi[sz]ed|received\s+(?:the|my)\s+refund)"
+    r"|\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|refunded|credited|reversed|received\s+(?:the|my)\s+refund)\b"
+    r"(?:[^.!?\n]|\.\d){0,80}\b(?:thanks?|thank\s+you|much\s+appreciated|grateful)\b")
+# Anything asked for, or anything still wrong: a thank-you that says it is not a thank-you only.
+# ("Your dispute ... has been resolved" is our own subject line quoted back, so "dispute" is no request.)
+REQUEST_RX = _rx(
+    r"\?|\b(?:please|pls|can\s+you|could\s+you|would\s+you|I\s+(?:want|need|would\s+like|expect)|I['’]d\s+like|help"
+    r"|still|again|another|however|but|not\s+yet|unauthori[sz]ed|unrecogni[sz]ed|wrong|missing)\b")
+
 
 def _count(rx: re.Pattern[str], text: str) -> int:
     return sum(1 for _ in rx.finditer(text))
 
 
+# A word each of PAYMENT_PROBLEM_RX's / BULK_MAIL_RX's phrases contains: most sentences have none, and
+# a substring test is far cheaper than running the pattern (the long-text path reads every sentence).
+_PAYMENT_PROBLEM_WORDS = ("recogni", "authori", "made", "approved", "stuck", "held", "hold", "blocked", "twice",
+                          "double", "two times", "disput", "cancel")
+_BULK_MAIL_WORDS = ("receiving this", "getting this", "advertisement", "screened")
+
+
+def _maybe(words: tuple[str, ...], text: str) -> bool:
+    low = text.lower()
+    return any(w in low for w in words)
+
+
 def dispute_hits(text: str) -> list[str]:
-    return [m.group(0).lower() for m in DISPUTE_RX.finditer(text)]
+    hits = [m.group(0).lower() for m in DISPUTE_RX.finditer(text)]
+    if _maybe(_PAYMENT_PROBLEM_WORDS, text):
+        hits += [m.group(0).lower() for m in PAYMENT_PROBLEM_RX.finditer(text)]
+    return hits
 
 
 def other_product_hits(text: str) -> list[str]:
@@ -119,4 +168,7 @@ def personal_hits(text: str) -> int:
 
 
 def noncomplaint_hits(text: str) -> list[str]:
-    return [m.group(0).lower() for m in NONCOMPLAINT_RX.finditer(text)]
+    hits = [m.group(0).lower() for m in NONCOMPLAINT_RX.finditer(text)]
+    if _maybe(_BULK_MAIL_WORDS, " ".join(text.split())):
+        hits += [m.group(0).lower() for m in BULK_MAIL_RX.finditer(text)]
+    return hits

@@ -8,8 +8,11 @@ dispute language, other-product words, and P(in scope) from ``nlp.scope``); the 
 decision aggregates them, and the deciding sentences are returned so an agent sees why.
 
 Decisions, in order:
-1. **not a complaint**: spam, newsletters, auto-replies, bounces, "file attached", marketing, or
-   text with no complaint word at all (a novel excerpt, a test mail, Chinese spam).
+1. **not a complaint**: spam, newsletters, auto-replies, bounces, "file attached", marketing, a
+   thank-you for a dispute already settled that asks for nothing, or text with no complaint word
+   at all (a novel excerpt, a test mail, Chinese spam). Dispute language outweighs the markers
+   only in the author's own voice: a card offer's "never charged for unauthorized transactions"
+   is nobody's dispute.
 2. **another product**: the scope model's P(in scope) is under its threshold and no explicit
    dispute language outweighs the other-product words; the reason names the product.
 3. **ours**: everything else; the category comes from the dispute rules on the deciding
@@ -29,8 +32,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
 from nlp import urgency as urgency_rules
-from nlp.doc_signals import (complaint_hits, dispute_hits, noncomplaint_hits, other_product_hits, personal_hits,
-                             split_sentences)
+from nlp.doc_signals import (REQUEST_RX, THANKS_RESOLVED_RX, complaint_hits, dispute_hits, noncomplaint_hits,
+                             other_product_hits, personal_hits, split_sentences)
 from nlp.scope import PRODUCT_NAMES, get_scope_model
 
 __all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "SentenceAnswer", "ClassifyFn",
@@ -141,9 +144,15 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
     if markers and personal and complaint >= 3 and all(_ATTACHMENT_RX.search(m) for _, m in markers):
         markers = []  # "please find attached my statement" under the author's own complaint
     # Marketing and spam mention cards and payments too: markers win unless the author disputes
-    # something explicitly and at some length.
-    if markers and (len(disputes) < 2 or len(markers) > len(disputes)):
+    # something explicitly and at some length, in their own voice. A card offer's "you're never
+    # charged for unauthorized transactions" or a newsletter's quoted "I don't recognize this
+    # charge" is dispute language, but nobody's own dispute.
+    own = [i for i, _ in disputes if _own_voice(sentences[i])]
+    if markers and (len(own) < 2 or len(markers) > len(own)):
         return f"non-complaint markers ({', '.join(sorted({m for _, m in markers})[:4])})", markers[:MAX_EVIDENCE]
+    thanks = _thanks_only(sentences, text, sig)
+    if thanks:
+        return "thank-you note: resolved, nothing asked", thanks
     if complaint == 1 and not disputes and words < 25:
         return "too little complaint language", [(i, "one complaint word") for i, n in enumerate(sig.complaint)
                                                  if n][:1]
@@ -153,6 +162,29 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
 # The author speaking for themselves ("I will contact my lawyer", "my husband passed away"), not a
 # footer ("unauthorised use may result in legal action") or a newsletter ("our lawyers say").
 _AUTHOR_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine)(?![\w'’])")
+_QUOTED_RX = re.compile(r'"[^"]{0,200}"|“[^”]{0,200}”|«[^»]{0,200}»')
+_THANKS_WORDS = ("thank", "appreciat", "grateful", "gracias", "merci", "danke")
+
+
+def _own_voice(sentence: str) -> bool:
+    """The author speaks for themselves outside quotation marks ("I don't recognize this charge"
+    quoted in a newsletter is a cardholder's words, not the sender's)."""
+    return bool(_AUTHOR_RX.search(_QUOTED_RX.sub(" ", sentence)))
+
+
+def _thanks_only(sentences: list[str], text: str, sig: _Signals) -> list[tuple[int, str]]:
+    """The sentences thanking us for a dispute already settled, when the mail asks for nothing
+    else (no request, no "still", "but", "again") and no other sentence disputes anything; else []."""
+    low = text.lower()
+    if not any(w in low for w in _THANKS_WORDS):  # most mail thanks nobody: skip the patterns
+        return []
+    hits = [i for i, s in enumerate(sentences)
+            if any(w in s.lower() for w in _THANKS_WORDS) and THANKS_RESOLVED_RX.search(" ".join(s.split()))]
+    if not hits or any(REQUEST_RX.search(s) for s in sentences):
+        return []
+    if any(sig.disputes[i] for i in range(len(sentences)) if i not in hits):
+        return []
+    return [(i, "thanks for a resolved dispute") for i in hits[:MAX_EVIDENCE]]
 
 
 def _protected(sentences: list[str]) -> tuple[float, list[str], list[Evidence]]:
@@ -200,8 +232,9 @@ def _candidates(ranked: list[int], sig: _Signals) -> list[int]:
     the first one with a complaint word, then only those carrying explicit dispute language.
     Measured on 108 CFPB letters that reach this step (``docs/longtext.md``): a sentence without
     any complaint word never got a category, and a lower-ranked one without dispute language got
-    one 7% of the time; asking about those cost 1.2 of 2.75 calls per letter."""
-    asked = [i for i in ranked if sig.complaint[i]]
+    one 7% of the time; asking about those cost 1.2 of 2.75 calls per letter. Explicit dispute
+    language counts as a complaint word here: "I did not make this purchase." has none of them."""
+    asked = [i for i in ranked if sig.complaint[i] or sig.disputes[i]]
     return asked[:1] + [i for i in asked[1:] if sig.disputes[i]]
 
 
@@ -318,7 +351,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
     answer: SentenceAnswer | None = None
     if rule is not None:
         for i in [i for i, _ in disputes] + [i for i in range(len(sentences)) if i not in dict(disputes)]:
-            r = rule(sentences[i])
+            r = rule(" ".join(sentences[i].split()))  # a mail's hard line wraps are not sentence ends
             if r is not None and r[0] != "out_of_scope":
                 category, cat_conf, source = r[0], 0.9, f"longtext:rule:{r[1]}"
                 ev.append(Evidence("category", _clip(sentences[i]), i, r[1]))

@@ -71,14 +71,28 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
                                r"cannot\s+afford\s+(?:to\s+)?(?:buy\s+)?(?:food|rent|groceries|medicine|to\s+eat)",
                                r"hospital(?:i[sz]ed)?", r"elderly\s+(?:mother|father|parent|mum|mom|dad)",
                                r"financial\s+hardship", r"hardship", r"dementia", r"terminal(?:ly)?\s+ill",
-                               r"cancer", r"carer", r"domestic\s+abuse", r"no\s+money\s+for\s+food"),
+                               r"cancer", r"carer", r"domestic\s+abuse", r"no\s+money\s+for\s+food",
+                               # age, sight and hearing, a death, a family on one income (FCA FG21/1 drivers)
+                               r"(?:I(?:['’]m|\s+am)|aged?)\s+(?:7[5-9]|[89]\d|1[01]\d)"
+                               r"(?:\s*(?:years?|yrs?)(?:[-\s]old|\s+of\s+age)?|(?=\s*(?:[,.;!]|and\b|$)))",
+                               r"in\s+my\s+(?:late\s+)?(?:seventies|eighties|nineties)", r"pensioner",
+                               r"(?:my\s+)?eyesight\s+is\s+(?:not\s+(?:what\s+it\s+was|good)|poor|failing|bad|going)",
+                               r"(?:poor|failing|bad|declining)\s+(?:eyesight|vision|hearing)", r"partially\s+sighted",
+                               r"visually\s+impaired", r"registered\s+blind", r"hard\s+of\s+hearing",
+                               r"my\s+late\s+(?:husband|wife|partner|mother|father|son|daughter|mum|mom|dad|parents?)(?:['’]s)?",
+                               r"widow(?:ed|er)?",
+                               r"single\s+(?:mum|mom|mother|parent|dad|father)", r"(?:lost|losing)\s+my\s+job", r"made\s+redundant"),
     "repeat_contact": _rx(r"third\s+time", r"second\s+time", r"fourth\s+time", r"(?:\d+|several|many|multiple)\s+times",
                           r"still\s+waiting", r"still\s+(?:not|haven(?:'|’)?t)\s+(?:heard|received|resolved)",
                           r"again", r"already\s+(?:called|contacted|emailed|complained|reported)",
                           r"no\s+(?:one|body)\s+(?:has\s+)?(?:got|gotten|come)\s+back"),
     "time_pressure": _rx(r"urgent(?:ly)?", r"today", r"tonight", r"asap", r"a\.s\.a\.p\.?",
                          r"immediately", r"right\s+now", r"rent\s+(?:is\s+)?due", r"stranded", r"abroad",
-                         r"emergency", r"overseas", r"stuck\s+(?:in|at)"),
+                         r"emergency", r"overseas", r"stuck\s+(?:in|at)", r"tonite",
+                         # money the author needs for the essentials, and a card to stop while it is misused
+                         r"(?:money|cash|funds)\s+(?:back\s+)?for\s+(?:my\s+|the\s+)?(?:rent|bills?|food|groceries|medicine|medication)",
+                         r"(?:need|want)\s+(?:it|my\s+card|the\s+card|this\s+card)\s+(?:to\s+be\s+)?(?:blocked|frozen|stopped|cancell?ed)",
+                         r"(?:please|pls|plz)\s+(?:block|freeze|stop|cancel)\s+(?:my|the|this|it)"),
 }
 _SELF_HARM = _rx(r"suicidal", r"suicide", r"kill\s+myself", r"end\s+my\s+life", r"self[-\s]harm",
                  r"don(?:'|’)?t\s+want\s+to\s+(?:live|be\s+alive)")
@@ -105,6 +119,34 @@ def amount_in_usd(minor: int, currency: str) -> float:
     return (minor / scale) * USD_PER_UNIT.get(code, 1.0)
 
 
+# A mail's legal boilerplate ("If you have received this e-mail in error, please notify us
+# immediately") speaks for no customer: its sentence is not read for urgency.
+_BOILERPLATE = re.compile(
+    r"(?i)\breceived\s+this\s+(?:e-?mail|message|communication|transmission)\s+(?:\w+\s+){0,3}in\s+error"
+    r"|\bnot\s+the\s+intended\s+recipient|\bconfidentiality\s+notice\b"
+    # "Any unauthorised use may result in legal action", never "unauthorised use of my card"
+    r"|\b(?:any|the)\s+unauthori[sz]ed\s+(?:use|disclosure|review|copying|distribution|dissemination)\s+"
+    r"(?:of\s+(?:this|the\s+(?:information|contents?))\b|may\b|is\s+(?:strictly\s+)?prohibited)"
+    r"|\b(?:disclosure|copying|distribution|dissemination)\b[^.!?]{0,80}\bprohibited\b")
+
+
+def without_boilerplate(text: str) -> str:
+    """``text`` with each sentence that carries legal boilerplate blanked out."""
+    low = text.lower()
+    if not any(w in low for w in ("error", "intended", "confidential", "unauthori", "prohibited")):
+        return text
+    out, pos = [], 0
+    for m in _BOILERPLATE.finditer(text):
+        if m.start() < pos:
+            continue
+        start = max(max(text.rfind(c, pos, m.start()) for c in ".!?") + 1, text.rfind("\n\n", pos, m.start()) + 2, pos)
+        ends = [e for e in (text.find(c, m.end()) for c in ".!?") if e >= 0]
+        end = min(ends) + 1 if ends else len(text)
+        out.append(text[pos:start])
+        pos = end
+    return "".join(out) + text[pos:] if out else text
+
+
 def mentions_self_harm(text: str) -> bool:
     """Whether the text speaks of self-harm anywhere (then urgency is 1.0 whatever else it says)."""
     return _SELF_HARM.search(text or "") is not None
@@ -112,7 +154,7 @@ def mentions_self_harm(text: str) -> bool:
 
 def score_urgency(text: str, amounts: Iterable[_AmountLike] = (), *, repeat_contact: bool = False) -> Urgency:
     """Deterministic urgency of (redacted) text; ``amounts`` are the extracted entity amounts."""
-    text = text or ""
+    text = without_boilerplate(text or "")
     evidence: dict[str, list[str]] = {}
     for reason, rx in _PATTERNS.items():
         found = [m.group(0) for m in rx.finditer(text)]

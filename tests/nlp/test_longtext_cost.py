@@ -5,7 +5,7 @@ from nlp.longtext import CONFIDENT_CATEGORY, SCOPE_OURS, triage_document
 from nlp.scope import features
 
 LETTER = ("I am writing about my debit card account. Last month I noticed a payment on my card statement "
-          "that I do not recognise and I want my money back. I called the bank twice and nobody helped me. "
+          "that I cannot explain and I want my money back. I called the bank twice and nobody helped me. "
           "The payment on my card is still there and my account is short. Please refund this payment to my "
           "card as soon as possible. I have been a customer for years and I am very unhappy with my account.")
 

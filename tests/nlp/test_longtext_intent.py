@@ -17,7 +17,7 @@ UNRECOGNISED = (
     "Dear Sir or Madam, I have held a checking account with your bank for nine years and I use my debit card "
     "for most of my shopping. I moved house in the spring and updated my address in the app without trouble. "
     "On 03/14/2026 a payment of $212.40 to a merchant I have never heard of appeared on my debit card statement. "
-    "I did not make this purchase and nobody else has my card. Please investigate and return my money.")
+    "I have no idea what this payment is and nobody else has my card. Please investigate and return my money.")
 
 
 def test_long_letter_takes_the_label_of_the_sentence_that_decided_its_category():
@@ -43,7 +43,7 @@ def test_long_letter_whose_category_a_rule_decided_is_unsure():
     Then the category is the rule's, the classifier is not asked, and the intent is unsure (a rule names
     a category, not a BANKING77 label: the email consumer escalates it to a person, as before)."""
     clf = FakeClassifier("transaction_charged_twice", 0.95)
-    letter = UNRECOGNISED.replace("I did not make this purchase", "The merchant charged me twice for it")
+    letter = UNRECOGNISED.replace("I have no idea what this payment is", "The merchant charged me twice for it")
     r = triage_text(letter, channel="email", classifier=clf)
     assert r.category == "duplicate_charge" and r.category_source.startswith("longtext:rule:")
     assert (r.intent, r.lex_intent, r.intent_confidence, r.intent_top3) == ("unsure", None, 0.0, [])

@@ -39,6 +39,18 @@ ACTION = "route_message"
 # Reason codes this service adds to the policy's (stable: stored in the decision log).
 HIGH_URGENCY = "high_urgency"
 CLASSIFIER_UNSURE = "classifier_unsure"
+
+
+def category_unsure(t: dict) -> bool:
+    """Is the dispute category a guess? An explicit rule's category is not (a long letter's
+    category often comes from a rule, and then no BANKING77 label comes with it: its ``intent``
+    is ``unsure`` although "I was charged twice" decided it); otherwise an unsure intent is."""
+    category = t.get("category")
+    if category in (None, "", "unsure", "out_of_scope"):
+        return True
+    if "rule:" in str(t.get("category_source") or ""):
+        return False
+    return t.get("intent") == "unsure"
 MALFORMED_EMAIL = "malformed_email"
 EMAIL_TOO_LARGE = "email_too_large"
 TRIAGE_FAILED = "triage_failed"
@@ -145,7 +157,7 @@ def route(rec: TriageRecord, customer: Customer | None, policy_now: Callable[[],
     extra = []
     if unit_float(t.get("urgency")) >= escalate_urgency:
         extra.append(HIGH_URGENCY)
-    if t.get("intent") == "unsure" or t.get("category") in (None, "", "unsure"):
+    if category_unsure(t):
         extra.append(CLASSIFIER_UNSURE)
     if (t.get("email") or {}).get("malformed"):
         extra.append(MALFORMED_EMAIL)

@@ -237,3 +237,23 @@ def test_an_email_disputing_a_released_hold_feeds_the_hold_release_guard_like_ch
     followup.run(complaint(3, released), "allow", [])  # a second mail about it joins the case
     assert first.case_id is not None
     assert seen() == [Observation(disagreed_with_rules=True)]
+
+
+LONG_DUPLICATE = (
+    "Hello,\n\nI have banked with you for many years and I rarely write, but something went wrong last week. "
+    "I did my usual big shopping trip at Costco Wholesale and paid with my card as always. When I checked my "
+    "statement this morning I saw that I was charged twice, $177.90 each time, for one shopping trip. The store "
+    "says they only took one payment and told me to contact my bank. Please refund the duplicate charge.\n\n"
+    "Thank you for your help,\nAlice")
+
+
+def test_a_long_letter_whose_category_a_rule_decided_opens_the_case_like_a_short_one(mailroom):
+    """Given Alice writes a letter of several paragraphs about the duplicate Costco charge (a category
+    the explicit rules decide, so no BANKING77 label comes with it: its intent is "unsure")
+    When the email is ingested
+    Then the case is opened as for the short email: a rule's category is not an unsure classifier."""
+    assert len(LONG_DUPLICATE) >= 400
+    out = send(mailroom, LONG_DUPLICATE)
+    assert out.case_id is not None and out.ticket_id is None, out
+    case = mailroom.store.cases.get("demo-alice", out.case_id)
+    assert (case.txn_id, case.reason.value) == ("txn-alice-0022", "duplicate")

@@ -29,7 +29,8 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         r"\b(?:charged|billed|debited|taken)\s+(?:me\s+|us\s+|(?:my|our)\s+(?:\w+\s+)?(?:card|account)\s+)?(?:twice|two\s+times|double)\b"
         r"|\bdouble[-\s]?(?:charged|billed|charge)\b"
         r"|\bduplicate(?:d)?\s+(?:charge|transaction|payment|debit)s?\b|\bpaid\s+twice\b"
-        r"|\b(?:same|one)\s+(?:charge|transaction|payment|purchase)\s+(?:\w+\s+){0,3}twice\b")),
+        r"|\b(?:same|one)\s+(?:charge|transaction|payment|purchase)\s+(?:\w+\s+){0,3}twice\b"
+        r"|\b(?:charged|billed|debited)\s+(?:me\s+|us\s+)?(?:\S+\s+){0,2}more\s+than\s+once\b")),
     ("charged_after_cancelling", "cancelled_recurring", _rx(
         r"\b(?:cancel(?:l)?ed|unsubscribed(?:\s+from)?|terminated)\s+(?:my\s+|the\s+|our\s+)?(?:\w+\s+)?(?:subscription|membership|trial|recurring|plan|gym)\b"
         r"[^.!?\n]{0,80}\b(?:still|again|charg|bill|debit|taking|took|renew)"
@@ -89,7 +90,7 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ("wrong_amount", "incorrect_amount", _rx(
         r"\bovercharg\w*|\b(?:wrong|incorrect)\s+(?:\w+\s+)?(?:amount(?!\s+of\s+cash)|fees?|charges?|price|total)\b"
         r"|\b(?:unfair|excessive|unexpected|hidden)\s+(?:\w+\s+)?(?:fees?|charges?)\b"
-        r"|\bcharged\s+(?:me\s+|us\s+)?(?:\S+\s+){0,2}(?:more|extra)\b"
+        r"|\bcharged\s+(?:me\s+|us\s+)?(?:\S+\s+){0,2}(?:more(?!\s+than\s+(?:once|one\s+time))|extra)\b"
         rf"|\bcharged\b{_SPAN60}\binstead\s+of\b"
         r"|\b(?:bad|wrong|poor|terrible|awful|unfair|incorrect)\s+(?:\w+\s+)?(?:exchange|conversion)?\s*rate\b"
         rf"|\b(?:dispute|refund|reimburse|credit|return)\b{_SPAN60}\bdifference\b"
@@ -122,7 +123,7 @@ OOS_RATIO = 2  # other-product mentions must be at least twice the card-payment 
 # sentence of a letter, and a substring test is far cheaper than a pattern that cannot match.
 # tests/nlp/test_category_rules.py checks that no match lacks its rule's words.
 TRIGGERS: dict[str, tuple[str, ...]] = {
-    "charged_twice": ("twice", "two times", "double", "duplicate"),
+    "charged_twice": ("twice", "two times", "double", "duplicate", "more than once"),
     "charged_after_cancelling": ("cancel", "unsubscri", "terminated", "trial", "recurring"),
     "not_as_described": ("not as", "damaged", "broken", "defective", "faulty", "torn", "smashed", "cracked",
                          "counterfeit", "described", "advertised", "pictured", "shown", "ordered", "listed",

@@ -15,6 +15,7 @@ NOT_AS_DESCRIBED = ("not_as_described", "not_as_described")
 TRANSFER = ("pending_charge", "transfer_not_arrived")
 
 EXPLICIT = [
+    ("The shop charged me more than once for one coffee.", ("duplicate_charge", "charged_twice")),
     # the author denies making, authorising or recognising a charge: the fraud queue
     ("I did not authorise this payment to an online casino.", UNAUTHORISED),
     ("I never made these purchases, my card was in my pocket all day.", UNAUTHORISED),
@@ -96,6 +97,8 @@ NEAR_MISSES = [
     ("None of the payments were declined, yet I was charged an overdraft fee.", "declined_or_held"),
     # an ATM that paid out the wrong amount of cash is an ATM problem (the classifier's family)
     ("The ATM gave me the wrong amount of cash.", "incorrect_amount"),
+    # charged more than once is a duplicate, not a wrong amount
+    ("Why have I been charged more than once for the same transaction?", "incorrect_amount"),
 ]
 
 

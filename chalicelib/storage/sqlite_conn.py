@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, TypeVar
@@ -36,9 +37,30 @@ def open_connection(path: str | Path, *, wal: bool, busy_timeout_s: float = 5.0)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
     if wal and path != ":memory:":
-        conn.execute("PRAGMA journal_mode = WAL")
+        enable_wal(conn, busy_timeout_s)
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def enable_wal(conn: sqlite3.Connection, timeout_s: float, pause_s: float = 0.01) -> None:
+    """Put the file in WAL mode, waiting up to ``timeout_s`` for other processes.
+
+    Switching the journal mode needs the file to itself, and SQLite can answer "database is
+    locked" at once, without its busy handler, while another process creates or opens the same
+    new file (measured: four load-test workers opening one transcripts file together). The mode
+    is persistent, so a file already in WAL needs no switch; otherwise the switch is retried."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause_s)
 
 
 class SqliteDb:

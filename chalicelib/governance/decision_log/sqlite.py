@@ -21,13 +21,14 @@ from typing import Iterator, Sequence
 from chalicelib.core.clock import sortable_utc, utcnow
 from chalicelib.governance.decision_log.chain import StoredRecord
 from chalicelib.governance.decision_log.errors import DuplicateDecisionId
+from chalicelib.storage.sqlite_conn import enable_wal
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=30000")
+    enable_wal(conn, 30.0)  # retried: several worker processes may open a new log file at once
     return conn
 
 

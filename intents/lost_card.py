@@ -58,11 +58,27 @@ _LOSS = re.compile(
     + r"|\b(?:i was|i got|i've been|i have been|got)\s+(?:robbed|mugged|pickpocketed)\b")
 
 
+# The card is back ("I found my lost card", "my wallet turned up"): nothing to freeze. A theft in
+# the same message ("found my wallet but the card was stolen from it") is still a loss.
+_FOUND = re.compile(
+    r"\b(?:found|recovered|got\s+back)\s+(?:my\s+|our\s+|the\s+)?(?:lost\s+|missing\s+|old\s+)?" + _HOLDER
+    + r"\b|\b" + _HOLDER + r"\s+(?:has\s+|have\s+|just\s+)?(?:turned\s+up|been\s+found|was\s+found|is\s+back)\b"
+    + r"|\bfound\s+it\b")
+_STOLEN = re.compile(r"\b(?:stolen|stole|nicked|pinched|snatched|robbed|mugged|pickpocketed)\b")
+
+
+def reads_as_found(text: str) -> bool:
+    """True when the customer says their lost card (or what holds it) is back, with no theft named."""
+    low = (text or "").lower().replace("’", "'")
+    return bool(_FOUND.search(low)) and not _STOLEN.search(low)
+
+
 def reads_as_lost(text: str, label: str | None = None) -> bool:
-    """True when the classifier names a lost/stolen card, or the words say a card (or what holds it) is gone."""
+    """True when the classifier names a lost/stolen card, or the words say a card (or what holds it)
+    is gone; never when the customer says it is found again."""
     low = (text or "").lower().replace("’", "'")
     swallowed = re.search(r"\b(?:atm|cash ?machine|cashpoint)\b", low)  # kept by a machine: an ATM problem
-    return label in LABELS or bool(_LOSS.search(low) and not swallowed)
+    return not reads_as_found(low) and (label in LABELS or bool(_LOSS.search(low) and not swallowed))
 
 
 CARD = Card(title="Anything you don't recognise?", buttons=(
@@ -105,10 +121,22 @@ def _cards_phrase(last4s: list[str]) -> str:
     return ("card ending " + ends[0]) if len(ends) == 1 else "cards ending " + ", ".join(ends[:-1]) + " and " + ends[-1]
 
 
+def found_again(turn: Turn) -> Decision:
+    """The card is back: nothing is frozen and no one is called; what the customer can do with it."""
+    cards = turn.services.store.cards.list_for_customer(turn.identity.customer_id)
+    stopped = [c.last4 for c in cards if c.status is not CardStatus.active]
+    return Decision(action="ElicitIntent", intent_state="Fulfilled", session=dict(turn.session),
+                    messages=[say("lost_card_found", cards=_cards_phrase(stopped) if stopped else "",
+                                  many=len(stopped) > 1, active=bool(cards) and not stopped)],
+                    card=CARD, facts={"card_found": True, "cards_stopped": stopped})
+
+
 def handle(turn: Turn) -> Decision:
     gate = require_identity(turn)
     if gate is not None:
         return gate
+    if reads_as_found(turn.transcript):
+        return found_again(turn)
     frozen, already = freeze_cards(turn)
     from chalicelib.tickets.sla import expected_wait
 

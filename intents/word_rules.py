@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from intents.lost_card import reads_as_lost
+from intents.lost_card import reads_as_found, reads_as_lost
 
 _WITHDRAW = re.compile(
     r"\b(?:cancel|withdraw|close|drop|stop|take back|call off|end|pull)\w*\s+(?:my\s+|the\s+|this\s+|that\s+)?"
@@ -20,8 +20,9 @@ def reads_as_withdrawal(text: str) -> bool:
 
 
 def intent_from_words(text: str, label: str | None = None) -> str | None:
-    """LostCard or WithdrawDispute when the words (or the classifier's label) say so; else None."""
-    if reads_as_lost(text, label):
+    """LostCard or WithdrawDispute when the words (or the classifier's label) say so; else None.
+    A card found again is LostCard too: it answers what the customer can do with it, freezing nothing."""
+    if reads_as_lost(text, label) or reads_as_found(text):
         return "LostCard"
     if reads_as_withdrawal(text):
         return "WithdrawDispute"

@@ -55,6 +55,8 @@ def test_every_catalogue_label_is_a_banking77_out_of_scope_label():
     ("someone nicked my purse with the debit card inside", True), ("I was mugged last night", True),
     ("cant find my wallet", True), ("money taken from my card", False), ("a missing payment on my card", False),
     ("I lost money on a charge", False), ("the atm took my card, it was taken by the machine", False),
+    ("I found my lost card. Am I still able to use it?", False), ("my wallet turned up in the car", False),
+    ("my wallet turned up but the card was stolen from it", True),
 ])
 def test_a_lost_card_is_read_from_the_words_about_the_card(text, lost):
     """Given a message, When read for a card loss, Then only a loss of the card (or what holds it) counts."""

@@ -26,6 +26,7 @@ import csv
 import hashlib
 import json
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ class Fitted:
     """Vectoriser + the binary scope head + the product-naming heads (one-vs-rest)."""
 
     def __init__(self, texts: list[str], labels: list[str], heads: bool = True, aux: list[str] | None = None):
-        aux = list(aux if aux is not None else AUX)
+        aux = list(aux if aux is not None else banking77_split()[0])
         self.vec = TfidfVectorizer(analyzer=cached_features, min_df=MIN_DF, sublinear_tf=True,
                                    max_features=MAX_FEATURES,
                                    dtype=np.float64)
@@ -125,7 +126,11 @@ class Fitted:
         return self.scope.predict_proba(self.vec.transform(texts))[:, 1]
 
 
-AUX, AUX_DEV = load_banking77_train()  # training only: read once per run
+@lru_cache(maxsize=1)
+def banking77_split() -> tuple[list[str], list[str]]:
+    """``load_banking77_train()``, read once per run and only when a model is fitted (importing this
+    module, as the tests do for ``prf``, reads nothing)."""
+    return load_banking77_train()
 
 
 def _fit(texts: list[str], labels: list[str], heads: bool = False) -> Fitted:
@@ -246,9 +251,10 @@ def main(argv: list[str] | None = None) -> dict:
     fit = _fit(dev_t, dev_l)
     test_y = np.array([labels[i] == IN_SCOPE for i in test_idx])
     holdout = scores_at(test_y, verdict(fit.p_in([texts[i] for i in test_idx]), rules[test_idx], cv["threshold"]))
-    short = float(np.mean(fit.p_in(AUX_DEV) >= cv["threshold"]))
+    aux, aux_dev = banking77_split()
+    short = float(np.mean(fit.p_in(aux_dev) >= cv["threshold"]))
     report = {"n": len(texts), "classes": counts, "split": {"seed": SEED, "dev": len(dev_idx), "holdout": len(test_idx)},
-              "aux": {"banking77_train": len(AUX), "weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)},
+              "aux": {"banking77_train": len(aux), "weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)},
               "inbox_share": INBOX_SHARE, "cv_nested": nested, "cv_on_dev": cv,
               "holdout": {"threshold": cv["threshold"], **holdout}}
     if not args.no_write:
@@ -262,7 +268,7 @@ def main(argv: list[str] | None = None) -> dict:
                            f"inner 5-fold CV maximising F1 at a {INBOX_SHARE:g} in-scope inbox",
             "cv_oof_best_threshold_f1": cv["f1"], "holdout_f1": holdout["f1"], "holdout_f1_inbox": holdout[inbox]["f1"],
             "holdout_precision": holdout["precision"], "holdout_recall": holdout["recall"], "n": len(texts),
-            "aux_banking77": len(AUX), "aux_weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)})
+            "aux_banking77": len(aux), "aux_weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)})
         gap = float(np.abs(served.p_in_scope(texts) - fit.p_in(texts)).max())
         if gap > 1e-3:
             raise SystemExit(f"served scope model differs from scikit-learn by {gap:.2e}")

@@ -136,10 +136,15 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
     if complaint == 0:
         return "no complaint language", markers[:MAX_EVIDENCE] or [(0, "no complaint words")]
     personal = [i for i, s in enumerate(sentences) if personal_hits(s)]
-    if not personal and not disputes and not any(sig.others):
+    if not personal and not disputes and not any(sig.others) and not (
+            complaint >= 2 and _FIRST_PERSON_RX.search(_QUOTED_RX.sub(" ", text))):
         # Money words without the author's own account, card or charge, and no product a complaint
         # is about (a credit report, a collector, a mortgage): a story, not a complaint. Real letters
-        # that say "the account" and "the bureau" rather than "my card" are complaints all the same.
+        # that say "the account" and "the bureau" rather than "my card" are complaints all the same,
+        # and so is an author who speaks for themselves about a card or bank in other words ("Discover
+        # sent unauthorized credit cards in my name", "the card is not working, we are out of state").
+        # Quotations are dropped from the whole text first: a story's dialogue ("I can't do this alone
+        # any more," she said) spans sentences, and it is a character speaking, not the author.
         return "no complaint by the author", markers[:MAX_EVIDENCE] or [(0, "no first-person complaint")]
     if markers and personal and complaint >= 3 and all(_ATTACHMENT_RX.search(m) for _, m in markers):
         markers = []  # "please find attached my statement" under the author's own complaint
@@ -162,6 +167,7 @@ def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, 
 # The author speaking for themselves ("I will contact my lawyer", "my husband passed away"), not a
 # footer ("unauthorised use may result in legal action") or a newsletter ("our lawyers say").
 _AUTHOR_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine)(?![\w'’])")
+_FIRST_PERSON_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine|we|we['’](?:re|ve|d|ll)|us|our)(?![\w'’])")
 _QUOTED_RX = re.compile(r'"[^"]{0,200}"|“[^”]{0,200}”|«[^»]{0,200}»')
 _THANKS_WORDS = ("thank", "appreciat", "grateful", "gracias", "merci", "danke")
 

@@ -97,9 +97,10 @@ WORD_CACHE = 50_000  # distinct words whose feature columns a model keeps (a pag
 
 
 class ScopeModel:
-    """Sublinear TF-IDF (l2-normalised), then two linear heads: a binary logistic regression for
-    P(in scope) (row 0 of ``coef``) and one-vs-rest logistic regressions naming the other product
-    (rows 1…, trained on out-of-scope letters only). Plain NumPy."""
+    """Sublinear TF-IDF (l2-normalised), then one multinomial logistic regression: a softmax over
+    ``in_scope`` (row 0 of ``coef``) and the other products (rows 1…). P(in scope) is the first
+    probability; the product a letter that is not ours is about is the likeliest of the others.
+    Plain NumPy."""
 
     def __init__(self, vocab: list[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                  classes: list[str], threshold: float = 0.5, version: str = "unversioned"):
@@ -118,6 +119,8 @@ class ScopeModel:
             vocab = z["vocab_utf8"].tobytes().decode("utf-8").split("\n")
             arrays = (z["idf"], z["coef"], z["intercept"])
         info = json.loads(meta.read_text(encoding="utf-8"))
+        if info.get("head") != "softmax":  # an artifact of the older one-vs-rest heads: retrain
+            raise ValueError(f"{meta.name}: head {info.get('head')!r} is not 'softmax'; run make train-scope")
         return cls(vocab, *arrays, classes=info["classes"], threshold=info["threshold"],
                    version=info.get("version", "unversioned"))
 
@@ -160,13 +163,18 @@ class ScopeModel:
                 out[i] += self.coef[:, cols] @ vals
         return out
 
+    def proba(self, texts: list[str]) -> np.ndarray:
+        """Softmax over the classes, one row per text."""
+        z = self.logits(texts)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
     def p_in_scope(self, texts: list[str]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(texts)[:, 0]))
+        return self.proba(texts)[:, 0]
 
     def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(P(in scope) per text, one-vs-rest product probabilities per text)."""
-        z = self.logits(texts)
-        p = 1.0 / (1.0 + np.exp(-z))
+        """(P(in scope) per text, the other products' probabilities per text, renormalised)."""
+        p = self.proba(texts)
         prod = p[:, 1:]
         return p[:, 0], prod / np.clip(prod.sum(axis=1, keepdims=True), 1e-12, None)
 

@@ -4,8 +4,11 @@ Data: ``../shared/data/cfpb`` (U.S. CFPB Consumer Complaint Database narratives,
 The in-scope developer narratives (credit/prepaid cards, checking/savings, money transfer) are the
 ``in_scope`` class; the out-of-scope narratives are labelled with their product family
 (``nlp.scope.product_family``): credit reporting, debt collection, mortgage, student loan, vehicle
-loan, payday/personal loan. A binary head gives the scope decision (P(in_scope)); one-vs-rest heads
-name the product an out-of-scope letter is about, which is the reason an agent reads.
+loan, payday/personal loan. One multinomial (softmax) logistic regression over the seven classes
+gives both the scope decision (P(in_scope)) and, for a letter that is not ours, the product it is
+about, which is the reason an agent reads. Multinomial, not a binary head: modelling each other
+product as its own class ranks letters better than lumping six products into "not ours"
+(out-of-fold AUC 0.974 -> 0.976, best F1 at a 30% inbox 0.888 -> 0.912 on the same folds).
 
 Honest numbers (the CV protocol): a seeded, stratified 80/20 split (``SEED``). On the 80% part,
 5-fold stratified cross-validation, reported two ways:
@@ -16,7 +19,7 @@ Honest numbers (the CV protocol): a seeded, stratified 80/20 split (``SEED``). O
   choice of that one number; the served threshold is this one, chosen on all of the 80%).
 Then the 20% hold-out is scored once, at the served threshold, by a model fitted on the 80%. The
 served artifact is refitted on everything with the same threshold. Deterministic: same data, same
-seed, same artifact (liblinear on a fixed row order).
+seed, same artifact (L-BFGS from zero on a fixed row order).
 scikit-learn is a development dependency only: serving is ``nlp.scope`` (NumPy).
 """
 from __future__ import annotations
@@ -101,29 +104,33 @@ def cached_features(text: str) -> list[str]:
 
 
 class Fitted:
-    """Vectoriser + the binary scope head + the product-naming heads (one-vs-rest)."""
+    """Vectoriser + one multinomial logistic regression over ``in_scope`` and the other products."""
 
-    def __init__(self, texts: list[str], labels: list[str], heads: bool = True, aux: list[str] | None = None):
+    def __init__(self, texts: list[str], labels: list[str], aux: list[str] | None = None):
         aux = list(aux if aux is not None else banking77_split()[0])
         self.vec = TfidfVectorizer(analyzer=cached_features, min_df=MIN_DF, sublinear_tf=True,
                                    max_features=MAX_FEATURES,
                                    dtype=np.float64)
         x_all = self.vec.fit_transform(list(texts) + aux)
-        y = np.array([lab == IN_SCOPE for lab in labels])
-        n, n_pos = len(y), max(1, int(y.sum()))
-        # "balanced" class weights over the letters, plus the short in-scope texts (see AUX_WEIGHT)
-        weights = np.concatenate([np.where(y, n / (2 * n_pos), n / (2 * max(1, n - n_pos))),
-                                  np.full(len(aux), AUX_WEIGHT * (n / 2) / max(1, len(aux)))])
-        self.scope = LogisticRegression(C=C, solver="liblinear").fit(
-            x_all, np.concatenate([y, np.ones(len(aux), dtype=bool)]), sample_weight=weights)
-        x = x_all[:n]
-        oos = np.flatnonzero(~y)
-        self.products = sorted({labels[i] for i in oos}) if heads else []
-        self.heads = [LogisticRegression(C=C, class_weight="balanced", solver="liblinear").fit(
-            x[oos], np.array([labels[i] == prod for i in oos])) for prod in self.products]
+        if IN_SCOPE not in labels:
+            raise ValueError("the scope model needs in-scope letters")
+        classes, counts = np.unique(labels, return_counts=True)
+        n = len(labels)
+        # "balanced" class weights over the letters (each class weighs n / k in all), plus the short
+        # in-scope texts, whose weights sum to AUX_WEIGHT of the in-scope letters' (see AUX_WEIGHT)
+        per_class = {c: n / (len(classes) * int(k)) for c, k in zip(classes, counts)}
+        weights = np.concatenate([[per_class[lab] for lab in labels],
+                                  np.full(len(aux), AUX_WEIGHT * (n / len(classes)) / max(1, len(aux)))])
+        model = LogisticRegression(C=C, max_iter=3000).fit(
+            x_all, np.array(list(labels) + [IN_SCOPE] * len(aux)), sample_weight=weights)
+        # rows in the served order: in_scope first, then the other products alphabetically
+        self.products = sorted(c for c in model.classes_ if c != IN_SCOPE)
+        order = [list(model.classes_).index(c) for c in [IN_SCOPE, *self.products]]
+        self.coef, self.intercept = model.coef_[order], model.intercept_[order]
+        self.model, self._in = model, list(model.classes_).index(IN_SCOPE)
 
     def p_in(self, texts: list[str]) -> np.ndarray:
-        return self.scope.predict_proba(self.vec.transform(texts))[:, 1]
+        return self.model.predict_proba(self.vec.transform(texts))[:, self._in]
 
 
 @lru_cache(maxsize=1)
@@ -133,9 +140,8 @@ def banking77_split() -> tuple[list[str], list[str]]:
     return load_banking77_train()
 
 
-def _fit(texts: list[str], labels: list[str], heads: bool = False) -> Fitted:
-    """A model for measuring (scope head only) or, with ``heads``, for serving."""
-    return Fitted(texts, labels, heads)
+def _fit(texts: list[str], labels: list[str]) -> Fitted:
+    return Fitted(texts, labels)
 
 
 def prf(y: np.ndarray, pred: np.ndarray, share: float | None = None) -> dict[str, float]:
@@ -228,37 +234,62 @@ def write_artifact(vocab: list[str], idf: np.ndarray, coef: np.ndarray, intercep
 
 def export(fit: Fitted, threshold: float, info: dict) -> ScopeModel:
     vocab = [t for t, _ in sorted(fit.vec.vocabulary_.items(), key=lambda kv: kv[1])]
-    coef = np.vstack([fit.scope.coef_] + [h.coef_ for h in fit.heads])
-    intercept = np.concatenate([fit.scope.intercept_] + [h.intercept_ for h in fit.heads])
-    digest = write_artifact(vocab, fit.vec.idf_, coef, intercept)
-    meta = {"classes": [IN_SCOPE] + fit.products, "threshold": threshold, "version": f"tfidf-lr-{digest}",
+    digest = write_artifact(vocab, fit.vec.idf_, fit.coef, fit.intercept)
+    meta = {"classes": [IN_SCOPE] + fit.products, "threshold": threshold, "version": f"tfidf-softmax-{digest}",
+            "head": "softmax",
             "seed": SEED, "C": C, "min_df": MIN_DF, "max_features": MAX_FEATURES, **info}
     META.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return ScopeModel.load()
 
 
+def split_scores(texts: list[str], labels: list[str], rules: np.ndarray, seed: int) -> tuple[dict, dict, dict, Fitted]:
+    """(nested CV, out-of-fold CV, hold-out scores, model fitted on the 80%) of the 80/20 split ``seed``."""
+    dev_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=seed, stratify=labels)
+    dev_t, dev_l = [texts[i] for i in dev_idx], [labels[i] for i in dev_idx]
+    cv = cross_validate(dev_t, dev_l, rules[dev_idx], seed=seed)
+    nested = nested_cv(dev_t, dev_l, rules[dev_idx], seed=seed)
+    fit = _fit(dev_t, dev_l)
+    test_y = np.array([labels[i] == IN_SCOPE for i in test_idx])
+    holdout = {"letters": len(test_idx), "in_scope": int(test_y.sum()),
+               **scores_at(test_y, verdict(fit.p_in([texts[i] for i in test_idx]), rules[test_idx], cv["threshold"]))}
+    return nested, cv, holdout, fit
+
+
+def repeats(texts: list[str], labels: list[str], rules: np.ndarray, n: int) -> dict:
+    """The whole protocol again on ``n`` other seeded splits: how much the headline moves with the
+    split alone (96 in-scope letters make any one split's F1 a noisy number)."""
+    inbox = f"at_{INBOX_SHARE:g}_in_scope"
+    rows = []
+    for seed in range(SEED + 1, SEED + 1 + n):
+        nested, _, holdout, _ = split_scores(texts, labels, rules, seed)
+        rows.append({"seed": seed, "cv_nested_f1_inbox": nested[inbox]["f1"], "cv_nested_f1": nested["f1"],
+                     "cv_nested_f1_even": nested["at_0.5_in_scope"]["f1"], "holdout_f1_inbox": holdout[inbox]["f1"]})
+    keys = [k for k in rows[0] if k != "seed"] if rows else []
+    return {"splits": rows, **{f"mean_{k}": round(float(np.mean([r[k] for r in rows])), 4) for k in keys},
+            **{f"sd_{k}": round(float(np.std([r[k] for r in rows], ddof=1)), 4) for k in keys if len(rows) > 1}}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m training.scope")
     ap.add_argument("--no-write", action="store_true", help="measure only; keep the committed artifact")
+    ap.add_argument("--repeats", type=int, default=0, metavar="N",
+                    help="also run the protocol on N other seeded splits and report mean and spread (~12 min each)")
     args = ap.parse_args(argv)
     texts, labels = load_cfpb()
     rules = rules_of(texts)
     counts = {lab: labels.count(lab) for lab in sorted(set(labels))}
-    dev_idx, test_idx = train_test_split(np.arange(len(texts)), test_size=0.2, random_state=SEED, stratify=labels)
-    dev_t, dev_l = [texts[i] for i in dev_idx], [labels[i] for i in dev_idx]
-    cv = cross_validate(dev_t, dev_l, rules[dev_idx])
-    nested = nested_cv(dev_t, dev_l, rules[dev_idx])
-    fit = _fit(dev_t, dev_l)
-    test_y = np.array([labels[i] == IN_SCOPE for i in test_idx])
-    holdout = scores_at(test_y, verdict(fit.p_in([texts[i] for i in test_idx]), rules[test_idx], cv["threshold"]))
+    nested, cv, holdout, fit = split_scores(texts, labels, rules, SEED)
     aux, aux_dev = banking77_split()
     short = float(np.mean(fit.p_in(aux_dev) >= cv["threshold"]))
-    report = {"n": len(texts), "classes": counts, "split": {"seed": SEED, "dev": len(dev_idx), "holdout": len(test_idx)},
+    report = {"n": len(texts), "classes": counts,
+              "split": {"seed": SEED, "dev": len(texts) - holdout["letters"], "holdout": holdout["letters"]},
               "aux": {"banking77_train": len(aux), "weight": AUX_WEIGHT, "banking77_dev_in_scope": round(short, 4)},
               "inbox_share": INBOX_SHARE, "cv_nested": nested, "cv_on_dev": cv,
               "holdout": {"threshold": cv["threshold"], **holdout}}
+    if args.repeats:
+        report["repeats"] = repeats(texts, labels, rules, args.repeats)
     if not args.no_write:
-        fit = _fit(texts, labels, heads=True)
+        fit = _fit(texts, labels)
         inbox = f"at_{INBOX_SHARE:g}_in_scope"
         served = export(fit, cv["threshold"], {
             "cv_f1": nested["f1"], "cv_precision": nested["precision"], "cv_recall": nested["recall"],

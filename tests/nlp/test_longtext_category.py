@@ -3,6 +3,8 @@ mail, a denial with no complaint word, marketing and newsletters full of dispute
 notes, and a held payment the author wants released."""
 from __future__ import annotations
 
+import pytest
+
 from nlp.category_rules import rule_category
 from nlp.longtext import SCOPE_NONE, SCOPE_OURS, triage_document
 from nlp.triage import triage_text
@@ -174,3 +176,28 @@ def test_explicit_dispute_phrases_with_amounts_and_cancellations_are_dispute_lan
                  "There are two charges on my statement I don't recognise."]:
         assert dispute_hits(text), text
     assert dispute_hits("We had a lovely holiday and the weather was fine.") == []
+
+
+@pytest.mark.parametrize("body", [
+    "Discover sent unauthorized credit cards in my name to addresses that I haven't lived at to a fraudulent "
+    "user that illegally used the card.",
+    "Trying to purchase gas with the card. It is not working. We are out of state traveling. Called the number "
+    "on the back of the card and was told to call back during business hours.",
+])
+def test_an_author_speaking_for_themselves_about_a_card_is_a_complaint(body):
+    """Given a short complaint in the author's own voice that never says "my card" or "my account"
+    When it is triaged as an email
+    Then it is read as a complaint, not as "no complaint by the author" (which is for stories)."""
+    r = triage_text(body, channel="email")
+    assert r.scope != SCOPE_NONE, r.reason
+
+
+def test_a_characters_first_person_dialogue_does_not_make_a_story_a_complaint():
+    """Given a story about a debt whose only first-person words are a character's, quoted across sentences
+    When it is triaged as an email
+    Then it is still not a complaint (the author never speaks for themselves)."""
+    story = ('The letter came on a Tuesday. "Final demand," it said, as though red ink could make a debt more '
+             'real. The lawyer had never once paid for his own pint. She called her sister. "I need you to come," '
+             'she said. "Today. Please. I can\'t do this alone any more."')
+    r = triage_text(story, channel="email")
+    assert r.scope == SCOPE_NONE, r.scope_reason

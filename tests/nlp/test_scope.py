@@ -81,3 +81,30 @@ def test_inbox_share_reweights_precision_only():
     assert raw["precision"] == pytest.approx(8 / 17, abs=1e-4)
     assert inbox["precision"] == pytest.approx(8 / (8 + 9 * (10 * 0.7 / 0.3) / 90), abs=1e-4)
     assert (inbox["tp"], inbox["fp"], inbox["fn"]) == (8, 9, 2)
+
+
+def test_one_softmax_gives_scope_and_product():
+    """Given the committed scope model (one multinomial head over ours and six other products)
+    When a card dispute, a credit-report letter and a mortgage letter are scored
+    Then each row of probabilities sums to one, the card dispute is the likeliest to be ours, and
+    the two others are named by their own product."""
+    model = get_scope_model()
+    p = model.proba(LETTERS[:3])
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert p[0, 0] >= model.threshold > max(p[1, 0], p[2, 0])
+    assert model.product(LETTERS[1:3]) == ["credit_reporting", "mortgage"]
+
+
+def test_an_artifact_of_another_head_is_refused(tmp_path):
+    """Given a scope artifact whose metadata names the older one-vs-rest head
+    When it is loaded
+    Then it is refused with the reason (its rows are not softmax rows), not served with wrong scores."""
+    import json
+
+    from nlp.scope import ARTIFACT, META
+    meta = json.loads(META.read_text(encoding="utf-8"))
+    meta["head"] = "one-vs-rest"
+    old = tmp_path / "scope.json"
+    old.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match="softmax"):
+        ScopeModel.load(ARTIFACT, old)

@@ -270,7 +270,12 @@ _ASK_DISPUTE_RX = re.compile(
     r"(?:(?!late\b)\w+\s+){0,4}?(?:\$[\d,.]+\s+)?(?:charges?|transactions?|purchases?|debits?|withdrawals?)\b(?!\s*-?\s*off)"
     r"|\b(?:quiero|quisiera|deseo)\s+(?:disputar|reclamar|impugnar)\s+(?:\w+\s+){0,3}(?:cargos?|cobros?|compras?)\b"
     r"|\bje\s+(?:conteste|souhaite\s+contester|voudrais\s+contester)\s+(?:\w+\s+){0,3}(?:d[ée]bits?|pr[ée]l[èe]vements?|paiements?|achats?)\b"
-    r"|\bich\s+(?:widerspreche|m[öo]chte\s+(?:\w+\s+){0,3}reklamieren)\b")
+    r"|\bich\s+(?:widerspreche|m[öo]chte\s+(?:\w+\s+){0,3}reklamieren)\b"
+    # a card transaction the author denies, then asks to dispute ("I did not make this purchase and I
+    # want to dispute it"): the request names the charge by "it", the denial names what it is
+    r"|\b(?:i|we)\s+(?:did\s*n[o'’]?t|didn['’]t|never)\s+(?:make|authori[sz]e|recogni[sz]e|order)\s+(?:this|that|the|these"
+    r"|those)\s+(?:purchase|charge|transaction|payment|debit|withdrawal)s?\b[^.!?\n]{0,30}\b(?:i|we)\s+(?:would\s+like"
+    r"|want|wish|need)\s+to\s+(?:dispute|reverse|charge\s?back)\s+(?:it|this|them|these)\b")
 
 
 def is_ours(p_in: float, n_disp: int, n_other: int, threshold: float, asks: int = 0) -> bool:
@@ -371,5 +376,8 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
             answer = answers[best]
             ev.append(Evidence("category", _clip(sentences[picks[best]]), picks[best], "intent classifier"))
     score, reasons, urg_ev = _urgency(sentences, amounts, repeat_contact, sig)
-    return DocumentTriage(SCOPE_OURS, "card payment or account complaint", round(p_in, 4), None, category,
+    reason = "card payment or account complaint"
+    if others:  # a letter about two things: the agent hears of the other one too
+        reason += f"; also mentions another product ({', '.join(sorted({w for _, h in others for w in h})[:3])})"
+    return DocumentTriage(SCOPE_OURS, reason, round(p_in, 4), None, category,
                           round(cat_conf, 4), source, score, reasons, ev + urg_ev, len(sentences), version, answer)

@@ -245,3 +245,20 @@ def test_credit_report_dispute_of_a_late_payment_stays_another_product():
             "Experian twice and the credit bureaus still report it. Under the FCRA my credit report must be accurate.")
     r = triage_email(complaint_mail("Credit report", body))
     assert r.scope == "other_product" and "credit report" in r.scope_reason
+
+
+MIXED = ("Complaint about my home loan escrow and a card charge\n\n"
+         "I have had my home loan with you since 2019. Every year my escrow analysis comes back with a shortage, "
+         "and this year the servicer raised my monthly payment by $212 without explaining why.\n\n"
+         "Separately, and more urgently: on 11/02/2026 my debit card was charged $389.99 by a merchant I have "
+         "never heard of. I did not make this purchase and I want to dispute it.\n\nPlease help with both.")
+
+
+def test_a_card_dispute_beside_another_product_is_ours_and_names_the_other():
+    """Given a letter mostly about a mortgage escrow that also denies a debit-card purchase and asks to dispute it
+    When it is triaged as an email
+    Then it is ours (only the card issuer can dispute the charge), categorised as unauthorised, and the
+    reason tells the agent the letter also mentions another product."""
+    r = triage_text(MIXED, channel="email")
+    assert r.scope == "ours" and r.category == "unauthorised"
+    assert "also mentions another product (escrow)" in r.scope_reason

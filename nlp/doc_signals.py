@@ -63,13 +63,16 @@ OTHER_PRODUCT_RX = _rx(
     r"\bmortgages?\b|\bescrow\b|\bforeclos\w*|\bloan\s+modification\b|\bcredit\s+(?:reports?|reporting|bureaus?|file|score|history)\b"
     r"|\bequifax\b|\bexperian\b|\btrans\s?union\b|\bFCRA\b|\bFDCPA\b|\b15\s+U\.?S\.?C\b|\bstudent\s+loans?\b|\bnavient\b"
     r"|\bsallie\s+mae\b|\bnelnet\b|\bdebt\s+collect\w*|\bcollection\s+agency\b|\bcollectors?\b|\b(?:auto|car|vehicle)\s+loan\b"
-    r"|\bpayday\s+loans?\b|\btitle\s+loan\b|\bpersonal\s+loan\b|\bhard\s+inquir(?:y|ies)\b|\brepossess\w*|\blease\b")
+    r"|\bpayday\s+loans?\b|\btitle\s+loan\b|\bpersonal\s+loan\b|\bhard\s+inquir(?:y|ies)\b|\brepossess\w*|\blease\b"
+    r"|\bhipotec\w+|\bejecuci[óo]n\s+hipotecaria\b|\bpr[ée]stamo\s+(?:estudiantil|de\s+auto|personal)\b"
+    r"|\bbur[óo]\s+de\s+cr[ée]dito\b|\bagencia\s+de\s+cobr\w+")
 COMPLAINT_RX = _rx(
     r"\b(?:charged?|charges|refund\w*|disput\w*|fraud\w*|scam\w*|unauthori[sz]ed|complain\w*|account|card|bank|payment|paid"
     r"|transaction|loan|debt|credit|fee|fees|statement|balance|money|funds|withdraw\w*|deposit\w*|overdraft|interest"
     r"|billed?|billing|invoice|merchant|order|subscription|cancel\w*|stolen|lost|hack\w*|error|mistake|wrong|incorrect"
-    r"|report\w*|collector|mortgage|lender|servicer)\b"
-    r"|\b(?:cobro|cargo|reembolso|tarjeta|cuenta|banco|fraude|reclamaci[óo]n|d[ée]bit|remboursement|carte|compte|banque"
+    r"|report\w*|collector|mortgage|lender|servicer|charging|overcharg\w*|declined|declines|transfer\w*|atm"
+    r"|never\s+signed\s+up|taking\s+[$€£]?\d[\d.,]*)\b"
+    r"|\b(?:cobro|cobraron|cobran|cargo|reembolso|transferencia|dinero|comisi[óo]n|tarjeta|cuenta|banco|fraude|reclamaci[óo]n|d[ée]bit|remboursement|carte|compte|banque"
     r"|pr[ée]l[eè]vement|r[ée]clamation|Abbuchung|Erstattung|Karte|Konto|Bank|Betrug|Beschwerde|cobran[çc]a|reembolso"
     r"|cart[ãa]o|conta|addebito|rimborso|carta|conto)\b|信用卡|扣款|退款|盗刷|银行|账户")
 # The author's own money: a novel says "money" and "lost"; a complaint says "my card", "I was charged".
@@ -103,7 +106,7 @@ NONCOMPLAINT_RX = _rx(
 # payment is stuck on hold ... that was me, please release it" is a complaint about our decision).
 PAYMENT_PROBLEM_RX = _rx(
     rf"\b{_TXN}\b(?:[^.!?\n]|\.\d){{0,60}}\b(?:I|we)\s+(?:do\s*n[o'’]?t|don['’]?t|did\s*n[o'’]?t|didn['’]?t|never)\s+"
-    r"(?:recogni[sz]e|authori[sz]e)|\b(?:do\s*n[o'’]?t|don['’]?t)\s+recogni[sz]e\s+(?:\w+\s+){0,2}" + _TXN +
+    r"(?:recogni[sz]e|authori[sz]e|make|made)\b|\b(?:do\s*n[o'’]?t|don['’]?t)\s+recogni[sz]e\s+(?:\w+\s+){0,2}" + _TXN +
     r"|\b(?:I|we)\s+(?:have\s+)?(?:never|did\s*n[o'’]?t|didn['’]?t)\s+(?:authori[sz]ed|made|approved)\s+(?:\w+\s+){0,3}" + _TXN +
     r"|\b(?:payment|purchase|transaction)s?\s+(?:is\s+|was\s+|has\s+been\s+|got\s+)?(?:stuck|held|on\s+hold|blocked)\b"
     r"|\bheld\s+for\s+(?:your\s+)?(?:protection|security)\b|\b(?:release|remove|lift)\s+(?:the\s+|this\s+|my\s+)?hold\b"
@@ -122,13 +125,15 @@ BULK_MAIL_RX = _rx(
 # nothing: it is not a complaint, as long as no sentence asks for something (REQUEST_RX).
 THANKS_RESOLVED_RX = _rx(
     r"\b(?:thanks?|thank\s+you|much\s+appreciated|grateful|gracias|merci|danke)\b(?:[^.!?\n]|\.\d){0,80}"
-    r"\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|refunded|credited|reversed|apologi[sz]ed|received\s+(?:the|my)\s+refund)"
-    r"|\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|refunded|credited|reversed|received\s+(?:the|my)\s+refund)\b"
+    r"\b(?:resolved|sorted|sorting|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my|refunded|credited|reversed"
+    r"|apologi[sz]ed|received\s+(?:the|my)\s+refund)"
+    r"|\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my|refunded|credited|reversed"
+    r"|received\s+(?:the|my)\s+refund)\b"
     r"(?:[^.!?\n]|\.\d){0,80}\b(?:thanks?|thank\s+you|much\s+appreciated|grateful)\b")
 # Anything asked for, or anything still wrong: a thank-you that says it is not a thank-you only.
 # ("Your dispute ... has been resolved" is our own subject line quoted back, so "dispute" is no request.)
 REQUEST_RX = _rx(
-    r"\?|\b(?:please|pls|can\s+you|could\s+you|would\s+you|I\s+(?:want|need|would\s+like|expect)|I['’]d\s+like|help"
+    r"\?|\b(?:please|pls|can\s+you|could\s+you|would\s+you|I\s+(?:want|need|would\s+like|expect)|I['’]d\s+like|(?<!your\s)(?<!the\s)help"
     r"|still|again|another|however|but|not\s+yet|unauthori[sz]ed|unrecogni[sz]ed|wrong|missing)\b")
 
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
 from nlp import urgency as urgency_rules
-from nlp.doc_signals import (REQUEST_RX, THANKS_RESOLVED_RX, complaint_hits, dispute_hits, noncomplaint_hits,
-                             other_product_hits, personal_hits, split_sentences)
-from nlp.scope import PRODUCT_NAMES, get_scope_model
+from nlp.doc_signals import split_sentences
+from nlp.language import detect_language
+from nlp.noncomplaint import AUTHOR_RX, MAX_EVIDENCE, Signals, noncomplaint
+from nlp.scope import PRODUCT_NAMES, family_of_hit, get_scope_model
 
 __all__ = ["SCOPE_OURS", "SCOPE_OTHER", "SCOPE_NONE", "Evidence", "DocumentTriage", "SentenceAnswer", "ClassifyFn",
            "triage_document", "LONG_TEXT_CHARS", "VERSION", "is_ours", "rule_counts"]
@@ -44,7 +45,6 @@ SCOPE_OURS = "ours"
 SCOPE_OTHER = "other_product"
 SCOPE_NONE = "not_a_complaint"
 LONG_TEXT_CHARS = 400  # chat text at least this long takes the document path; email always does
-MAX_EVIDENCE = 3
 MAX_SENTENCES = 200  # a page of text; the rest of a very long mail is not read sentence by sentence
 EVIDENCE_CHARS = 300
 CONFIDENT_CATEGORY = 0.6  # a sentence's category this sure ends the classifier calls on a letter
@@ -106,97 +106,10 @@ def _clip(s: str) -> str:
     return s if len(s) <= EVIDENCE_CHARS else s[:EVIDENCE_CHARS - 1] + "…"
 
 
-@dataclass(frozen=True)
-class _Signals:
-    """Each rule signal of each sentence, computed once per document (the regexes are most of the
-    rule cost, and the decisions below read them several times)."""
-
-    complaint: list[int]
-    disputes: list[list[str]]
-    others: list[list[str]]
-
-    @classmethod
-    def of(cls, sentences: list[str]) -> "_Signals":
-        return cls([complaint_hits(s) for s in sentences], [dispute_hits(s) for s in sentences],
-                   [other_product_hits(s) for s in sentences])
-
-
-# "Please find attached", "pièce jointe": a spam or a bare "file attached" note says it, and so does
-# a customer sending their statement with a complaint. Alone, such a marker does not outweigh the
-# author's own complaint (see ``_noncomplaint``).
-_ATTACHMENT_RX = re.compile(r"(?i)attach|joint|adjunt|anhang|anbei|anexo|allegato")
-
-
-def _noncomplaint(sentences: list[str], text: str, sig: _Signals) -> tuple[str, list[tuple[int, str]]] | None:
-    """(reason, [(sentence index, signal)]) when the document is not a complaint."""
-    markers = [(i, h[0]) for i, s in enumerate(sentences) if (h := noncomplaint_hits(s))]
-    complaint = sum(sig.complaint)
-    disputes = [(i, h[0]) for i, h in enumerate(sig.disputes) if h]
-    words = max(1, len(text.split()))
-    if complaint == 0:
-        return "no complaint language", markers[:MAX_EVIDENCE] or [(0, "no complaint words")]
-    personal = [i for i, s in enumerate(sentences) if personal_hits(s)]
-    if not personal and not disputes and not any(sig.others) and not (
-            complaint >= 2 and _FIRST_PERSON_RX.search(_QUOTED_RX.sub(" ", text))):
-        # Money words without the author's own account, card or charge, and no product a complaint
-        # is about (a credit report, a collector, a mortgage): a story, not a complaint. Real letters
-        # that say "the account" and "the bureau" rather than "my card" are complaints all the same,
-        # and so is an author who speaks for themselves about a card or bank in other words ("Discover
-        # sent unauthorized credit cards in my name", "the card is not working, we are out of state").
-        # Quotations are dropped from the whole text first: a story's dialogue ("I can't do this alone
-        # any more," she said) spans sentences, and it is a character speaking, not the author.
-        return "no complaint by the author", markers[:MAX_EVIDENCE] or [(0, "no first-person complaint")]
-    if markers and personal and complaint >= 3 and all(_ATTACHMENT_RX.search(m) for _, m in markers):
-        markers = []  # "please find attached my statement" under the author's own complaint
-    # Marketing and spam mention cards and payments too: markers win unless the author disputes
-    # something explicitly and at some length, in their own voice. A card offer's "you're never
-    # charged for unauthorized transactions" or a newsletter's quoted "I don't recognize this
-    # charge" is dispute language, but nobody's own dispute.
-    own = [i for i, _ in disputes if _own_voice(sentences[i])]
-    if markers and (len(own) < 2 or len(markers) > len(own)):
-        return f"non-complaint markers ({', '.join(sorted({m for _, m in markers})[:4])})", markers[:MAX_EVIDENCE]
-    thanks = _thanks_only(sentences, text, sig)
-    if thanks:
-        return "thank-you note: resolved, nothing asked", thanks
-    if complaint == 1 and not disputes and words < 25:
-        return "too little complaint language", [(i, "one complaint word") for i, n in enumerate(sig.complaint)
-                                                 if n][:1]
-    return None
-
-
-# The author speaking for themselves ("I will contact my lawyer", "my husband passed away"), not a
-# footer ("unauthorised use may result in legal action") or a newsletter ("our lawyers say").
-_AUTHOR_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine)(?![\w'’])")
-_FIRST_PERSON_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine|we|we['’](?:re|ve|d|ll)|us|our)(?![\w'’])")
-_QUOTED_RX = re.compile(r'"[^"]{0,200}"|“[^”]{0,200}”|«[^»]{0,200}»')
-_THANKS_WORDS = ("thank", "appreciat", "grateful", "gracias", "merci", "danke")
-
-
-def _own_voice(sentence: str) -> bool:
-    """The author speaks for themselves outside quotation marks ("I don't recognize this charge"
-    quoted in a newsletter is a cardholder's words, not the sender's)."""
-    return bool(_AUTHOR_RX.search(_QUOTED_RX.sub(" ", sentence)))
-
-
-def _thanks_only(sentences: list[str], text: str, sig: _Signals) -> list[tuple[int, str]]:
-    """The sentences thanking us for a dispute already settled, when the mail asks for nothing
-    else (no request, no "still", "but", "again") and no other sentence disputes anything; else []."""
-    low = text.lower()
-    if not any(w in low for w in _THANKS_WORDS):  # most mail thanks nobody: skip the patterns
-        return []
-    hits = [i for i, s in enumerate(sentences)
-            if any(w in s.lower() for w in _THANKS_WORDS) and THANKS_RESOLVED_RX.search(" ".join(s.split()))]
-    if not hits or any(REQUEST_RX.search(s) for s in sentences):
-        return []
-    if any(sig.disputes[i] for i in range(len(sentences)) if i not in hits):
-        return []
-    return [(i, "thanks for a resolved dispute") for i in hits[:MAX_EVIDENCE]]
-
-
 def _protected(sentences: list[str]) -> tuple[float, list[str], list[Evidence]]:
     """The signals that must reach a person whatever the scope verdict (urgency.PROTECTED), from
     every sentence in which the author speaks for themselves, with the sentence that carries each."""
-    own = [(i, s) for i, s in enumerate(sentences) if _AUTHOR_RX.search(s)]
+    own = [(i, s) for i, s in enumerate(sentences) if AUTHOR_RX.search(s)]
     urg = urgency_rules.score_urgency("\n".join(s for _, s in own))
     reasons = [r for r in urg.reasons if r in urgency_rules.PROTECTED]
     ev: list[Evidence] = []
@@ -208,7 +121,7 @@ def _protected(sentences: list[str]) -> tuple[float, list[str], list[Evidence]]:
 
 
 def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bool,
-             sig: _Signals) -> tuple[float, list[str], list[Evidence]]:
+             sig: Signals) -> tuple[float, list[str], list[Evidence]]:
     """Urgency on complaint sentences (a sentence with complaint words, or next to one), plus the
     protected signals wherever the author states them."""
     flags = [n > 0 for n in sig.complaint]
@@ -233,7 +146,7 @@ def _urgency(sentences: list[str], amounts: Iterable[object], repeat_contact: bo
     return max(urg.score, urgency_rules.combine(reasons)), reasons, ev
 
 
-def _candidates(ranked: list[int], sig: _Signals) -> list[int]:
+def _candidates(ranked: list[int], sig: Signals) -> list[int]:
     """The sentences worth a transformer call (~5 ms each, most of a letter's cost), in rank order:
     the first one with a complaint word, then only those carrying explicit dispute language.
     Measured on 108 CFPB letters that reach this step (``docs/longtext.md``): a sentence without
@@ -268,6 +181,10 @@ _ASK_DISPUTE_RX = re.compile(
     r"(?i)\b(?:please|kindly|i\s+(?:would\s+like|want|wish|need)\s+to|i['’]d\s+like\s+to|i\s+am\s+writing\s+to"
     r"|can\s+you|could\s+you|i\s+ask\s+you\s+to)\s+(?:\w+\s+){0,2}(?:dispute|reverse|charge\s?back)\s+"
     r"(?:(?!late\b)\w+\s+){0,4}?(?:\$[\d,.]+\s+)?(?:charges?|transactions?|purchases?|debits?|withdrawals?)\b(?!\s*-?\s*off)"
+    r"|\b(?:can|could)\s+you\s+(?:please\s+)?dispute\s+(?:the\s+|this\s+|that\s+)?(?:\w+\s+)?[$€£]\d[\d,.]*(?![\d,.]*\s*(?:debt"
+    r"|balance|loan|collection|late|charge[\s-]?off))"
+    r"|\b(?:card|account)\s+(?:\w+\s+){0,2}(?:charge|transaction|purchase|debit|withdrawal)s?\b(?:[^.!?\n]|\.(?=\S)){0,100}\b(?:I|we)\s+"
+    r"(?:did\s*n[o'’]?t|didn['’]t|never)\s+(?:make|authori[sz]e|recogni[sz]e)\b"
     r"|\b(?:quiero|quisiera|deseo)\s+(?:disputar|reclamar|impugnar)\s+(?:\w+\s+){0,3}(?:cargos?|cobros?|compras?)\b"
     r"|\bje\s+(?:conteste|souhaite\s+contester|voudrais\s+contester)\s+(?:\w+\s+){0,3}(?:d[ée]bits?|pr[ée]l[èe]vements?|paiements?|achats?)\b"
     r"|\bich\s+(?:widerspreche|m[öo]chte\s+(?:\w+\s+){0,3}reklamieren)\b"
@@ -299,12 +216,12 @@ def rule_counts(redacted: str) -> tuple[str | None, int, int, int]:
             len(_ASK_DISPUTE_RX.findall(redacted)))
 
 
-def _read(redacted: str) -> tuple[list[str], _Signals, tuple[str, list[tuple[int, str]]] | None]:
+def _read(redacted: str) -> tuple[list[str], Signals, tuple[str, list[tuple[int, str]]] | None]:
     """The document's sentences, their rule signals, and the non-complaint verdict."""
     spans = split_sentences(redacted)[:MAX_SENTENCES]
     sentences = [redacted[s:e] for s, e in spans] or [redacted]
-    sig = _Signals.of(sentences)
-    return sentences, sig, _noncomplaint(sentences, redacted, sig)
+    sig = Signals.of(sentences)
+    return sentences, sig, noncomplaint(sentences, redacted, sig)
 
 
 def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: ClassifyFn | None = None,
@@ -335,8 +252,16 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
         p_in = 1.0 if n_disp >= n_other else 0.0
         product, p_sent, prod_sent, threshold = None, None, None, 0.5
     ours = is_ours(p_in, n_disp, n_other, threshold, len(_ASK_DISPUTE_RX.findall(redacted)))
+    if model is not None and (n_disp or n_other) and detect_language(redacted).language not in ("en", "und"):
+        # The scope model learnt English letters; a Spanish mortgage letter scored like a card one.
+        # In other languages the rules decide whenever they found something (they know "hipoteca",
+        # "cargo no reconocido", "prélèvement non autorisé").
+        ours = n_disp >= n_other
     ev: list[Evidence] = []
     if not ours:
+        named = {family_of_hit(w) for _, h in others for w in h} - {None}
+        if len(named) == 1 and model is not None and named <= set(model.classes):
+            product = named.pop()  # the letter names one product in so many words ("my personal loan")
         name = PRODUCT_NAMES.get(product or "", "another product")
         if p_sent is not None and product is not None:
             col = model.classes.index(product) - 1  # type: ignore[union-attr]
@@ -357,7 +282,7 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
     else:
         ranked = [i for i, _ in disputes] or list(range(len(sentences)))
     for i in ranked[:MAX_EVIDENCE]:
-        ev.append(Evidence("scope", _clip(sentences[i]), i, ", ".join(sig.disputes[i][:2]) or "card-payment wording"))
+        ev.append(Evidence("scope", _clip(sentences[i]), i, ", ".join(sig.disputes[i][:2]) or "reads most like a card or account matter"))
     category, cat_conf, source = "out_of_scope", 0.0, "longtext:none"
     answer: SentenceAnswer | None = None
     if rule is not None:

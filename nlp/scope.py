@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["IN_SCOPE", "PRODUCT_FAMILIES", "PRODUCT_NAMES", "ScopeModel", "features", "get_scope_model",
-           "product_family", "word_grams", "ARTIFACT", "META"]
+           "product_family", "family_of_hit", "word_grams", "ARTIFACT", "META"]
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 ARTIFACT = ARTIFACTS / "scope.npz"
@@ -66,6 +66,23 @@ def product_family(product: str) -> str | None:
 # product signal, and a model must not learn "XXXX means CFPB, [CARD ****1234] means email".
 _NOISE_RE = re.compile(r"\{\$[\d,.]+\}|\b[xX]{2,}(?:/[xX]{2,})*\b|\[[A-Z_]+(?: \*{4}\d{4})?\]")
 _WORD_RE = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+
+
+# The product an other-product word of ``nlp.doc_signals.OTHER_PRODUCT_RX`` names (first match wins).
+_HIT_FAMILIES: list[tuple[re.Pattern[str], str]] = [(re.compile(rx), fam) for rx, fam in (
+    (r"mortgage|escrow|foreclos|loan\s+modification|hipotec|ejecuci", "mortgage"),
+    (r"credit\s+(?:report|bureau|file|score|history)|equifax|experian|trans\s?union|fcra|hard\s+inquir|bur[óo]",
+     "credit_reporting"),
+    (r"student|navient|sallie|nelnet|estudiantil", "student_loan"),
+    (r"debt\s+collect|collection\s+agency|collector|fdcpa|15\s+u\.?s\.?c|agencia\s+de\s+cobr", "debt_collection"),
+    (r"auto|car\s+loan|vehicle|repossess|lease", "vehicle_loan"),
+    (r"payday|title\s+loan|personal\s+loan|pr[ée]stamo\s+personal", "personal_loan"))]
+
+
+def family_of_hit(hit: str) -> str | None:
+    """The model class an other-product word names ("escrow" -> mortgage), None if none."""
+    low = hit.lower()
+    return next((fam for rx, fam in _HIT_FAMILIES if rx.search(low)), None)
 
 
 CHAR_NGRAMS = (3, 4, 5)

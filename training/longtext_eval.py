@@ -103,9 +103,11 @@ def evaluate(train_scope: bool = True) -> dict:
     strip = strip_compare.compare()
     out.update({k: v for k, v in strip.items() if not k.startswith("strip_failed")})
     out.update(sample_emails())
+    from training.outside_eval import PROBE
     from training.outside_eval import evaluate as outside
 
     out.update({k: v for k, v in outside().items() if not isinstance(v, list)})
+    out.update({k: v for k, v in outside(PROBE, "probe").items() if not isinstance(v, list)})
     out.update(letters_per_s())
     return out
 

@@ -37,7 +37,10 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         r"|\b(?:still|keeps?|continue[sd]?\s+to)\s+(?:being\s+)?(?:charg|bill|debit|tak)\w*[^.!?\n]{0,60}\b(?:after|since|even\s+though|although|despite)\b[^.!?\n]{0,20}\bcancel"
         r"|\bfree\s+trial\b[^.!?\n]{0,60}\b(?:charged|billed|debited)\b"
         r"|\b(?:charged|billed)\s+(?:me\s+|us\s+)?for\s+(?:a\s+|the\s+|my\s+|our\s+)?cancel(?:l)?ed\b"
-        r"|\brecurring\s+(?:charge|payment|debit)s?\b[^.!?\n]{0,60}\b(?:after|despite|even\s+though)\b[^.!?\n]{0,20}\bcancel")),
+        r"|\brecurring\s+(?:charge|payment|debit)s?\b[^.!?\n]{0,60}\b(?:after|despite|even\s+though)\b[^.!?\n]{0,20}\bcancel"
+        # "a gym membership I cancelled in July (…) has kept charging my card"
+        r"|\b(?:subscription|membership|trial|plan|gym)\b[^.!?\n]{0,40}\b(?:I|we)\s+(?:had\s+)?cancel(?:l)?ed\b[^.!?\n]{0,120}"
+        r"\b(?:still|again|kept|keeps?|continu\w*)\s+(?:being\s+)?(?:charg|bill|debit|tak)")),
     ("not_as_described", "not_as_described", _rx(
         r"\bnot\s+as\s+(?:described|advertised|pictured)\b"
         # what arrived, not the customer's own phone ("my phone was broken, so I could not use the app")
@@ -57,13 +60,20 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
     ("lost_or_stolen", "lost_or_stolen", _rx(
         r"\b(?:lost|stolen)\s+(?:my\s+)?(?:\w+\s+)?(?:card|wallet|purse|phone)\b|\b(?:card|wallet|purse)\s+(?:was|has\s+been|got|is)\s+(?:lost|stolen|missing)\b"
         r"|\b(?:someone|somebody|thief|they)\s+stole\s+my\s+(?:card|wallet|purse|bag|phone)\b|\bpick-?pocketed\b")),
+    # A cash machine that took the money and gave none ("screen said unable to dispense, no cash").
+    ("atm_no_cash", "atm_cash_problem", _rx(
+        r"\b(?:unable\s+to|failed\s+to|could\s*n[o'’]?t|did\s*n[o'’]?t|didn['’]?t|won['’]?t|never)\s+dispense[ds]?\b"
+        r"|\b(?:atm|cash\s*(?:machine|point|dispenser))\b(?:[^.!?\n]|\.\d){0,120}\b(?:no\s+(?:cash|money)|"
+        r"(?:never|did\s*n[o'’]?t|didn['’]?t)\s+(?:give|gave|get|got|receive|pay\s+out|come\s+out)\s+(?:me\s+)?(?:the\s+|my\s+|any\s+)?"
+        r"(?:cash|money|notes))\b")),
     # After the merchant-dispute rules: "I never received it" or "charged twice" is not fraud, and a
     # wrong fraud verdict costs most (fraud queue, P1, card blocked). A negated "make / authorise /
     # recognise" about the author's own charge is; so is a stranger using the card.
     ("not_recognised", "unauthorised", _rx(
         rf"\b(?:I|we)\s+(?:have\s+)?{_DENY}\s+(?:make|made|authori[sz]e[d]?|recogni[sz]e|approve[d]?|do|did)\s+(?:\w+\s+){{0,3}}{_TXN}"
         rf"|\b{_TXN}\b{_SPAN60}\b(?:I|we|that\s+I|which\s+I)\s+(?:have\s+)?(?:{_DENY}|can\s*n[o'’]?t|can['’]t)\s+"
-        r"(?:recogni[sz]e|authori[sz]e|make|made|approve|remember\s+making)"
+        r"(?:recogni[sz]e|authori[sz]e|make|made|approve|remember\s+making|did|do)\b"
+        r"|\b(?:I|we)\s+(?:have\s+)?never\s+signed\s+up\b"
         rf"|\bunrecogni[sz]ed\s+{_TXN}|\bunauthori[sz]ed\s+(?:\w+\s+)?{_TXN}|\bfraudulent\s+(?:\w+\s+)?{_TXN}"
         r"|\b(?:someone|somebody|a\s+stranger)\s+(?:else\s+)?(?:has\s+)?(?:used|is\s+using|been\s+using|charged)\s+(?:my|our)\s+(?:\w+\s+)?card"
         r"|\b(?:neither\s+of\s+us|nobody\s+(?:here|in\s+(?:my|our)\s+(?:house|family|household)))\s+(?:\w+\s+)?"
@@ -94,14 +104,15 @@ _DISPUTE_RULES: list[tuple[str, str, re.Pattern[str]]] = [
         rf"|\bcharged\b{_SPAN60}\binstead\s+of\b"
         r"|\b(?:bad|wrong|poor|terrible|awful|unfair|incorrect)\s+(?:\w+\s+)?(?:exchange|conversion)?\s*rate\b"
         rf"|\b(?:dispute|refund|reimburse|credit|return)\b{_SPAN60}\bdifference\b"
-        r"|\brefund\s+(?:the|these|those|this|that)\s+(?:\w+\s+)?fees?\b"
+        r"|\brefund\s+(?:the|these|those|this|that)\s+(?:\w+\s+)?fees?\b|\b(?:dispute|refund|return)\s+(?:the\s+)?(?:extra|excess)\b"
         r"|\bcobr\w+\s+de\s+m[áa]s\b|\bimporte\s+incorrecto\b|\bmontant\s+(?:incorrect|erron[ée])\b|\bfactur\w+\s+en\s+trop\b"
         r"|\bfalsche[nr]?\s+Betrag\b|\bzu\s+viel\s+(?:berechnet|abgebucht)\b")),
     # A transfer that left the account and never arrived: under Reg E an error to investigate, so
     # it waits with the pending payments rather than going to general support.
     ("transfer_not_arrived", "pending_charge", _rx(
         rf"\btransfers?\b{_SPAN60}\b{_NEG}\s+(?:yet\s+)?(?:been\s+)?(?:arrived?|received|credited|reached|landed"
-        r"|gone\s+through|come\s+through)\b")),
+        r"|gone\s+through|come\s+through)\b"
+        r"|\btransferencia\b(?:[^.!?\n]|\.\d){0,120}\bno\s+(?:ha\s+)?(?:recibe|recibido|llegado|lleg[óo]|aparece)\b")),
 ]
 
 # Products that are clearly not a card payment (CFPB products outside scope). A narrative is out of
@@ -129,6 +140,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                          "counterfeit", "described", "advertised", "pictured", "shown", "ordered", "listed",
                          "paid for", "bought", "match", "fake", "knock", "wrong", "different"),
     "lost_or_stolen": ("lost", "stolen", "stole", "pick"),
+    "atm_no_cash": ("dispens", "atm", "cash"),
     "not_recognised": ("not", "n't", "n’t", "never", "didnt", "dont", "cant", "unrecogni", "unauthori", "fraudulent",
                        "someone", "somebody", "stranger", "neither", "nobody", "no ", "non ", "ne ", "n'", "n’",
                        "nicht", "erkenne"),

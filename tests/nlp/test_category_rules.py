@@ -70,6 +70,17 @@ EXPLICIT = [
     ("The transfer to my daughter has still not arrived.", TRANSFER),
     ("My transfer of $800.00 never reached the recipient.", TRANSFER),
     ("The transfers I made on Friday haven't been credited.", TRANSFER),
+    ("Hice una transferencia a mi mamá el lunes y todavía no recibe nada.", TRANSFER),
+    # found by the second outside tester's probe (session 5), in words of our own
+    ("The cash machine said sorry, unable to dispense, and gave my card back but no cash.",
+     ("atm_cash_problem", "atm_no_cash")),
+    ("I used the ATM at the station and it never gave me the money, but my account was debited.",
+     ("atm_cash_problem", "atm_no_cash")),
+    ("A streaming plan I cancelled in March has kept charging my card every month.",
+     ("cancelled_recurring", "charged_after_cancelling")),
+    ("There are two purchases from a game site for $160.00 which I never did.", UNAUTHORISED),
+    ("Why are they taking 9.99 off me every month, I never signed up for anything.", UNAUTHORISED),
+    ("The waiter typed an extra digit, can you dispute the extra $100?", WRONG_AMOUNT),
 ]
 
 

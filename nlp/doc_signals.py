@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["split_sentences", "DISPUTE_RX", "OTHER_PRODUCT_RX", "COMPLAINT_RX", "NONCOMPLAINT_RX",
-           "PAYMENT_PROBLEM_RX", "BULK_MAIL_RX", "THANKS_RESOLVED_RX", "REQUEST_RX",
+           "PAYMENT_PROBLEM_RX", "BULK_MAIL_RX", "THANKS_RESOLVED_RX", "RESOLVED_RX", "REQUEST_RX",
            "dispute_hits", "complaint_hits", "personal_hits", "PERSONAL_RX", "noncomplaint_hits", "other_product_hits"]
 
 _SPLIT_RE = re.compile(r"(?<=[.!?。！？])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9¿¡À-Ý\u4e00-\u9fff])|\n\s*\n|\n(?=\s*[-*•>])"
@@ -123,13 +123,14 @@ BULK_MAIL_RX = _rx(
     r"|\bprescreened\s+offers?\b|\bpre-?screened\s+offers?\b")
 # A thank-you for a dispute already settled ("the $64.20 is back on my card, thank you") asks for
 # nothing: it is not a complaint, as long as no sentence asks for something (REQUEST_RX).
+_RESOLVED = (r"resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my|refunded|credited"
+             r"|reversed|received\s+(?:the|my)\s+refund")
+_THANKS = r"thanks?|thank\s+you|much\s+appreciated|grateful"
 THANKS_RESOLVED_RX = _rx(
-    r"\b(?:thanks?|thank\s+you|much\s+appreciated|grateful|gracias|merci|danke)\b(?:[^.!?\n]|\.\d){0,80}"
-    r"\b(?:resolved|sorted|sorting|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my|refunded|credited|reversed"
-    r"|apologi[sz]ed|received\s+(?:the|my)\s+refund)"
-    r"|\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my|refunded|credited|reversed"
-    r"|received\s+(?:the|my)\s+refund)\b"
-    r"(?:[^.!?\n]|\.\d){0,80}\b(?:thanks?|thank\s+you|much\s+appreciated|grateful)\b")
+    rf"\b(?:{_THANKS}|gracias|merci|danke)\b(?:[^.!?\n]|\.\d){{0,80}}\b(?:{_RESOLVED}|sorting|apologi[sz]ed)"
+    rf"|\b(?:{_RESOLVED})\b(?:[^.!?\n]|\.\d){{0,80}}\b(?:{_THANKS})\b")
+# The same resolutions alone, for a thank-you whose next sentence says what was settled.
+RESOLVED_RX = _rx(rf"\b(?:{_RESOLVED})\b")
 # Anything asked for, or anything still wrong: a thank-you that says it is not a thank-you only.
 # ("Your dispute ... has been resolved" is our own subject line quoted back, so "dispute" is no request.)
 REQUEST_RX = _rx(

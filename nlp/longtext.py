@@ -226,8 +226,9 @@ def _read(redacted: str) -> tuple[list[str], Signals, tuple[str, list[tuple[int,
 
 def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: ClassifyFn | None = None,
                     amounts: Iterable[object] = (), repeat_contact: bool = False,
-                    is_email: bool = True) -> DocumentTriage:
-    """Scope, category, urgency and evidence of one redacted document."""
+                    is_email: bool = True, language: str | None = None) -> DocumentTriage:
+    """Scope, category, urgency and evidence of one redacted document (``language``: the caller's
+    guess for it, when it has one; else it is guessed here, and only if the scope needs it)."""
     sentences, sig, nc = _read(redacted)
     model = get_scope_model()
     version = model.version if model is not None else "unavailable"
@@ -252,7 +253,8 @@ def triage_document(redacted: str, *, rule: RuleFn | None = None, classify: Clas
         p_in = 1.0 if n_disp >= n_other else 0.0
         product, p_sent, prod_sent, threshold = None, None, None, 0.5
     ours = is_ours(p_in, n_disp, n_other, threshold, len(_ASK_DISPUTE_RX.findall(redacted)))
-    if model is not None and (n_disp or n_other) and detect_language(redacted).language not in ("en", "und"):
+    if model is not None and (n_disp or n_other) and (
+            language or detect_language(redacted).language) not in ("en", "und"):
         # The scope model learnt English letters; a Spanish mortgage letter scored like a card one.
         # In other languages the rules decide whenever they found something (they know "hipoteca",
         # "cargo no reconocido", "prélèvement non autorisé").

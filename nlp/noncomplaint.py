@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlp.doc_signals import (REQUEST_RX, THANKS_RESOLVED_RX, complaint_hits, dispute_hits, noncomplaint_hits,
-                             other_product_hits, personal_hits)
+from nlp.doc_signals import (REQUEST_RX, RESOLVED_RX, THANKS_RESOLVED_RX, complaint_hits, dispute_hits,
+                             noncomplaint_hits, other_product_hits, personal_hits)
 
 __all__ = ["Signals", "noncomplaint", "AUTHOR_RX", "MAX_EVIDENCE"]
 
@@ -74,8 +74,9 @@ def noncomplaint(sentences: list[str], text: str, sig: Signals) -> tuple[str, li
 
 # The author speaking for themselves ("I will contact my lawyer", "my husband passed away"), not a
 # footer ("unauthorised use may result in legal action") or a newsletter ("our lawyers say").
-AUTHOR_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine)(?![\w'’])")
-_FIRST_PERSON_RX = re.compile(r"(?i)(?<![\w'’])(?:i|i['’](?:m|ll|ve|d)|me|my|myself|mine|we|we['’](?:re|ve|d|ll)|us|our)(?![\w'’])")
+_I = r"i|i['’](?:m|ll|ve|d)|me|my|myself|mine"
+AUTHOR_RX = re.compile(rf"(?i)(?<![\w'’])(?:{_I})(?![\w'’])")
+_FIRST_PERSON_RX = re.compile(rf"(?i)(?<![\w'’])(?:{_I}|we|we['’](?:re|ve|d|ll)|us|our)(?![\w'’])")
 _FIRST_PERSON_ES_RX = re.compile(r"(?i)(?<![\w'’])(?:mi|mis|yo|nosotros|nuestr[oa]s?)(?![\w'’])")
 _PROBLEM_RX = re.compile(
     r"(?i)\b(?:not|never|no|nada|nunca|without|wrong|error|unauthori[sz]ed|fraud\w*|scam\w*|declin\w*|refus\w*|fail\w*"
@@ -98,8 +99,6 @@ def _speaks_of_a_problem(text: str, complaint: int) -> bool:
 
 
 _QUOTED_RX = re.compile(r'"[^"]{0,200}"|“[^”]{0,200}”|«[^»]{0,200}»')
-_RESOLVED_RX = re.compile(r"(?i)\b(?:resolved|sorted|fixed|back\s+(?:on|in|to)\s+my|(?:showed|turned)\s+up\s+(?:on|in)\s+my"
-                          r"|refunded|credited|reversed|received\s+(?:the|my)\s+refund)\b")
 _THANKS_WORDS = ("thank", "appreciat", "grateful", "gracias", "merci", "danke")
 
 
@@ -118,7 +117,7 @@ def _thanks_only(sentences: list[str], text: str, sig: Signals) -> list[tuple[in
     hits = [i for i, s in enumerate(sentences)  # "thank you for your help. The refund showed up on my card"
             if any(w in s.lower() for w in _THANKS_WORDS)
             and (THANKS_RESOLVED_RX.search(" ".join(s.split()))
-                 or _RESOLVED_RX.search(" ".join(" ".join(sentences[i + 1:i + 2]).split())))]
+                 or RESOLVED_RX.search(" ".join(" ".join(sentences[i + 1:i + 2]).split())))]
     if not hits or any(REQUEST_RX.search(s) for s in sentences):
         return []
     if any(sig.disputes[i] for i in range(len(sentences)) if i not in hits):

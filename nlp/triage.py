@@ -211,7 +211,7 @@ def triage_text(text: str, *, id: str | None = None, channel: str = "chat", toda
         category_conf, category_source = mass.get(category, 0.0), "classifier"
     if long_text:
         doc = triage_document(redacted, rule=rule_category, amounts=ents.amounts, repeat_contact=repeat_contact,
-                              classify=sentence_classifier(clf) if clf is not None else None)
+                              classify=sentence_classifier(clf) if clf is not None else None, language=lang.language)
         category, category_conf, category_source = doc.category, doc.category_confidence, doc.category_source
         if not whole:
             intent, intent_conf, top3, lex_intent = document_intent(doc, foreign)
